@@ -1,0 +1,278 @@
+"""Settings: the environment for secrets and URLs, a TOML file for the office.
+
+The office's IT officer edits one TOML file (`safecontact.toml`, or the path in
+`SAFECONTACT_CONFIG`); a mistake in it must be refused with one sentence that
+names the key, because the person reading it is not a Python developer.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ROLES = ("staff", "manager", "authoriser", "chief_executive", "admin")
+Role = Literal["staff", "manager", "authoriser", "chief_executive", "admin"]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_CONFIG_FILE = "safecontact.toml"
+
+
+class ConfigError(Exception):
+    """A configuration the bot refuses to start with; str() is the message for the operator."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Organisation(_Strict):
+    """Who the office is: printed on letters and in the support card (s8, Appendix A)."""
+
+    name: str = Field("Office of the Police and Crime Commissioner", max_length=200)
+    address: str = Field("", max_length=500)
+    phone: str = Field("", max_length=50)
+    email: str = Field("", max_length=200)
+    website: str = Field("", max_length=300)
+    chief_executive_title: str = Field("Chief Executive", max_length=100)
+    eap_name: str = Field("Employee Assistance Programme", max_length=200)
+    eap_phone: str = Field("", max_length=50)
+    eap_url: str = Field("", max_length=300)
+    eap_details: str = Field(
+        "Free, confidential support available 24 hours a day. Ask your manager for details.",
+        max_length=1000,
+    )
+    health_and_safety_policy_url: str = Field("", max_length=300)
+    dignity_at_work_policy_url: str = Field("", max_length=300)
+    diversity_policy_url: str = Field("", max_length=300)
+    unacceptable_behaviour_policy_url: str = Field("", max_length=300)
+
+
+class PolicySettings(_Strict):
+    """The policy's time settings; defaults follow s7 and Appendix A."""
+
+    review_period_days: int = Field(90, ge=1, le=365)
+    review_reminder_days: list[int] = Field(default_factory=lambda: [14, 3, 0])
+    overdue_reminder_every_days: int = Field(7, ge=1, le=90)
+    welfare_followup_hours: int = Field(24, ge=1, le=24 * 30)
+    authorisation_nudge_hours: int = Field(48, ge=1, le=24 * 30)
+    police_referral_nudge_hours: int = Field(24, ge=1, le=24 * 30)
+    breach_threshold: int = Field(3, ge=1, le=100)
+    breach_window_days: int = Field(30, ge=1, le=365)
+    office_hours_start: time = time(9, 0)
+    office_hours_end: time = time(17, 0)
+    working_days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    timezone: str = "Europe/London"
+    outbox_max_attempts: int = Field(8, ge=1, le=100)
+
+    @field_validator("office_hours_start", "office_hours_end", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a time of day; write it as HH:MM, e.g. 09:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a known time zone, e.g. Europe/London")
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        days = [d.lower()[:3] for d in value]
+        bad = [d for d, raw in zip(days, value, strict=True) if d not in WEEKDAYS or len(raw) < 3]
+        if bad or not days:
+            raise ValueError(f"use day names from {', '.join(WEEKDAYS)}")
+        return days
+
+    @field_validator("review_reminder_days")
+    @classmethod
+    def _lead_times(cls, value: list[int]) -> list[int]:
+        if any(d < 0 or d > 365 for d in value):
+            raise ValueError("each lead time is a number of days from 0 to 365")
+        return sorted(set(value), reverse=True)
+
+    @model_validator(mode="after")
+    def _hours_order(self) -> PolicySettings:
+        if self.office_hours_end <= self.office_hours_start:
+            raise ValueError("office_hours_end must be later than office_hours_start")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class StaffEntry(_Strict):
+    """One `[[staff]]` table of the directory."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254)
+    roles: list[Role] = Field(default_factory=lambda: ["staff"])
+    manager: str | None = Field(None, max_length=254)
+    slack_user_id: str | None = Field(None, pattern=r"^[UW][A-Z0-9]{2,30}$")
+    teams_user_id: str | None = Field(None, max_length=100)
+
+    @field_validator("email", "manager")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if "@" not in value or value.startswith("@") or value.endswith("@"):
+            raise ValueError(f"'{value}' is not an email address")
+        return value
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            for role in value:
+                if role not in ROLES:
+                    raise ValueError(f"unknown role '{role}'; roles are {', '.join(ROLES)}")
+            if not value:
+                raise ValueError("give at least one role")
+        return value
+
+
+class Settings(BaseSettings):
+    """Everything the server needs; env vars win over the TOML file."""
+
+    model_config = SettingsConfigDict(extra="forbid", case_sensitive=False)
+
+    database_url: str = "sqlite+aiosqlite:///./safecontact.db"
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    microsoft_app_id: str | None = None
+    microsoft_app_password: SecretStr | None = None
+    microsoft_app_tenant_id: str | None = None
+    microsoft_app_type: str = "MultiTenant"
+    bot_domain: str = "safecontact.example.org"
+    organisation: Organisation = Field(default_factory=Organisation)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    staff: list[StaffEntry] = Field(default_factory=list)
+    config_path: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file arrives as init kwargs; the environment must override it.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _directory(self) -> Settings:
+        first: dict[str, int] = {}
+        for i, entry in enumerate(self.staff):
+            if entry.email in first:
+                raise ValueError(
+                    f"staff[{i}].email: '{entry.email}' is already used by staff[{first[entry.email]}]"
+                    "; each person appears once in the directory"
+                )
+            first[entry.email] = i
+        for kind in ("slack_user_id", "teams_user_id"):
+            seen: dict[str, int] = {}
+            for i, entry in enumerate(self.staff):
+                ident = getattr(entry, kind)
+                if ident is None:
+                    continue
+                if ident in seen:
+                    raise ValueError(
+                        f"staff[{i}].{kind}: '{ident}' is already used by staff[{seen[ident]}]"
+                    )
+                seen[ident] = i
+        for i, entry in enumerate(self.staff):
+            if entry.manager is not None:
+                if entry.manager not in first:
+                    raise ValueError(
+                        f"staff[{i}].manager: '{entry.manager}' is not in the staff directory"
+                        "; add them as a [[staff]] entry or correct the address"
+                    )
+                if entry.manager == entry.email:
+                    raise ValueError(f"staff[{i}].manager: a person cannot be their own manager")
+        return self
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def teams_app_configured(self) -> bool:
+        return bool(self.microsoft_app_id)
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ""
+        for part in e["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        msg = e["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        if e["type"] == "extra_forbidden":
+            msg = "is not a setting safecontact knows; check the spelling"
+        elif e["type"] == "missing":
+            msg = "is required"
+        text = f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg
+        lines.append(text)
+    head = f"{source} is not valid: " if source else "configuration is not valid: "
+    return head + "; ".join(lines)
+
+
+def config_path() -> Path | None:
+    """The TOML file in use: SAFECONTACT_CONFIG, else ./safecontact.toml if present."""
+    explicit = os.environ.get("SAFECONTACT_CONFIG")
+    if explicit:
+        return Path(explicit)
+    default = Path.cwd() / DEFAULT_CONFIG_FILE
+    return default if default.exists() else None
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read the file and the environment; raise ConfigError with one clear message."""
+    path = path if path is not None else config_path()
+    data: dict[str, Any] = {}
+    source = ""
+    if path is not None:
+        source = str(path)
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: the configuration file does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        data["config_path"] = str(path)
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, source)) from None

@@ -1,0 +1,47 @@
+"""All ORM models; importing this module registers every table on Base.metadata."""
+
+from storage.models.base import Base, UTCDateTime, utcnow
+from storage.models.case import CaseRefCounter, Incident, Letter, Person, PoliceReferral, Warning
+from storage.models.ops import AuditEvent, AuditHead, OutboxMessage, ScheduledJob
+from storage.models.staff import StaffMember, StaffRole, TeamsConversationRef
+from storage.models.strategy import (
+    Authorisation,
+    Breach,
+    ContactLog,
+    ContactStrategy,
+    Disclosure,
+    Dispute,
+    Restriction,
+    Review,
+    SharingRequest,
+)
+from storage.models.welfare import WelfareCheckIn
+
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "Authorisation",
+    "Base",
+    "Breach",
+    "CaseRefCounter",
+    "ContactLog",
+    "ContactStrategy",
+    "Disclosure",
+    "Dispute",
+    "Incident",
+    "Letter",
+    "OutboxMessage",
+    "Person",
+    "PoliceReferral",
+    "Restriction",
+    "Review",
+    "ScheduledJob",
+    "SharingRequest",
+    "StaffMember",
+    "StaffRole",
+    "TeamsConversationRef",
+    "UTCDateTime",
+    "Warning",
+    "WelfareCheckIn",
+    "utcnow",
+]

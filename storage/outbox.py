@@ -1,0 +1,134 @@
+"""The outbox: messages written with the change they report, delivered by a loop.
+
+Claiming marks rows `sending` with a lease; a row whose lease ran out (its sender
+crashed mid-call) is claimed again, and the sender must check whether the platform
+already holds it before posting again, so nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, utcnow
+
+LEASE = timedelta(seconds=60)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    recipient_id: int,
+    template: str,
+    model: dict[str, Any],
+    card_key: str | None = None,
+    kind: str = "message",
+    letter_id: int | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage:
+    msg = OutboxMessage(
+        recipient_id=recipient_id,
+        template=template,
+        model=model,
+        card_key=card_key,
+        kind=kind,
+        letter_id=letter_id,
+        next_attempt_at=not_before or utcnow(),
+    )
+    session.add(msg)
+    await session.flush()
+    return msg
+
+
+async def claim_due(
+    session: AsyncSession, *, worker: str, now: datetime, limit: int = 20
+) -> list[tuple[OutboxMessage, bool]]:
+    """Lease up to `limit` due messages to this worker; SKIP LOCKED keeps replicas apart.
+
+    Each comes with `recovering`: True when an earlier lease ran out mid-send, so the
+    platform may already hold the message.
+    """
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - LEASE),
+    )
+    stmt = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    claimed = []
+    for row in (await session.execute(stmt)).scalars():
+        claimed.append((row, row.status == "sending"))
+        row.status = "sending"
+        row.claimed_by = worker
+        row.claimed_at = now
+        row.attempts += 1
+    await session.flush()
+    return claimed
+
+
+async def mark_sent(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    worker: str,
+    platform: str,
+    platform_ref: dict[str, Any] | None,
+    now: datetime,
+) -> bool:
+    """Record delivery; False if another worker's lease took the row over meanwhile."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == "sending",
+            OutboxMessage.claimed_by == worker,
+        )
+        .values(status="sent", platform=platform, platform_ref=platform_ref, sent_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def mark_retry(
+    session: AsyncSession, *, message_id: int, worker: str, at: datetime, error: str
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+        .values(status="pending", next_attempt_at=at, last_error=error[:2000], claimed_at=None)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession, *, message_id: int, worker: str, error: str
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+        .values(status="failed", last_error=error[:2000])
+    )
+
+
+async def sent_with_key(session: AsyncSession, *, card_key: str) -> list[OutboxMessage]:
+    """Every delivered copy of a card, so a decision can update all of them."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.card_key == card_key,
+            OutboxMessage.kind == "message",
+            OutboxMessage.status == "sent",
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return {status: n for status, n in rows.all()}
