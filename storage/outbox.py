@@ -101,9 +101,7 @@ async def mark_retry(
     )
 
 
-async def mark_failed(
-    session: AsyncSession, *, message_id: int, worker: str, error: str
-) -> None:
+async def mark_failed(session: AsyncSession, *, message_id: int, worker: str, error: str) -> None:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)

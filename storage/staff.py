@@ -134,17 +134,13 @@ async def get_by_email(session: AsyncSession, *, email: str) -> StaffMember | No
 
 async def get_by_slack_id(session: AsyncSession, *, slack_user_id: str) -> StaffMember | None:
     return (
-        await session.execute(
-            select(StaffMember).where(StaffMember.slack_user_id == slack_user_id)
-        )
+        await session.execute(select(StaffMember).where(StaffMember.slack_user_id == slack_user_id))
     ).scalar_one_or_none()
 
 
 async def get_by_teams_id(session: AsyncSession, *, teams_user_id: str) -> StaffMember | None:
     return (
-        await session.execute(
-            select(StaffMember).where(StaffMember.teams_user_id == teams_user_id)
-        )
+        await session.execute(select(StaffMember).where(StaffMember.teams_user_id == teams_user_id))
     ).scalar_one_or_none()
 
 

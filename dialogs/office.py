@@ -1,0 +1,106 @@
+"""The office's own settings, as the policy's rules need them (s7 review periods, Appendix A).
+
+They live here, not in bot/, because dialogs/ applies them; bot/settings.py reads them
+from the TOML file.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Organisation(_Strict):
+    """Who the office is: printed on letters and in the support card (s8, Appendix A)."""
+
+    name: str = Field("Office of the Police and Crime Commissioner", max_length=200)
+    address: str = Field("", max_length=500)
+    phone: str = Field("", max_length=50)
+    email: str = Field("", max_length=200)
+    website: str = Field("", max_length=300)
+    chief_executive_title: str = Field("Chief Executive", max_length=100)
+    eap_name: str = Field("Employee Assistance Programme", max_length=200)
+    eap_phone: str = Field("", max_length=50)
+    eap_url: str = Field("", max_length=300)
+    eap_details: str = Field(
+        "Free, confidential support available 24 hours a day. Ask your manager for details.",
+        max_length=1000,
+    )
+    health_and_safety_policy_url: str = Field("", max_length=300)
+    dignity_at_work_policy_url: str = Field("", max_length=300)
+    diversity_policy_url: str = Field("", max_length=300)
+    unacceptable_behaviour_policy_url: str = Field("", max_length=300)
+
+
+class PolicySettings(_Strict):
+    """The policy's time settings; defaults follow s7 and Appendix A."""
+
+    review_period_days: int = Field(90, ge=1, le=365)
+    review_reminder_days: list[int] = Field(default_factory=lambda: [14, 3, 0])
+    overdue_reminder_every_days: int = Field(7, ge=1, le=90)
+    welfare_followup_hours: int = Field(24, ge=1, le=24 * 30)
+    authorisation_nudge_hours: int = Field(48, ge=1, le=24 * 30)
+    police_referral_nudge_hours: int = Field(24, ge=1, le=24 * 30)
+    breach_threshold: int = Field(3, ge=1, le=100)
+    breach_window_days: int = Field(30, ge=1, le=365)
+    office_hours_start: time = time(9, 0)
+    office_hours_end: time = time(17, 0)
+    working_days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    timezone: str = "Europe/London"
+    outbox_max_attempts: int = Field(8, ge=1, le=100)
+
+    @field_validator("office_hours_start", "office_hours_end", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(
+                    f"'{value}' is not a time of day; write it as HH:MM, e.g. 09:00"
+                ) from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a known time zone, e.g. Europe/London") from None
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        days = [d.lower()[:3] for d in value]
+        bad = [d for d, raw in zip(days, value, strict=True) if d not in WEEKDAYS or len(raw) < 3]
+        if bad or not days:
+            raise ValueError(f"use day names from {', '.join(WEEKDAYS)}")
+        return days
+
+    @field_validator("review_reminder_days")
+    @classmethod
+    def _lead_times(cls, value: list[int]) -> list[int]:
+        if any(d < 0 or d > 365 for d in value):
+            raise ValueError("each lead time is a number of days from 0 to 365")
+        return sorted(set(value), reverse=True)
+
+    @model_validator(mode="after")
+    def _hours_order(self) -> PolicySettings:
+        if self.office_hours_end <= self.office_hours_start:
+            raise ValueError("office_hours_end must be later than office_hours_start")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
