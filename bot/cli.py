@@ -1,0 +1,77 @@
+"""`safecontact`: the one command an operator needs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("safecontact")
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="safecontact",
+        description="Protect staff from unacceptable behaviour, fairly and lawfully.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the bot: Slack, Teams, health check and the loops")
+    serve.add_argument("--host", default=None, help="address to bind (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=3978, help="port (default 3978)")
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: accept unauthenticated Bot Framework Emulator traffic, "
+        "bind 127.0.0.1 only",
+    )
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply the database migrations")
+
+    staff = sub.add_parser("staff", help="the staff directory")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    staff_list = staff_sub.add_parser("list", help="show the directory as the bot sees it")
+    staff_list.add_argument("--all", action="store_true", help="include people who left")
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_sub.add_parser("verify", help="check the hash chain; non-zero exit if tampered")
+
+    case = sub.add_parser("case", help="case files")
+    case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
+    show = case_sub.add_parser("show", help="everything held on a person or case")
+    show.add_argument("ref", help="case reference (SC-2026-00042) or a name")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"safecontact: {exc}", file=sys.stderr)
+        return 2
+    from bot import commands
+
+    handler: Command = commands.lookup(args)
+    try:
+        return asyncio.run(handler(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

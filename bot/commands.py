@@ -1,0 +1,147 @@
+"""What each CLI command does; kept apart from argument parsing so tests can call them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+
+from bot.runtime import Runtime
+from bot.server import create_app, prepare_database
+from bot.settings import Settings
+from storage import audit, migrate
+from storage import staff as staff_repo
+from storage.db import Database
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+async def serve(settings: Settings, args: argparse.Namespace) -> int:
+    host = "127.0.0.1" if args.dev else (args.host or "0.0.0.0")
+    if args.dev and args.host not in (None, "127.0.0.1", "localhost"):
+        print("safecontact: --dev binds 127.0.0.1 only; ignoring --host", file=sys.stderr)
+    app = create_app(settings, dev=args.dev)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, args.port)
+    await site.start()
+    mode = " (development mode: unauthenticated Bot Framework traffic accepted)" if args.dev else ""
+    print(f"safecontact listening on http://{host}:{args.port}{mode}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+    return 0
+
+
+async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        print(f"database at revision {await migrate.current_revision(db)}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def staff_list(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    try:
+        await prepare_database(runtime)
+        async with runtime.db.read() as session:
+            people = await staff_repo.list_staff(session, include_removed=args.all)
+            by_email = {p.email: p for p in people}
+            rows = [
+                (
+                    p.name,
+                    p.email,
+                    ", ".join(sorted(p.role_names)) or "(left)",
+                    by_email[p.manager_email].name
+                    if p.manager_email in by_email
+                    else (p.manager_email or "-"),
+                    p.slack_user_id or "-",
+                    p.teams_user_id or "-",
+                )
+                for p in people
+            ]
+    finally:
+        await runtime.db.dispose()
+    if not rows:
+        print("The staff directory is empty: add [[staff]] entries to the configuration file.")
+        return 0
+    header = ("NAME", "EMAIL", "ROLES", "MANAGER", "SLACK", "TEAMS")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+async def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.read() as session:
+            verdict = await audit.verify(session)
+    finally:
+        await db.dispose()
+    if verdict.ok:
+        print(f"audit trail intact: {verdict.checked} events verified")
+        return 0
+    print(f"audit trail BROKEN at event {verdict.bad_seq}: {verdict.reason}", file=sys.stderr)
+    return 1
+
+
+async def case_show(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs import case_file
+
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.read() as session:
+            found = await case_file.find(session, query=args.ref)
+            if not found:
+                print(f"No person or case matches '{args.ref}'.", file=sys.stderr)
+                return 1
+            if len(found) > 1:
+                print(f"'{args.ref}' matches {len(found)} people; give a case reference:")
+                for person in found:
+                    print(f"  {person.reference}  {person.name}")
+                return 1
+            record = await case_file.full_record(
+                session, person=found[0], zone=settings.policy.zone
+            )
+    finally:
+        await db.dispose()
+    if args.json:
+        print(json.dumps(record, indent=2, default=str))
+    else:
+        print(case_file.as_text(record))
+    return 0
+
+
+COMMANDS: dict[tuple[str, ...], Command] = {
+    ("serve",): serve,
+    ("db", "upgrade"): db_upgrade,
+    ("staff", "list"): staff_list,
+    ("audit", "verify"): audit_verify,
+    ("case", "show"): case_show,
+}
+
+
+def lookup(args: argparse.Namespace) -> Command:
+    sub = next(
+        (getattr(args, k) for k in vars(args) if k.endswith("_command") and getattr(args, k)),
+        None,
+    )
+    key = (args.command, sub) if sub else (args.command,)
+    return COMMANDS[key]

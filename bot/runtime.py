@@ -1,0 +1,36 @@
+"""What a running server holds: settings, the database, the clock and the senders.
+
+Built by `create_app` and handed to every handler, so nothing lives in module globals
+and tests can run several servers in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.settings import Settings
+from storage.db import Database
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock = system_clock
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
+    # Set when a transaction adds outbox rows, so delivery starts without waiting to poll.
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Seconds; the base of the exponential backoff between delivery attempts.
+    retry_base: float = 2.0
+    poll_interval: float = 1.0

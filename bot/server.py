@@ -1,0 +1,79 @@
+"""The aiohttp application `safecontact serve` runs: Slack, Teams, health and the loops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from bot.runtime import Runtime
+from bot.settings import Settings
+from storage import migrate
+from storage import staff as staff_repo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+RUNTIME = web.AppKey("runtime", Runtime)
+VERSION = "0.1.0"
+
+
+async def prepare_database(runtime: Runtime) -> None:
+    """Upgrade the schema and sync the directory: what every start needs before serving."""
+    await migrate.upgrade(runtime.db)
+    async with runtime.db.write() as session:
+        report = await staff_repo.sync_directory(session, entries=runtime.settings.staff)
+    if not report.unchanged:
+        log.info(
+            "staff directory synced: %d added, %d changed, %d removed",
+            len(report.added),
+            len(report.changed),
+            len(report.removed),
+        )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    ok = await runtime.db.ping()
+    body = {
+        "status": "ok" if ok else "degraded",
+        "version": VERSION,
+        "database": {"backend": runtime.db.backend, "ok": ok},
+    }
+    return web.json_response(body, status=200 if ok else 503)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    dev: bool = False,
+    runtime: Runtime | None = None,
+    background: bool = True,
+) -> web.Application:
+    """Build the server; nothing connects until the app starts."""
+    runtime = runtime or Runtime(settings=settings, db=Database(settings.database_url))
+    app = web.Application(client_max_size=1024 * 1024)
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+
+    loops: list[Callable[[Runtime], Awaitable[None]]] = []
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await prepare_database(runtime)
+        tasks = [
+            asyncio.create_task(loop(runtime), name=loop.__name__)
+            for loop in (loops if background else [])
+        ]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await runtime.db.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
