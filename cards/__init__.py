@@ -1,0 +1,1 @@
+"""Templates for Slack Block Kit, Teams Adaptive Cards and letters; pure rendering only."""

@@ -35,6 +35,12 @@ class Organisation(_Strict):
         "Free, confidential support available 24 hours a day. Ask your manager for details.",
         max_length=1000,
     )
+    public_support: str = Field(
+        "Citizens Advice can give you free, confidential advice: www.citizensadvice.org.uk "
+        "or 0800 144 8848. If you are in danger, call 999; for the police in a "
+        "non-emergency, call 101.",
+        max_length=1000,
+    )
     health_and_safety_policy_url: str = Field("", max_length=300)
     dignity_at_work_policy_url: str = Field("", max_length=300)
     diversity_policy_url: str = Field("", max_length=300)

@@ -28,9 +28,11 @@ async def enqueue(
     kind: str = "message",
     letter_id: int | None = None,
     not_before: datetime | None = None,
+    origin_id: int | None = None,
 ) -> OutboxMessage:
     msg = OutboxMessage(
         recipient_id=recipient_id,
+        origin_id=origin_id,
         template=template,
         model=model,
         card_key=card_key,
@@ -130,3 +132,56 @@ async def counts(session: AsyncSession) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
     return {status: n for status, n in rows.all()}
+
+
+async def refresh_card(session: AsyncSession, *, card_key: str, model: dict[str, Any]) -> int:
+    """Give every recipient of a card its new state; returns how many copies change.
+
+    A copy not yet sent simply goes out with the new model; a sent one gets an update
+    message that the sender applies in place (Slack chat.update, Teams update_activity).
+    """
+    originals = (
+        await session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.card_key == card_key, OutboxMessage.kind == "message")
+            .order_by(OutboxMessage.id)
+        )
+    ).scalars()
+    changed = 0
+    for original in originals:
+        if original.status == "pending":
+            original.model = model
+        elif original.status in ("sending", "sent"):
+            session.add(
+                OutboxMessage(
+                    recipient_id=original.recipient_id,
+                    origin_id=original.origin_id,
+                    kind="update",
+                    template=original.template,
+                    model=model,
+                    card_key=card_key,
+                )
+            )
+        else:
+            continue
+        changed += 1
+    await session.flush()
+    return changed
+
+
+async def original_for_update(
+    session: AsyncSession, *, card_key: str, recipient_id: int
+) -> OutboxMessage | None:
+    """The first posted copy of a card to one recipient: what an update edits."""
+    return (
+        await session.execute(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.card_key == card_key,
+                OutboxMessage.kind == "message",
+                OutboxMessage.recipient_id == recipient_id,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()

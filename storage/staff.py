@@ -46,6 +46,8 @@ async def sync_directory(session: AsyncSession, *, entries: Sequence[DirectoryEn
     added: list[str] = []
     changed: list[str] = []
     removed: list[str] = []
+    # Taken before identities are freed below, so someone who only loses an id is reported.
+    before_sync = {email: _snapshot(m) for email, m in members.items()}
 
     # Free identities first, so ids can move between people without breaking uniqueness.
     for email, member in members.items():
@@ -63,9 +65,7 @@ async def sync_directory(session: AsyncSession, *, entries: Sequence[DirectoryEn
             session.add(member)
             members[email] = member
             added.append(email)
-            before = None
-        else:
-            before = _snapshot(member)
+        before = before_sync.get(email)
         member.name = entry.name
         member.manager_email = entry.manager
         member.slack_user_id = entry.slack_user_id

@@ -23,6 +23,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    # Who caused it: told if the message cannot be delivered to anyone.
+    origin_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     kind: Mapped[str] = mapped_column(String(10), default="message")
     template: Mapped[str] = mapped_column(String(60))
     model: Mapped[dict[str, Any]] = mapped_column(JSON)

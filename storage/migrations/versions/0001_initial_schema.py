@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 12:38:19.871927
+Create Date: 2026-11-29 12:41:24.560122
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import storage.models.base
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -566,6 +567,7 @@ def upgrade() -> None:
         "outbox_messages",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("recipient_id", sa.Integer(), nullable=False),
+        sa.Column("origin_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("template", sa.String(length=60), nullable=False),
         sa.Column("model", sa.JSON(), nullable=False),
@@ -585,6 +587,11 @@ def upgrade() -> None:
         sa.Column("created_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["letter_id"], ["letters.id"], name=op.f("fk_outbox_messages_letter_id_letters")
+        ),
+        sa.ForeignKeyConstraint(
+            ["origin_id"],
+            ["staff_members.id"],
+            name=op.f("fk_outbox_messages_origin_id_staff_members"),
         ),
         sa.ForeignKeyConstraint(
             ["recipient_id"],

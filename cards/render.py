@@ -1,0 +1,97 @@
+"""Render a view model into a platform payload: pure functions, no database, no I/O.
+
+Templates are JSON with Jinja; every value goes through `tojson`, and text written by
+people goes through the escaping filter of the surface it lands on first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any, Literal
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from cards.ids import ActionId, FormName, IncidentField
+
+Platform = Literal["slack", "teams"]
+
+
+def slack_escape(text: Any) -> str:
+    """Slack mrkdwn: & < > are control characters (mentions, links); show them literally."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&])")
+
+
+def markdown_escape(text: Any) -> str:
+    """Teams TextBlock markdown: backslash-escape what would format or link."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def truncate(text: Any, limit: int, suffix: str = "…") -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: max(0, limit - len(suffix))] + suffix
+
+
+def slack_link(url: str, label: str) -> str:
+    """A mrkdwn link whose label cannot break out of the <url|label> syntax."""
+    safe_url = url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return f"<{safe_url}|{slack_escape(label)}>"
+
+
+def chosen(field: dict[str, Any], value: Any) -> list[dict[str, Any]]:
+    """The options of `field` that `value` (a value or a list of values) selects."""
+    wanted = value if isinstance(value, list) else [value]
+    options = field["options"] + [c for g in field.get("groups", []) for c in g["options"]]
+    return [c for c in options if c["value"] in wanted]
+
+
+def _env(**kw: Any) -> Environment:
+    env = SandboxedEnvironment(
+        loader=PackageLoader("cards", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **kw,
+    )
+    env.filters.update(
+        mrkdwn=slack_escape,
+        md=markdown_escape,
+        truncate_chars=truncate,
+        slack_link=slack_link,
+        chosen=chosen,
+    )
+    env.globals.update(FormName=FormName, ActionId=ActionId, IncidentField=IncidentField)
+    return env
+
+
+@cache
+def json_env() -> Environment:
+    return _env(autoescape=False)
+
+
+@cache
+def letter_env() -> Environment:
+    return _env(autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True))
+
+
+def render(platform: Platform, name: str, model: dict[str, Any]) -> dict[str, Any]:
+    """The payload for `name` on `platform`; raises if the template or a value is missing."""
+    template = json_env().get_template(f"{platform}/{name}.json.j2")
+    text = template.render(**model)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:  # a template bug, never user input
+        raise ValueError(f"template {platform}/{name} produced invalid JSON: {exc}") from exc
+
+
+def has_template(platform: Platform, name: str) -> bool:
+    try:
+        json_env().get_template(f"{platform}/{name}.json.j2")
+    except Exception:
+        return False
+    return True

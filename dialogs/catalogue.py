@@ -1,0 +1,205 @@
+"""The policy's lists, in its own words, as the choices every form and card offers.
+
+Slack limits an option's text to 75 characters, so each item has a `label` that keeps
+the policy's wording as closely as fits, and the full `policy_text` for cards and
+letters. Ids are stored; never rename one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    label: str
+    policy_text: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.policy_text or self.label
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    label: str
+    section: str
+    items: tuple[Item, ...]
+
+
+# s3.1 and s3.2: the three lists of behaviour.
+BEHAVIOUR_GROUPS: tuple[Group, ...] = (
+    Group(
+        "unacceptable",
+        "Unacceptable behaviour (s3.1)",
+        "s3.1",
+        (
+            Item("abuse", "Abuse, derogatory, discriminatory or defamatory remarks"),
+            Item(
+                "agitation",
+                "Escalating agitation, intimidating body language, invading personal space",
+                "Escalating agitation, intimidating body language or invasion of personal space",
+            ),
+            Item("harassment", "Harassment, intimidation or threats"),
+            Item("threats_harm", "Threats or harm to people or property"),
+            Item("stalking", "Stalking (in person or online)"),
+            Item("manipulation", "Psychological manipulation"),
+            Item("coercion", "Oppressive or coercive behaviour"),
+        ),
+    ),
+    Group(
+        "persistence",
+        "Unreasonable persistence (s3.2)",
+        "s3.2",
+        (
+            Item("demand_updates", "Persistently calling, writing or emailing to demand updates"),
+            Item(
+                "refusing_explanations",
+                "Refusing reasonable explanations after a complaint has concluded",
+                "Refusing to accept reasonable explanations following the conclusion of a "
+                "public complaint, and / or failing to follow appropriate appeal / review channels",
+            ),
+            Item(
+                "contacting_others",
+                "Contacting different people in the office to get a different outcome",
+                "Contacting different people in the same organisation to try to secure a "
+                "different outcome",
+            ),
+            Item(
+                "volume",
+                "Volume or duration of contact stopping staff doing their work",
+                "The volume or duration of contact impacting on the ability of our staff to "
+                "carry out their functions, including calling repeatedly on the same day",
+            ),
+            Item(
+                "reframing",
+                "Re-framing or re-wording a complaint that has already been finalised",
+                "Re-framing or re-wording of a complaint that has already been finalised",
+            ),
+            Item(
+                "no_evidence",
+                "Persisting without providing evidence after numerous requests",
+                "Persisting with the issue or complaint despite failing to provide any evidence "
+                "or information to support it after numerous requests to do so",
+            ),
+        ),
+    ),
+    Group(
+        "demands",
+        "Unreasonable demands or obstructive behaviour (s3.2)",
+        "s3.2",
+        (
+            Item(
+                "timescales",
+                "Repeatedly demanding responses within an unreasonable timescale",
+            ),
+            Item(
+                "particular_staff",
+                "Insisting on a particular member of staff when told it is not possible",
+                "Insisting on speaking to a particular member of staff despite being told that "
+                "it is not possible or appropriate",
+            ),
+            Item(
+                "wrong_channels",
+                "Not following appropriate channels despite being told more than once",
+                "Not following appropriate channels for engagement, despite receiving "
+                "information more than once about the appropriate channel to use",
+            ),
+            Item(
+                "handling_demands",
+                "Demanding how their complaint is handled despite being told the process",
+                "Issuing demands about how their complaint should be handled, despite being "
+                "told about the process and receiving regular updates",
+            ),
+            Item(
+                "managers_outset",
+                "Demanding to speak to managers before staff have considered the matter",
+                "Demands to speak to managers at the outset, before the OPCC staff member has "
+                "fully considered the matter raised",
+            ),
+            Item(
+                "copying_staff",
+                "Repeatedly copying staff into emails to other bodies without reason",
+                "Repeatedly copying OPCC staff into emails sent to other public bodies where "
+                "there is no demonstrable reason to do so",
+            ),
+        ),
+    ),
+)
+
+BEHAVIOURS: dict[str, tuple[Group, Item]] = {
+    item.id: (group, item) for group in BEHAVIOUR_GROUPS for item in group.items
+}
+
+CHANNELS: tuple[Item, ...] = (
+    Item("telephone", "Telephone"),
+    Item("letter", "Letter"),
+    Item("email", "Email"),
+    Item("social_media", "Social media"),
+    Item("in_person", "In person"),
+    Item("other", "Other"),
+)
+
+# s6: what staff may do at the time, by channel.
+ACTIONS_TAKEN: tuple[Item, ...] = (
+    Item("warned", "Warned them their behaviour was falling short"),
+    Item("ended_call", "Ended the call after telling them I would"),
+    Item("post_deleted", "Recorded the post, then deleted it"),
+    Item("blocked", "Blocked the sender"),
+    Item("none", "None of these"),
+)
+
+# s4: the questions staff ask of the office before deciding how to manage behaviour.
+SELF_CHECK: tuple[Item, ...] = (
+    Item("explained", "Have we explained processes and checked they understand them?"),
+    Item(
+        "proportionate",
+        "Have we handled the matter in a reasonable and proportionate manner?",
+    ),
+    Item("communicated", "Have we communicated regularly and effectively?"),
+    Item(
+        "support",
+        "Have we asked if they would benefit from additional support, and provided it?",
+    ),
+    Item(
+        "rationale",
+        "If an outcome was reached, was a clear rationale given in a way they understand?",
+    ),
+)
+SELF_CHECK_ANSWERS: tuple[Item, ...] = (
+    Item("yes", "Yes"),
+    Item("no", "No"),
+    Item("na", "Not applicable"),
+)
+YES_NO: tuple[Item, ...] = (Item("yes", "Yes"), Item("no", "No"))
+
+WARNING_KINDS: tuple[Item, ...] = (
+    Item("verbal", "Verbal warning on the phone"),
+    Item("written", "Written warning (a letter is prepared)"),
+)
+
+# Appendix A: steps staff can take to preserve their privacy online.
+PRIVACY_STEPS: tuple[Item, ...] = (
+    Item("search_self", "Search the internet for my name and personal details regularly"),
+    Item("privacy_settings", "Check my social media privacy settings (they change often)"),
+    Item("connections", "Consider how family and friend connections could identify me"),
+    Item("no_employment", "Don't list my employment or contact details on social media"),
+    Item("different_name", "Use a different name on social media from the one at work"),
+    Item("no_face", "Use a profile picture that does not show my face"),
+    Item("remove_colleagues", "Remove colleagues from friends, especially under real names"),
+    Item("policing_accounts", "Avoid following or interacting with policing accounts"),
+    Item("cumulative", "Think about how posts can be put together to locate me"),
+    Item("electoral_register", "Ask to be removed from the public electoral register"),
+)
+
+WELFARE_ANSWERS: tuple[Item, ...] = (
+    Item("ok", "I'm OK"),
+    Item("talk", "I'd like to talk to my manager"),
+    Item("support", "Show me support"),
+)
+
+
+def label(items: tuple[Item, ...], item_id: str) -> str:
+    return next((i.label for i in items if i.id == item_id), item_id)

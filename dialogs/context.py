@@ -1,0 +1,29 @@
+"""What a dialog needs from the running server, without knowing which chat it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dialogs.office import Organisation, PolicySettings
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Ctx:
+    db: Database
+    organisation: Organisation
+    policy: PolicySettings
+    now: datetime
+    # Called after a transaction that added outbox rows, so delivery starts at once.
+    wake_outbox: Callable[[], None] = field(default=lambda: None)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.policy.zone
+
+    def local(self, when: datetime) -> str:
+        """A time as staff read it: 'Tue 24 Nov 2026, 14:05' in the office's zone."""
+        return when.astimezone(self.zone).strftime("%a %d %b %Y, %H:%M")
