@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage import migrate
@@ -60,13 +61,19 @@ def create_app(
     app.router.add_get("/healthz", healthz)
 
     loops: list[Callable[[Runtime], Awaitable[None]]] = []
+    senders: list[Sender] = []
+    if settings.slack_enabled:
+        from bot.slack import app as slack
+
+        slack.mount(app, runtime)
+        senders.append(slack.build_sender(runtime))
+    if senders:
+        # With no platform configured, messages wait in the outbox rather than failing.
+        loops.append(lambda rt: delivery_loop(rt, senders))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await prepare_database(runtime)
-        tasks = [
-            asyncio.create_task(loop(runtime), name=loop.__name__)
-            for loop in (loops if background else [])
-        ]
+        tasks = [asyncio.create_task(loop(runtime)) for loop in (loops if background else [])]
         yield
         for task in tasks:
             task.cancel()

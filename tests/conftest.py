@@ -88,3 +88,6 @@ async def db(fresh_db_url: str) -> AsyncIterator[Database]:
     database = Database(fresh_db_url)
     yield database
     await database.dispose()
+
+
+pytest_plugins = ["tests.slack_harness"]

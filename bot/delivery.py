@@ -1,0 +1,260 @@
+"""The outbox delivery loop: platform-neutral, so Slack and Teams senders plug into one loop.
+
+Each pass claims due messages (a lease, SKIP LOCKED on PostgreSQL), sends them outside
+any transaction, then records the outcome. A 429 waits for its Retry-After; a 5xx or a
+dropped connection backs off; past the attempt limit the message is marked failed and
+the admins are told. Someone no platform can reach is reported at once, to the admins
+and to whoever caused the message, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import update
+
+from bot.runtime import Runtime
+from storage import outbox
+from storage import staff as staff_repo
+from storage.models import Letter, OutboxMessage, StaffMember, utcnow
+
+log = logging.getLogger(__name__)
+
+ALERT_TEMPLATES = frozenset({"admin_alert", "unreachable"})
+MAX_BACKOFF = 300.0
+# How long an update waits for the card it edits to be posted first.
+UPDATE_WAIT = 2.0
+
+
+class RetryLater(Exception):
+    """A passing failure (429, 5xx, connection). `after` is the server's Retry-After."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+
+
+class Undeliverable(Exception):
+    """The platform refused the message for good (bad id, invalid payload)."""
+
+
+@dataclass
+class Outgoing:
+    """One claimed message with what a sender needs to post it."""
+
+    message: OutboxMessage
+    recipient: StaffMember
+    recovering: bool
+    letter: Letter | None = None
+    # For an update: the platform reference of the posted card it edits.
+    original_ref: dict[str, Any] | None = None
+
+
+class Sender(Protocol):
+    platform: str
+
+    def can_reach(self, staff: StaffMember) -> bool: ...
+
+    async def deliver(self, item: Outgoing) -> dict[str, Any] | None:
+        """Post, upload or update; return the platform's reference to what it posted."""
+        ...
+
+
+@dataclass
+class _Outcome:
+    item: Outgoing
+    platform: str | None = None
+    ref: dict[str, Any] | None = None
+    retry_at: datetime | None = None
+    error: str | None = None
+    unreachable: bool = False
+    skipped: bool = False
+
+
+def backoff(attempt: int, base: float) -> float:
+    """Exponential with jitter, so replicas retrying together spread out."""
+    return min(MAX_BACKOFF, base * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+
+
+async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 25) -> int:
+    """One pass of the loop; returns how many messages it handled."""
+    now = utcnow()
+    async with runtime.db.write() as session:
+        claimed = await outbox.claim_due(session, worker=runtime.worker_id, now=now, limit=limit)
+        if not claimed:
+            return 0
+        items = []
+        for message, recovering in claimed:
+            recipient = await session.get(StaffMember, message.recipient_id)
+            assert recipient is not None
+            item = Outgoing(message, recipient, recovering)
+            if message.letter_id is not None:
+                item.letter = await session.get(Letter, message.letter_id)
+            if message.kind == "update" and message.card_key:
+                original = await outbox.original_for_update(
+                    session, card_key=message.card_key, recipient_id=message.recipient_id
+                )
+                item.original_ref = _original_state(original)
+            items.append(item)
+    outcomes = await asyncio.gather(*(_attempt(runtime, senders, i) for i in items))
+    async with runtime.db.write() as session:
+        for outcome in outcomes:
+            await _record(runtime, session, outcome)
+    return len(items)
+
+
+def _original_state(original: OutboxMessage | None) -> dict[str, Any] | None:
+    if original is None:
+        return {"state": "missing"}
+    if original.status == "sent":
+        return {"state": "sent", "platform": original.platform, "ref": original.platform_ref}
+    if original.status in ("pending", "sending"):
+        return {"state": "waiting"}
+    return {"state": "missing"}
+
+
+def _choose(senders: list[Sender], item: Outgoing) -> Sender | None:
+    if item.message.kind == "update" and item.original_ref:
+        platform = item.original_ref.get("platform")
+        return next((s for s in senders if s.platform == platform), None)
+    return next((s for s in senders if s.can_reach(item.recipient)), None)
+
+
+async def _attempt(runtime: Runtime, senders: list[Sender], item: Outgoing) -> _Outcome:
+    msg = item.message
+    if msg.kind == "update":
+        state = (item.original_ref or {}).get("state")
+        if state == "waiting":
+            return _Outcome(
+                item,
+                retry_at=utcnow() + timedelta(seconds=UPDATE_WAIT),
+                error="waiting for the card to be posted",
+            )
+        if state != "sent":
+            return _Outcome(item, skipped=True, error="the card it updates was never posted")
+    sender = _choose(senders, item)
+    if sender is None:
+        return _Outcome(item, unreachable=True, error=_unreachable_reason(senders, item))
+    try:
+        ref = await sender.deliver(item)
+        return _Outcome(item, platform=sender.platform, ref=ref)
+    except RetryLater as exc:
+        delay = exc.after if exc.after is not None else backoff(msg.attempts, runtime.retry_base)
+        return _Outcome(item, retry_at=utcnow() + timedelta(seconds=delay), error=exc.reason)
+    except Undeliverable as exc:
+        return _Outcome(item, error=str(exc))
+    except Exception as exc:  # a bug of ours: keep the message, say so in the log
+        log.exception("sending outbox message %s failed unexpectedly", msg.id)
+        delay = backoff(msg.attempts, runtime.retry_base)
+        return _Outcome(item, retry_at=utcnow() + timedelta(seconds=delay), error=repr(exc))
+
+
+def _unreachable_reason(senders: list[Sender], item: Outgoing) -> str:
+    if item.message.kind == "update":
+        return "the platform that holds the card is not configured on this server"
+    if not senders:
+        return "neither Slack nor Teams is configured on this server."
+    names = " or ".join(s.platform.capitalize() for s in senders)
+    return f"they have no {names} account in the staff directory that I can message."
+
+
+async def _record(runtime: Runtime, session: Any, outcome: _Outcome) -> None:
+    msg = outcome.item.message
+    worker = runtime.worker_id
+    if outcome.skipped:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == msg.id, OutboxMessage.claimed_by == worker)
+            .values(status="skipped", last_error=outcome.error)
+        )
+        return
+    if outcome.error is None:
+        await outbox.mark_sent(
+            session,
+            message_id=msg.id,
+            worker=worker,
+            platform=outcome.platform or "",
+            platform_ref=outcome.ref,
+            now=utcnow(),
+        )
+        return
+    max_attempts = runtime.settings.policy.outbox_max_attempts
+    if outcome.retry_at is not None and msg.attempts < max_attempts:
+        await outbox.mark_retry(
+            session, message_id=msg.id, worker=worker, at=outcome.retry_at, error=outcome.error
+        )
+        return
+    reason = outcome.error
+    if outcome.retry_at is not None:
+        reason = f"gave up after {msg.attempts} attempts; last error: {outcome.error}"
+    await outbox.mark_failed(session, message_id=msg.id, worker=worker, error=reason)
+    log.warning("outbox message %s to staff %s failed: %s", msg.id, msg.recipient_id, reason)
+    await _alert(session, outcome.item, reason, unreachable=outcome.unreachable)
+    runtime.outbox_wakeup.set()
+
+
+async def _alert(session: Any, item: Outgoing, reason: str, *, unreachable: bool) -> None:
+    """Tell the admins, and whoever caused the message, that it did not arrive."""
+    msg = item.message
+    if msg.template in ALERT_TEMPLATES:
+        log.error("could not deliver an alert (outbox %s): %s", msg.id, reason)
+        return
+    what = _describe(msg.template)
+    for admin in await staff_repo.with_role(session, role="admin"):
+        if admin.id == msg.recipient_id:
+            continue
+        await outbox.enqueue(
+            session,
+            recipient_id=admin.id,
+            template="admin_alert",
+            model={
+                "recipient": item.recipient.name,
+                "what": what,
+                "reason": reason,
+                "message_id": msg.id,
+            },
+        )
+    if unreachable and msg.origin_id is not None and msg.origin_id != msg.recipient_id:
+        await outbox.enqueue(
+            session,
+            recipient_id=msg.origin_id,
+            template="unreachable",
+            model={"recipient": item.recipient.name, "what": what, "reason": reason},
+        )
+
+
+DESCRIPTIONS = {
+    "incident_card": "the incident report card",
+    "incident_receipt": "your report's receipt",
+    "welfare_checkin": "a welfare check-in",
+    "talk_request": "a request to talk",
+    "letter_file": "a letter",
+}
+
+
+def _describe(template: str) -> str:
+    return DESCRIPTIONS.get(template, template.replace("_", " "))
+
+
+async def delivery_loop(runtime: Runtime, senders: list[Sender]) -> None:
+    """Run until cancelled: deliver, then sleep until woken or the poll interval passes."""
+    while True:
+        try:
+            handled = await deliver_due(runtime, senders)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox delivery pass failed; retrying shortly")
+            handled = 0
+        if handled:
+            continue
+        runtime.outbox_wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(runtime.outbox_wakeup.wait(), runtime.poll_interval)

@@ -1,0 +1,113 @@
+"""Delivering outbox messages to Slack DMs: post, update in place, or upload a letter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery import Outgoing, RetryLater, Undeliverable
+from cards.render import render
+from storage.models import StaffMember
+
+METADATA_EVENT = "safecontact_outbox"
+# How far back to look for a message a crashed sender may already have posted.
+RECOVERY_SCAN = 50
+
+
+class SlackSender:
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        # This client has no retry handlers: waiting is the outbox's job, not the call's.
+        self.client = client
+        self._dm: dict[str, str] = {}
+
+    def can_reach(self, staff: StaffMember) -> bool:
+        return bool(staff.slack_user_id)
+
+    async def deliver(self, item: Outgoing) -> dict[str, Any] | None:
+        try:
+            return await self._deliver(item)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            if status == 429 or error == "ratelimited":
+                after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+                    "retry-after"
+                )
+                raise RetryLater("Slack rate limit", float(after) if after else None) from exc
+            if status >= 500:
+                raise RetryLater(f"Slack answered {status}") from exc
+            raise Undeliverable(f"Slack refused it: {error or status}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryLater(f"could not reach Slack: {exc!r}") from exc
+
+    async def _deliver(self, item: Outgoing) -> dict[str, Any] | None:
+        msg = item.message
+        if msg.kind == "update":
+            ref = (item.original_ref or {}).get("ref") or {}
+            payload = render("slack", msg.template, msg.model)
+            await self.client.chat_update(
+                channel=ref["channel"],
+                ts=ref["ts"],
+                text=payload["text"],
+                blocks=payload["blocks"],
+            )
+            return ref
+        channel = await self._dm_channel(item.recipient)
+        if msg.kind == "file":
+            return await self._upload(item, channel)
+        if item.recovering:
+            found = await self._already_posted(channel, msg.id)
+            if found is not None:
+                return found
+        payload = render("slack", msg.template, msg.model)
+        resp = await self.client.chat_postMessage(
+            channel=channel,
+            text=payload["text"],
+            blocks=payload["blocks"],
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"outbox_id": msg.id}},
+        )
+        return {"channel": resp["channel"], "ts": resp["ts"]}
+
+    async def _dm_channel(self, staff: StaffMember) -> str:
+        user = staff.slack_user_id
+        assert user is not None
+        if user not in self._dm:
+            resp = await self.client.conversations_open(users=user)
+            self._dm[user] = resp["channel"]["id"]
+        return self._dm[user]
+
+    async def _already_posted(self, channel: str, outbox_id: int) -> dict[str, Any] | None:
+        """After a crash mid-send: find the post by the outbox id in its metadata."""
+        resp = await self.client.conversations_history(
+            channel=channel, limit=RECOVERY_SCAN, include_all_metadata=True
+        )
+        for message in resp.get("messages", []):
+            meta = message.get("metadata") or {}
+            if (
+                meta.get("event_type") == METADATA_EVENT
+                and (meta.get("event_payload") or {}).get("outbox_id") == outbox_id
+            ):
+                return {"channel": channel, "ts": message["ts"]}
+        return None
+
+    async def _upload(self, item: Outgoing, channel: str) -> dict[str, Any] | None:
+        letter = item.letter
+        if letter is None:
+            raise Undeliverable("the letter to upload is missing")
+        model = item.message.model
+        resp = await self.client.files_upload_v2(
+            channel=channel,
+            content=letter.html,
+            filename=model.get("filename", f"letter-{letter.id}.html"),
+            title=letter.subject,
+            initial_comment=model.get("comment", ""),
+        )
+        file = resp.get("file") or {}
+        return {"channel": channel, "file": file.get("id")}

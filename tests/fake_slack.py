@@ -1,0 +1,174 @@
+"""A fake Slack Web API on loopback that records every call the bot makes.
+
+It answers like Slack for the methods the bot uses, routed by a table, and can be
+told to fail a method (429 with Retry-After, 500) a number of times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+Handler = Callable[["FakeSlack", dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Failure:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    token: str = "xoxb-test-token"
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
+    channels: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    base_url: str = ""
+    _runner: web.AppRunner | None = None
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+
+    # -- control -----------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        error: str = "fatal_error",
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        body = {"ok": False, "error": "ratelimited" if status == 429 else error}
+        self.failures[method].extend(Failure(status, headers, body) for _ in range(times))
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def posts_to(self, user_id: str) -> list[dict[str, Any]]:
+        return [p for p in self.calls_to("chat.postMessage") if p.get("channel") == dm(user_id)]
+
+    # -- server ------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/respond/{n}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return f"{self.base_url}/api/"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def response_url(self, n: int = 0) -> str:
+        return f"{self.base_url}/respond/{n}"
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            params = json.loads(raw or "{}")
+        else:
+            params = dict(parse_qsl(raw, keep_blank_values=True))
+            params.update(request.query)
+        for key in ("blocks", "view", "metadata", "attachments"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        params = await self._params(request)
+        if self.failures[method]:
+            failure = self.failures[method].pop(0)
+            self.calls.append(Call(f"{method}!{failure.status}", params))
+            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        self.calls.append(Call(method, params))
+        handler = ROUTES.get(method)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        return web.json_response(handler(self, params))
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.text())
+        self.responses.append(body)
+        return web.Response(text="ok")
+
+    def next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+
+def dm(user_id: str) -> str:
+    return "D" + user_id[1:]
+
+
+def _ok(**kw: Any) -> dict[str, Any]:
+    return {"ok": True, **kw}
+
+
+def _post(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
+    ts = fake.next_ts()
+    message = {"ts": ts, "text": p.get("text"), "blocks": p.get("blocks")}
+    if p.get("metadata"):
+        message["metadata"] = p["metadata"]
+    fake.channels[p["channel"]].insert(0, message)
+    return _ok(channel=p["channel"], ts=ts, message=message)
+
+
+def _history(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
+    messages = fake.channels[p["channel"]][: int(p.get("limit", 100))]
+    include = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+    if not include:
+        messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+    return _ok(messages=messages, has_more=False)
+
+
+def _upload_url(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
+    file_id = f"F{len(fake.uploads) + len(fake.calls):06d}"
+    return _ok(upload_url=f"{fake.base_url}/upload/{file_id}", file_id=file_id)
+
+
+def _complete(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
+    files = p.get("files")
+    files = json.loads(files) if isinstance(files, str) else files
+    return _ok(files=[{"id": f["id"], "title": f.get("title", "")} for f in files])
+
+
+ROUTES: dict[str, Handler] = {
+    "conversations.open": lambda f, p: _ok(channel={"id": dm(p["users"])}),
+    "chat.postMessage": _post,
+    "chat.update": lambda f, p: _ok(channel=p["channel"], ts=p["ts"]),
+    "conversations.history": _history,
+    "views.open": lambda f, p: _ok(view={"id": "V1", **(p.get("view") or {})}),
+    "views.publish": lambda f, p: _ok(view={"id": "V2", **(p.get("view") or {})}),
+    "files.getUploadURLExternal": _upload_url,
+    "files.completeUploadExternal": _complete,
+    "auth.test": lambda f, p: _ok(user_id="UBOT", bot_id="BBOT", team_id="T1"),
+}

@@ -1,0 +1,312 @@
+"""The real server on 127.0.0.1 with Slack enabled, driven by correctly signed requests.
+
+`SlackWorld` plays Slack's side: it signs slash commands, interactivity payloads and
+events the way Slack does, and builds view submissions from the view the bot actually
+opened, so a test fills in a form the way a person would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot.runtime import Runtime
+from bot.server import create_app
+from bot.settings import Settings, StaffEntry
+from storage.db import Database
+from tests.fake_slack import FakeSlack
+
+SECRET = "test-signing-secret"
+
+DIRECTORY = [
+    StaffEntry(name="Sam Patel", email="sam@example.org", roles=["staff"],
+               manager="jo@example.org", slack_user_id="U0SAM"),
+    StaffEntry(name="Jo Reed", email="jo@example.org", roles=["staff", "manager"],
+               manager="alex@example.org", slack_user_id="U0JO"),
+    StaffEntry(name="Alex Morgan", email="alex@example.org", roles=["manager", "authoriser"],
+               slack_user_id="U0ALEX"),
+    StaffEntry(name="Bea Khan", email="bea@example.org", roles=["authoriser"],
+               slack_user_id="U0BEA"),
+    StaffEntry(name="Casey Chief", email="casey@example.org", roles=["chief_executive"],
+               slack_user_id="U0CASEY"),
+    StaffEntry(name="Ada Admin", email="ada@example.org", roles=["admin"],
+               slack_user_id="U0ADA"),
+    StaffEntry(name="Nia Solo", email="nia@example.org", roles=["staff"],
+               slack_user_id="U0NIA"),
+    StaffEntry(name="Pat Teams", email="pat@example.org", roles=["staff", "manager"]),
+    StaffEntry(name="Lee Grant", email="lee@example.org", roles=["staff"],
+               manager="pat@example.org", slack_user_id="U0LEE"),
+]  # fmt: skip
+
+
+def settings_for(db_url: str, api_url: str, **kw: Any) -> Settings:
+    return Settings(
+        database_url=db_url,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+        staff=DIRECTORY,
+        **kw,
+    )
+
+
+def _state_entry(element: dict[str, Any], answer: Any) -> dict[str, Any]:
+    kind = element["type"]
+    entry: dict[str, Any] = {"type": kind}
+    if kind in ("plain_text_input", "number_input"):
+        entry["value"] = answer
+    elif kind in ("static_select", "radio_buttons", "external_select"):
+        entry["selected_option"] = (
+            None
+            if answer is None
+            else {"text": {"type": "plain_text", "text": "x"}, "value": answer}
+        )
+    elif kind in ("multi_static_select", "checkboxes"):
+        entry["selected_options"] = [
+            {"text": {"type": "plain_text", "text": "x"}, "value": v} for v in (answer or [])
+        ]
+    elif kind == "datetimepicker":
+        entry["selected_date_time"] = answer
+    elif kind == "datepicker":
+        entry["selected_date"] = answer
+    return entry
+
+
+@dataclass
+class SlackWorld:
+    url: str
+    fake: FakeSlack
+    db: Database
+    runtime: Runtime
+    http: aiohttp.ClientSession
+    secret: str = SECRET
+    _responses: int = field(default=0)
+
+    # -- signing -----------------------------------------------------------------
+    def headers(self, body: str, content_type: str, *, age: int = 0) -> dict[str, str]:
+        ts = str(int(time.time()) - age)
+        sig = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
+        return {
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+            "Content-Type": content_type,
+        }
+
+    async def post(
+        self, body: str, content_type: str, *, headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        hdrs = headers if headers is not None else self.headers(body, content_type)
+        async with self.http.post(f"{self.url}/slack/events", data=body, headers=hdrs) as resp:
+            await resp.read()
+            return resp
+
+    async def post_json(self, body: str, content_type: str) -> tuple[int, Any]:
+        hdrs = self.headers(body, content_type)
+        async with self.http.post(f"{self.url}/slack/events", data=body, headers=hdrs) as resp:
+            text = await resp.text()
+            try:
+                return resp.status, json.loads(text) if text else None
+            except ValueError:
+                return resp.status, text
+
+    # -- what Slack sends ---------------------------------------------------------
+    def command_body(self, user: str, command: str, text: str = "") -> str:
+        self._responses += 1
+        return urlencode(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "team_domain": "office",
+                "channel_id": "C0GENERAL",
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": self.fake.response_url(self._responses),
+                "trigger_id": f"trigger-{self._responses}",
+            }
+        )
+
+    async def command(self, user: str, command: str, text: str = "") -> tuple[int, Any]:
+        return await self.post_json(
+            self.command_body(user, command, text), "application/x-www-form-urlencoded"
+        )
+
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, Any]:
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post_json(body, "application/x-www-form-urlencoded")
+
+    def submission(
+        self, user: str, view: dict[str, Any], answers: dict[str, Any]
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for block in view["blocks"]:
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            values[block["block_id"]] = {
+                element["action_id"]: _state_entry(element, answers.get(block["block_id"]))
+            }
+        return {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "user": {"id": user},
+            "api_app_id": "A1",
+            "trigger_id": "trigger-submit",
+            "view": {
+                **view,
+                "id": "V1",
+                "state": {"values": values},
+                "private_metadata": view.get("private_metadata", ""),
+            },
+        }
+
+    async def submit(
+        self, user: str, view: dict[str, Any], answers: dict[str, Any]
+    ) -> tuple[int, Any]:
+        return await self.interact(self.submission(user, view, answers))
+
+    async def click(
+        self,
+        user: str,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str = "b",
+        message: dict[str, Any] | None = None,
+        container: str = "message",
+    ) -> tuple[int, Any]:
+        self._responses += 1
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": user},
+            "api_app_id": "A1",
+            "trigger_id": f"trigger-{self._responses}",
+            "response_url": self.fake.response_url(self._responses),
+            "container": {"type": container},
+            "channel": {"id": "D" + user[1:]},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": "1700000000.1",
+                }
+            ],
+        }
+        if message is not None:
+            payload["message"] = message
+        return await self.interact(payload)
+
+    async def options(self, user: str, action_id: str, value: str) -> tuple[int, Any]:
+        payload = {
+            "type": "block_suggestion",
+            "team": {"id": "T1"},
+            "user": {"id": user},
+            "api_app_id": "A1",
+            "action_id": action_id,
+            "block_id": action_id,
+            "value": value,
+            "view": {"id": "V1", "type": "modal", "callback_id": "incident"},
+        }
+        return await self.interact(payload)
+
+    async def event(self, event: dict[str, Any]) -> tuple[int, Any]:
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": f"Ev{time.time_ns()}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return await self.post_json(body, "application/json")
+
+    # -- what the bot did ---------------------------------------------------------
+    def last_view(self) -> dict[str, Any]:
+        return self.fake.calls_to("views.open")[-1]["view"]
+
+    async def eventually(
+        self, check: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    async def settle(self) -> None:
+        """Wait until the outbox has nothing left to send right now."""
+        from sqlalchemy import func, select
+
+        from storage.models import OutboxMessage
+
+        for _ in range(500):
+            async with self.db.read() as session:
+                pending = (
+                    await session.execute(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status.in_(("pending", "sending")))
+                    )
+                ).scalar_one()
+            if not pending:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the outbox did not drain")
+
+
+async def start_world(
+    db_url: str, *, clock: Callable[[], Any] | None = None, **settings_kw: Any
+) -> tuple[SlackWorld, Callable[[], Any]]:
+    fake = FakeSlack()
+    api_url = await fake.start()
+    settings = settings_for(db_url, api_url, **settings_kw)
+    db = Database(db_url)
+    runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
+    if clock is not None:
+        runtime.clock = clock
+    app = create_app(settings, runtime=runtime)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    http = aiohttp.ClientSession()
+    world = SlackWorld(f"http://127.0.0.1:{port}", fake, db, runtime, http)
+
+    async def stop() -> None:
+        await http.close()
+        await runner.cleanup()
+        await fake.stop()
+
+    return world, stop
+
+
+@pytest.fixture
+async def slack(fresh_db_url: str) -> AsyncIterator[SlackWorld]:
+    world, stop = await start_world(fresh_db_url)
+    try:
+        yield world
+    finally:
+        await stop()
