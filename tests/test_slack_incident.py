@@ -56,7 +56,7 @@ async def count(slack: SlackWorld, model: Any) -> int:
 
 
 async def open_incident_form(slack: SlackWorld, user: str = "U0SAM") -> dict[str, Any]:
-    status, body = await slack.command(user, "/incident")
+    status, _body = await slack.command(user, "/incident")
     assert status == 200
     view = await slack.eventually(
         lambda: slack.fake.calls_to("views.open") and slack.last_view(), what="views.open"
@@ -140,7 +140,7 @@ async def test_incident_full_path(slack: SlackWorld) -> None:
 
 async def test_violence_marks_police_report_required(slack: SlackWorld) -> None:
     view = await open_incident_form(slack)
-    status, ack = await slack.submit("U0SAM", view, answers(violence="yes"))
+    _status, ack = await slack.submit("U0SAM", view, answers(violence="yes"))
     assert ack["response_action"] == "update"
     await slack.settle()
     card = slack.fake.posts_to("U0JO")[0]
