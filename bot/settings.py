@@ -172,6 +172,14 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f"{path}: the configuration file does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path} is not valid TOML: save it as UTF-8 (byte {exc.start} is not UTF-8)"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"{path}: the configuration file cannot be read: {exc.strerror}"
+            ) from None
         data["config_path"] = str(path)
     data.update(overrides)
     try:

@@ -20,7 +20,7 @@ from dialogs import catalogue as cat
 from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
-from dialogs.validation import validate
+from dialogs.validation import check
 from storage import audit, jobs, refs
 from storage.models import Incident, Person, StaffMember, WelfareCheckIn
 
@@ -57,16 +57,18 @@ def form(ctx: Ctx, *, values: dict[str, Any] | None = None) -> FormSpec:
         ),
         FieldSpec(id=F.OCCURRED_AT, label="When did it happen?", kind="datetime"),
         FieldSpec(
-            id=F.CHANNEL, label="How were they in contact?", kind="select",
-            options=_choices(cat.CHANNELS), placeholder="Choose a channel",
+            id=F.CHANNEL,
+            label="How were they in contact?",
+            kind="select",
+            options=_choices(cat.CHANNELS),
+            placeholder="Choose a channel",
         ),
         FieldSpec(
             id=F.BEHAVIOURS,
             label="What behaviour did you experience?",
             kind="multiselect",
             groups=[
-                ChoiceGroup(label=g.label, options=_choices(g.items))
-                for g in cat.BEHAVIOUR_GROUPS
+                ChoiceGroup(label=g.label, options=_choices(g.items)) for g in cat.BEHAVIOUR_GROUPS
             ],
             hint="Choose all that apply, from the policy's lists (s3.1, s3.2).",
             placeholder="Choose behaviours",
@@ -168,9 +170,10 @@ class Recorded:
 
 async def submit(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> Recorded:
     """Store a report and tell everyone who must know; FieldErrors leave nothing behind."""
-    spec = form(ctx)
-    values = validate(spec, submitted)
-    _check_rules(ctx, values)
+    values, errors = check(form(ctx), submitted)
+    errors = {**_rule_errors(ctx, values), **errors}
+    if errors:
+        raise FieldErrors(errors)
 
     async with ctx.db.write() as session:
         person = await _person_for(session, ctx, values)
@@ -215,8 +218,12 @@ async def submit(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
         card = notify.incident_card_model(ctx, incident, person, reporter, deciders)
         for decider in deciders.people:
             await notify.send(
-                session, to=decider, template="incident_card", model=card,
-                card_key=notify.incident_card_key(incident.id), origin=reporter,
+                session,
+                to=decider,
+                template="incident_card",
+                model=card,
+                card_key=notify.incident_card_key(incident.id),
+                origin=reporter,
             )
         await notify.send(
             session,
@@ -232,14 +239,19 @@ async def submit(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
             origin=reporter,
         )
         checkin = WelfareCheckIn(
-            staff_id=reporter.id, incident_id=incident.id, kind="after_incident",
+            staff_id=reporter.id,
+            incident_id=incident.id,
+            kind="after_incident",
             created_at=ctx.now,
         )
         session.add(checkin)
         await session.flush()
         await notify.send(
-            session, to=reporter, template="welfare_checkin",
-            model=notify.checkin_model(checkin), card_key=f"checkin:{checkin.id}",
+            session,
+            to=reporter,
+            template="welfare_checkin",
+            model=notify.checkin_model(checkin),
+            card_key=f"checkin:{checkin.id}",
             origin=reporter,
         )
         # Appendix A: a second check-in later, delivered by the scheduler.
@@ -255,18 +267,21 @@ async def submit(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
     return recorded
 
 
-def _check_rules(ctx: Ctx, values: dict[str, Any]) -> None:
+def _rule_errors(ctx: Ctx, values: dict[str, Any]) -> dict[str, str]:
+    """The incident's own rules, on whichever fields passed their basic checks."""
     errors: dict[str, str] = {}
-    if values[F.PERSON] is None and not values[F.NEW_PERSON]:
+    person, new_name = values.get(F.PERSON, 0), values.get(F.NEW_PERSON, "")
+    if person is None and new_name is None:
         errors[F.PERSON] = "Choose who this was, or give a new person's name below."
-    elif values[F.PERSON] is not None and values[F.NEW_PERSON]:
+    elif person and new_name:
         errors[F.NEW_PERSON] = "You chose someone above; clear this, or clear the choice above."
-    if values[F.OCCURRED_AT] > ctx.now + FUTURE_SLACK:
+    when = values.get(F.OCCURRED_AT)
+    if when is not None and when > ctx.now + FUTURE_SLACK:
         errors[F.OCCURRED_AT] = "This is in the future; when did it happen?"
-    if "none" in values[F.ACTIONS] and len(values[F.ACTIONS]) > 1:
+    actions = values.get(F.ACTIONS) or []
+    if "none" in actions and len(actions) > 1:
         errors[F.ACTIONS] = "You chose 'None of these' with other actions; choose one or the other."
-    if errors:
-        raise FieldErrors(errors)
+    return errors
 
 
 async def _person_for(session: Any, ctx: Ctx, values: dict[str, Any]) -> Person:
@@ -275,9 +290,7 @@ async def _person_for(session: Any, ctx: Ctx, values: dict[str, Any]) -> Person:
         if person is None or person.anonymised_at is not None:
             raise FieldErrors({F.PERSON: "That person is no longer on file; search again."})
         return person
-    reference = await refs.allocate_reference(
-        session, year=ctx.now.astimezone(ctx.zone).year
-    )
+    reference = await refs.allocate_reference(session, year=ctx.now.astimezone(ctx.zone).year)
     person = Person(
         reference=reference,
         name=values[F.NEW_PERSON],

@@ -51,9 +51,7 @@ def _check_may_act(actor: StaffMember, loaded: _Loaded) -> None:
         raise Forbidden("You reported this incident, so its follow-up is for your manager.")
     if actor.id in {d.id for d in loaded.deciders.people} or actor.has_role("authoriser"):
         return
-    raise Forbidden(
-        "Only the reporter's manager or an authoriser can act on this incident."
-    )
+    raise Forbidden("Only the reporter's manager or an authoriser can act on this incident.")
 
 
 async def refresh_card(session: AsyncSession, ctx: Ctx, loaded: _Loaded) -> None:
@@ -91,7 +89,9 @@ async def acknowledge(ctx: Ctx, *, actor: StaffMember, incident_id: Any) -> str:
             await session.refresh(loaded.incident)
             who = await session.get(StaffMember, loaded.incident.acknowledged_by_id)
             when = ctx.local(loaded.incident.acknowledged_at)  # type: ignore[arg-type]
-            raise AlreadyDone(f"Already acknowledged by {who.name if who else 'someone'} at {when}.")
+            raise AlreadyDone(
+                f"Already acknowledged by {who.name if who else 'someone'} at {when}."
+            )
         await session.refresh(loaded.incident)
         await audit.record(
             session,
@@ -181,7 +181,9 @@ async def submit_warning(
             detail={"case": loaded.person.reference, "kind": warning.kind},
             at=ctx.now,
         )
-        note = f"{cat.label(cat.WARNING_KINDS, warning.kind)} recorded for {loaded.person.reference}."
+        note = (
+            f"{cat.label(cat.WARNING_KINDS, warning.kind)} recorded for {loaded.person.reference}."
+        )
         if warning.kind == "written":
             letter = _warning_letter(ctx, loaded, warning, actor)
             session.add(letter)

@@ -67,14 +67,17 @@ class PolicySettings(_Strict):
     @field_validator("office_hours_start", "office_hours_end", mode="before")
     @classmethod
     def _time(cls, value: Any) -> Any:
+        # A bare number (pydantic reads 9 as nine seconds past midnight, UTC) or a time with
+        # its own offset is refused: office hours are wall-clock times in `timezone`.
+        parsed = value
         if isinstance(value, str):
             try:
-                return time.fromisoformat(value)
+                parsed = time.fromisoformat(value)
             except ValueError:
-                raise ValueError(
-                    f"'{value}' is not a time of day; write it as HH:MM, e.g. 09:00"
-                ) from None
-        return value
+                parsed = None
+        if not isinstance(parsed, time) or parsed.tzinfo is not None:
+            raise ValueError(f"'{value}' is not a time of day; write it as HH:MM, e.g. 09:00")
+        return parsed
 
     @field_validator("timezone")
     @classmethod

@@ -79,6 +79,17 @@ def validate(form: FormSpec, submitted: dict[str, Any]) -> dict[str, Any]:
     Values for fields the form does not have are refused, so an id invented by a
     client cannot slip into storage.
     """
+    clean, errors = check(form, submitted)
+    if errors:
+        raise FieldErrors(errors)
+    return clean
+
+
+def check(form: FormSpec, submitted: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Like validate, but returns the errors so a form's own rules can add to them.
+
+    A field with an error is absent from the clean values.
+    """
     known = {f.id for f in form.fields}
     unknown = sorted(set(submitted) - known)
     if unknown:
@@ -93,12 +104,11 @@ def validate(form: FormSpec, submitted: dict[str, Any]) -> dict[str, Any]:
         if _empty(raw):
             if spec.required:
                 errors[spec.id] = "Please answer this question."
-            clean[spec.id] = [] if spec.kind in ("multiselect", "checkboxes") else None
+            else:
+                clean[spec.id] = [] if spec.kind in ("multiselect", "checkboxes") else None
             continue
         try:
             clean[spec.id] = clean_value(spec, raw)
         except ValueError as exc:
             errors[spec.id] = str(exc)
-    if errors:
-        raise FieldErrors(errors)
-    return clean
+    return clean, errors

@@ -30,7 +30,9 @@ class WelfareReply:
     extra: list[str] = field(default_factory=list)
 
 
-async def _own_checkin(session: AsyncSession, actor: StaffMember, checkin_id: Any) -> WelfareCheckIn:
+async def _own_checkin(
+    session: AsyncSession, actor: StaffMember, checkin_id: Any
+) -> WelfareCheckIn:
     checkin = await session.get(WelfareCheckIn, checkin_id) if isinstance(checkin_id, int) else None
     # Someone else's check-in is reported as missing: its existence is welfare data too.
     if checkin is None or checkin.staff_id != actor.id:
@@ -45,8 +47,12 @@ async def start(ctx: Ctx, *, actor: StaffMember) -> dict[str, Any]:
         session.add(checkin)
         await session.flush()
         await audit.record(
-            session, actor=f"staff:{actor.id}", action="welfare.checkin_started",
-            entity_type="welfare_checkin", entity_id=checkin.id, at=ctx.now,
+            session,
+            actor=f"staff:{actor.id}",
+            action="welfare.checkin_started",
+            entity_type="welfare_checkin",
+            entity_id=checkin.id,
+            at=ctx.now,
         )
         return notify.checkin_model(checkin)
 
@@ -61,14 +67,16 @@ async def answer(ctx: Ctx, *, actor: StaffMember, checkin_id: Any, choice: str) 
         checkin.answered_at = ctx.now
         # The audit trail records that an answer was given, never which (welfare data).
         await audit.record(
-            session, actor=f"staff:{actor.id}", action="welfare.answered",
-            entity_type="welfare_checkin", entity_id=checkin.id, at=ctx.now,
+            session,
+            actor=f"staff:{actor.id}",
+            action="welfare.answered",
+            entity_type="welfare_checkin",
+            entity_id=checkin.id,
+            at=ctx.now,
         )
         reply = WelfareReply(checkin=notify.checkin_model(checkin, answer=choice))
         if choice == "ok":
-            reply.note = (
-                "Thanks for letting me know. If that changes, type /checkin at any time."
-            )
+            reply.note = "Thanks for letting me know. If that changes, type /checkin at any time."
         elif choice == "talk":
             member = await session.get(StaffMember, actor.id)
             assert member is not None
@@ -85,8 +93,11 @@ async def answer(ctx: Ctx, *, actor: StaffMember, checkin_id: Any, choice: str) 
             else:
                 if first_talk:
                     await notify.send(
-                        session, to=manager, template="talk_request",
-                        model={"staff_name": member.name}, origin=member,
+                        session,
+                        to=manager,
+                        template="talk_request",
+                        model={"staff_name": member.name},
+                        origin=member,
                     )
                 reply.note = (
                     f"I've asked {manager.name} to get in touch with you. "
