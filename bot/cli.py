@@ -9,7 +9,10 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from bot.settings import ConfigError, Settings, load_settings
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("safecontact")
 
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces every migration step at INFO; an operator needs only problems.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -71,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(handler(settings, args))
     except KeyboardInterrupt:
         return 130
+    except (DatabaseUnavailable, OSError) as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        print(f"safecontact: cannot reach the database ({where}): {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

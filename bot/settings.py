@@ -89,6 +89,26 @@ class Settings(BaseSettings):
         # The file arrives as init kwargs; the environment must override it.
         return (env_settings, init_settings)
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                f"'{value}' is not a database URL; use sqlite+aiosqlite:///./safecontact.db "
+                "or postgresql+asyncpg://user@host/dbname"
+            ) from None
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(
+                f"the driver '{url.drivername}' is not supported; use sqlite+aiosqlite or "
+                "postgresql+asyncpg"
+            )
+        return value
+
     @model_validator(mode="after")
     def _directory(self) -> Settings:
         first: dict[str, int] = {}

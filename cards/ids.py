@@ -11,6 +11,10 @@ class FormName(StrEnum):
     INCIDENT = "incident"
     WARNING = "warning"
     POLICE_REFERRAL = "police_referral"
+    STRATEGY = "strategy"
+    DECISION = "decision"
+    SHARING = "sharing"
+    DISCLOSURE = "disclosure"
 
 
 class ActionId(StrEnum):
@@ -25,6 +29,14 @@ class ActionId(StrEnum):
     PRIVACY_STEPS = "welfare_privacy"
     NEW_INCIDENT = "home_incident"
     NEW_CHECKIN = "home_checkin"
+    PROPOSE_FROM_INCIDENT = "incident_propose_strategy"
+    PROPOSE_FOR_PERSON = "case_propose_strategy"
+    REVISE_STRATEGY = "strategy_revise"
+    APPROVE = "authorisation_approve"
+    DENY = "authorisation_deny"
+    ASK_CHANGES = "authorisation_changes"
+    REQUEST_SHARING = "case_request_sharing"
+    RECORD_DISCLOSURE = "sharing_record_disclosure"
 
 
 class IncidentField(StrEnum):
@@ -50,3 +62,42 @@ class WarningField(StrEnum):
 class PoliceField(StrEnum):
     REFERRED_ON = "referred_on"
     REFERENCE = "police_reference"
+
+
+class StrategyField(StrEnum):
+    RESTRICTIONS = "restrictions"
+    CALL_MINUTES = "call_minutes"
+    METHOD = "contact_method"
+    DEDICATED_EMAIL = "dedicated_email"
+    BLOCKED = "blocked_channels"
+    ADVOCATE_NAME = "advocate_name"
+    ADVOCATE_CONTACT = "advocate_contact"
+    SPOC = "spoc"
+    UNUSABLE = "unusable_methods"
+    REASONS = "reasons"
+    INCIDENTS = "incidents"
+    WARNING_GIVEN = "warning_given"
+    NO_WARNING_REASON = "no_warning_reason"
+    ADJUSTMENTS = "adjustments"
+    CRITERIA = "criteria"
+    # a note for each criterion is "criterion_<id>" for each id in dialogs.catalogue.CRITERIA
+    REVIEW_DATE = "review_date"
+    LETTER_CHANNEL = "letter_channel"
+    LETTER_FORMAT = "letter_format"
+
+
+class DecisionField(StrEnum):
+    REASON = "decision_reason"
+
+
+class SharingField(StrEnum):
+    AGENCY = "agency"
+    WHAT = "what"
+    REASON = "sharing_reason"
+    EXPLANATION = "explanation"
+    CONSENT = "consent"
+
+
+class DisclosureField(StrEnum):
+    DISCLOSED_ON = "disclosed_on"
+    NOTE = "disclosure_note"

@@ -14,12 +14,14 @@ from dialogs import case_file
 from dialogs import catalogue as cat
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest
-from storage.models import ContactStrategy, Incident, Person, PoliceReferral, Warning
+from dialogs.strategy import may_propose
+from dialogs.strategy_view import staff_names, strategy_summary
+from storage.models import ContactStrategy, Incident, Person, PoliceReferral, StaffMember, Warning
 
 MAX_QUERY = 100
 
 
-async def lookup(ctx: Ctx, *, query: str) -> dict[str, Any]:
+async def lookup(ctx: Ctx, *, query: str, actor: StaffMember | None = None) -> dict[str, Any]:
     """A summary of one person, or the list of matches to choose from."""
     query = (query or "").strip()
     if not query:
@@ -36,7 +38,9 @@ async def lookup(ctx: Ctx, *, query: str) -> dict[str, Any]:
                 "matches": [{"reference": p.reference, "name": p.name} for p in found[:20]],
                 "summary": None,
             }
-        return {"query": query, "matches": [], "summary": await _summary(session, ctx, found[0])}
+        summary = await _summary(session, ctx, found[0])
+        summary["may_propose"] = actor is not None and may_propose(actor)
+        return {"query": query, "matches": [], "summary": summary}
 
 
 async def _summary(session: Any, ctx: Ctx, person: Person) -> dict[str, Any]:
@@ -65,6 +69,7 @@ async def _summary(session: Any, ctx: Ctx, person: Person) -> dict[str, Any]:
             .where(PoliceReferral.person_id == person.id)
         )
     ).scalar_one()
+    names = await staff_names(session)
     active = (
         await session.execute(
             select(ContactStrategy).where(
@@ -91,8 +96,6 @@ async def _summary(session: Any, ctx: Ctx, person: Person) -> dict[str, Any]:
             for w in warnings
         ],
         "police_referrals": referrals,
-        "restrictions": [
-            {"review_date": f"{s.review_date:%d %b %Y}", "items": [r.kind for r in s.restrictions]}
-            for s in active
-        ],
+        "person_id": person.id,
+        "restrictions": [await strategy_summary(session, ctx, s, names) for s in active],
     }

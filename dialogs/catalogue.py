@@ -203,3 +203,68 @@ WELFARE_ANSWERS: tuple[Item, ...] = (
 
 def label(items: tuple[Item, ...], item_id: str) -> str:
     return next((i.label for i in items if i.id == item_id), item_id)
+
+
+# s7: the restrictions a contact strategy may include.
+RESTRICTIONS: tuple[Item, ...] = (
+    Item("call_limit", "Limit the length of phone calls"),
+    Item("single_method", "Restrict contact to one method"),
+    Item("dedicated_email", "Use a dedicated email address and auto-divert emails"),
+    Item("block_channels", "Block email addresses or other channels"),
+    Item("advocate_only", "Require contact through an advocate"),
+    Item("spoc", "Single point of contact (SPOC) member of staff"),
+)
+
+# The routes by which a member of the public can reach the office.
+CONTACT_METHODS: tuple[Item, ...] = (
+    Item("letter", "Letter"),
+    Item("email", "Email"),
+    Item("telephone", "Telephone"),
+    Item("in_person", "In person"),
+)
+
+# s7: the five things the authoriser must be satisfied of before restricting contact.
+CRITERIA: tuple[Item, ...] = (
+    Item(
+        "addressed",
+        "The matter raised is being, or has been, considered and addressed properly",
+    ),
+    Item(
+        "communication",
+        "Communication has been adequate and they are not providing significant new "
+        "information that might affect the matter",
+    ),
+    Item(
+        "access",
+        "Their access requirements and solutions have been considered, so they are not "
+        "denied access to the office",
+    ),
+    Item(
+        "misunderstandings",
+        "All efforts have been made to dispel misunderstandings and move towards a resolution",
+    ),
+    Item(
+        "proportionate",
+        "The approach is fair, reasonable and proportionate, and reasonable adjustments "
+        "have been considered",
+    ),
+)
+# Slack limits option text to 75 characters: the short forms for checkboxes.
+CRITERIA_SHORT: dict[str, str] = {
+    "addressed": "The matter has been considered and addressed properly",
+    "communication": "Communication was adequate; no significant new information",
+    "access": "Access requirements considered; they are not denied access",
+    "misunderstandings": "All efforts made to dispel misunderstandings",
+    "proportionate": "Fair, reasonable and proportionate; adjustments considered",
+}
+
+SHARING_REASONS: tuple[Item, ...] = (
+    Item("safeguarding", "Safeguarding concerns"),
+    Item("risk_to_life", "Risk to life"),
+    Item("other", "Other (explain)"),
+)
+
+LETTER_FORMATS: tuple[Item, ...] = (
+    Item("standard", "Standard print"),
+    Item("large_print", "Large print"),
+)

@@ -122,7 +122,12 @@ async def test_incident_full_path(slack: SlackWorld) -> None:
     buttons = [
         e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
-    assert buttons == [ActionId.ACKNOWLEDGE, ActionId.RECORD_WARNING, ActionId.RECORD_POLICE]
+    assert buttons == [
+        ActionId.ACKNOWLEDGE,
+        ActionId.RECORD_WARNING,
+        ActionId.RECORD_POLICE,
+        ActionId.PROPOSE_FROM_INCIDENT,
+    ]
     # 3. The welfare check-in, with its three answers.
     checkin = next(p for p in sam_posts if "How are you" in p["text"])
     assert_valid_message(checkin)

@@ -11,7 +11,7 @@ from bot.slack.context import actor_for, ctx_for, message_for, notice
 from cards.render import render
 from dialogs import case_lookup, incident, welfare
 
-COMMANDS = ("/incident", "/case", "/checkin")
+COMMANDS = ("/incident", "/case", "/checkin", "/strategy")
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
@@ -31,8 +31,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         try:
             ctx = ctx_for(runtime)
-            await actor_for(ctx, body.get("user_id"))
-            result = await case_lookup.lookup(ctx, query=str(body.get("text") or ""))
+            actor = await actor_for(ctx, body.get("user_id"))
+            result = await case_lookup.lookup(ctx, query=str(body.get("text") or ""), actor=actor)
             await respond(response_type="ephemeral", **render("slack", "case_summary", result))
         except Exception as exc:
             await respond(response_type="ephemeral", **notice(message_for(exc)))

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
-from bot.slack import payloads
+from bot.slack import payloads, strategy_handlers
 from bot.slack.context import actor_for, ctx_for, message_for, notice, notice_view
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName, IncidentField
@@ -55,6 +55,7 @@ SUBMISSIONS: dict[str, tuple[str, Submit]] = {
     FormName.INCIDENT: ("Report saved", _submit_incident),
     FormName.WARNING: ("Warning recorded", _submit_warning),
     FormName.POLICE_REFERRAL: ("Referral recorded", _submit_police),
+    **strategy_handlers.SUBMISSIONS,
 }
 
 

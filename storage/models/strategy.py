@@ -27,6 +27,11 @@ class ContactStrategy(Base):
     criteria: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     review_date: Mapped[date] = mapped_column(Date)
     letter_channel: Mapped[str | None] = mapped_column(String(20))
+    large_print: Mapped[bool] = mapped_column(default=False)
+    # Methods the proposer recorded that the person cannot use, given their needs (s5).
+    unusable_methods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # An edited resubmission after "Ask for changes" points at the version it replaces.
+    revision_of_id: Mapped[int | None] = mapped_column(ForeignKey("contact_strategies.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("contact_strategies.id"))
     activated_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
