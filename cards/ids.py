@@ -15,6 +15,11 @@ class FormName(StrEnum):
     DECISION = "decision"
     SHARING = "sharing"
     DISCLOSURE = "disclosure"
+    REVIEW = "review"
+    BREACH = "breach"
+    CONTACT_LOG = "contact_log"
+    DISPUTE = "dispute"
+    DISPUTE_OUTCOME = "dispute_outcome"
 
 
 class ActionId(StrEnum):
@@ -37,6 +42,11 @@ class ActionId(StrEnum):
     ASK_CHANGES = "authorisation_changes"
     REQUEST_SHARING = "case_request_sharing"
     RECORD_DISCLOSURE = "sharing_record_disclosure"
+    START_REVIEW = "strategy_start_review"
+    RECORD_BREACH = "case_record_breach"
+    LOG_CONTACT = "case_log_contact"
+    RECORD_DISPUTE = "case_record_dispute"
+    DISPUTE_DECIDE = "dispute_decide"
 
 
 class IncidentField(StrEnum):
