@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -17,6 +18,16 @@ from storage.db import DatabaseUnavailable
 log = logging.getLogger("safecontact")
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an ISO 8601 date and time, e.g. 2026-12-01T09:30+00:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,11 +60,37 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_sub.add_parser("verify", help="check the hash chain; non-zero exit if tampered")
 
+    jobs = sub.add_parser("jobs", help="scheduled reminders and follow-ups")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jobs_list = jobs_sub.add_parser("list", help="show the scheduled jobs")
+    jobs_list.add_argument(
+        "--status", choices=("pending", "done", "failed"), help="only jobs with this status"
+    )
+    run_due = jobs_sub.add_parser(
+        "run-due", help="run what is due once and say what was done (for cron, and for testing)"
+    )
+    run_due.add_argument(
+        "--at",
+        type=_iso_datetime,
+        default=None,
+        help="act as if it were this time (ISO 8601, e.g. 2026-12-01T09:30+00:00)",
+    )
+
     case = sub.add_parser("case", help="case files")
     case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
     show = case_sub.add_parser("show", help="everything held on a person or case")
     show.add_argument("ref", help="case reference (SC-2026-00042) or a name")
     show.add_argument("--json", action="store_true", help="print JSON")
+
+    package = sub.add_parser(
+        "teams-package", help="build the Teams app package (manifest and icons) to upload"
+    )
+    package.add_argument(
+        "--output", default="safecontact-teams.zip", help="zip to write (default %(default)s)"
+    )
+    package.add_argument(
+        "--manifest", default=None, help="manifest template (default: the checkout's manifest.json)"
+    )
     return p
 
 

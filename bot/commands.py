@@ -13,9 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.scheduler import run_due
 from bot.server import create_app, prepare_database
 from bot.settings import Settings
 from storage import audit, migrate
+from storage import jobs as jobs_repo
 from storage import staff as staff_repo
 from storage.db import Database
 
@@ -129,12 +131,81 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def jobs_list(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    try:
+        await migrate.upgrade(runtime.db)
+        async with runtime.db.read() as session:
+            rows = await jobs_repo.list_jobs(session, status=args.status, limit=1000)
+            zone = settings.policy.zone
+            table = [
+                (
+                    j.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    j.status,
+                    j.kind,
+                    j.key,
+                    str(j.attempts),
+                )
+                for j in rows
+            ]
+    finally:
+        await runtime.db.dispose()
+    if not table:
+        print("No scheduled jobs.")
+        return 0
+    header = ("DUE", "STATUS", "KIND", "KEY", "TRIES")
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
+    for row in [header, *table]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+async def jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    try:
+        await prepare_database(runtime)
+        runs = await run_due(runtime, at=args.at)
+    finally:
+        await runtime.db.dispose()
+    if not runs:
+        print("Nothing was due.")
+    for run in runs:
+        print(f"{run.outcome:6}  {run.kind:22}  {run.key}: {run.summary}")
+    return 1 if any(r.outcome == "failed" for r in runs) else 0
+
+
+async def teams_package(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.settings import ConfigError
+    from bot.teams import package
+
+    output = Path(args.output)
+    try:
+        manifest = package.build(
+            settings,
+            output=output,
+            manifest_path=Path(args.manifest) if args.manifest else None,
+        )
+    except ConfigError as exc:
+        print(f"safecontact: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {output}: bot {manifest['id']} on {manifest['validDomains'][0]}; "
+        "upload it in Teams (Apps > Manage your apps > Upload an app)"
+    )
+    return 0
+
+
 COMMANDS: dict[tuple[str, ...], Command] = {
     ("serve",): serve,
     ("db", "upgrade"): db_upgrade,
     ("staff", "list"): staff_list,
     ("audit", "verify"): audit_verify,
     ("case", "show"): case_show,
+    ("teams-package",): teams_package,
+    ("jobs", "list"): jobs_list,
+    ("jobs", "run-due"): jobs_run_due,
 }
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import update
 from bot.runtime import Runtime
 from storage import outbox
 from storage import staff as staff_repo
-from storage.models import Letter, OutboxMessage, StaffMember, utcnow
+from storage.models import Attachment, Letter, OutboxMessage, StaffMember, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class Outgoing:
     recipient: StaffMember
     recovering: bool
     letter: Letter | None = None
+    # A file that is not a letter (the oversight report's chart and CSV).
+    attachment: Attachment | None = None
     # For an update: the platform reference of the posted card it edits.
     original_ref: dict[str, Any] | None = None
 
@@ -87,7 +89,13 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
     """One pass of the loop; returns how many messages it handled."""
     now = utcnow()
     async with runtime.db.write() as session:
-        claimed = await outbox.claim_due(session, worker=runtime.worker_id, now=now, limit=limit)
+        claimed = await outbox.claim_due(
+            session,
+            worker=runtime.worker_id,
+            now=now,
+            limit=limit,
+            lease=timedelta(seconds=runtime.settings.outbox_lease_seconds),
+        )
         if not claimed:
             return 0
         items = []
@@ -97,6 +105,8 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
             item = Outgoing(message, recipient, recovering)
             if message.letter_id is not None:
                 item.letter = await session.get(Letter, message.letter_id)
+            if message.attachment_id is not None:
+                item.attachment = await session.get(Attachment, message.attachment_id)
             if message.kind == "update" and message.card_key:
                 original = await outbox.original_for_update(
                     session, card_key=message.card_key, recipient_id=message.recipient_id

@@ -34,3 +34,5 @@ class Runtime:
     # Seconds; the base of the exponential backoff between delivery attempts.
     retry_base: float = 2.0
     poll_interval: float = 1.0
+    # Seconds between scheduler passes; reminders are day-grained, so this need not be short.
+    scheduler_interval: float = 30.0

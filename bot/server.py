@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
+from bot.scheduler import scheduler_loop
 from bot.settings import Settings
 from storage import migrate
 from storage import staff as staff_repo
@@ -55,7 +56,12 @@ def create_app(
     background: bool = True,
 ) -> web.Application:
     """Build the server; nothing connects until the app starts."""
-    runtime = runtime or Runtime(settings=settings, db=Database(settings.database_url))
+    runtime = runtime or Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        poll_interval=settings.outbox_poll_seconds,
+        scheduler_interval=settings.scheduler_interval_seconds,
+    )
     app = web.Application(client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
@@ -67,9 +73,16 @@ def create_app(
 
         slack.mount(app, runtime)
         senders.append(slack.build_sender(runtime))
+    from bot.teams import app as teams
+
+    # Always mounted: without an app id (and outside --dev) it answers every activity 401.
+    teams_sender = teams.mount(app, runtime, dev=dev)
+    if teams_sender is not None:
+        senders.append(teams_sender)
     if senders:
         # With no platform configured, messages wait in the outbox rather than failing.
         loops.append(lambda rt: delivery_loop(rt, senders))
+    loops.append(scheduler_loop)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await prepare_database(runtime)

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str = "MultiTenant"
     bot_domain: str = "safecontact.example.org"
+    # Operational tuning; the defaults suit a small office.
+    scheduler_interval_seconds: float = Field(30.0, gt=0, le=3600)
+    outbox_poll_seconds: float = Field(1.0, gt=0, le=60)
+    outbox_lease_seconds: float = Field(60.0, ge=1, le=3600)
     organisation: Organisation = Field(default_factory=Organisation)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     staff: list[StaffEntry] = Field(default_factory=list)

@@ -20,6 +20,8 @@ class FormName(StrEnum):
     CONTACT_LOG = "contact_log"
     DISPUTE = "dispute"
     DISPUTE_OUTCOME = "dispute_outcome"
+    # A review's "alter": the proposal form, prefilled from the strategy it would replace.
+    ALTERATION = "strategy_alteration"
 
 
 class ActionId(StrEnum):
@@ -111,3 +113,37 @@ class SharingField(StrEnum):
 class DisclosureField(StrEnum):
     DISCLOSED_ON = "disclosed_on"
     NOTE = "disclosure_note"
+
+
+class ReviewField(StrEnum):
+    OUTCOME = "review_outcome"
+    REASONS = "review_reasons"
+    NEW_REVIEW_DATE = "new_review_date"
+
+
+class BreachField(StrEnum):
+    RESTRICTION = "breached_restriction"
+    OCCURRED_AT = "breach_occurred_at"
+    CHANNEL = "breach_channel"
+    WHAT_HAPPENED = "breach_what_happened"
+
+
+class ContactLogField(StrEnum):
+    OCCURRED_AT = "contact_occurred_at"
+    CHANNEL = "contact_channel"
+    SUMMARY = "contact_summary"
+    # the four s7.2 questions, each yes/no; ids from dialogs.catalogue.CONTACT_QUESTIONS
+    NEW_INFORMATION = "new_information"
+    NEW_COMPLAINT = "new_complaint"
+    CRIMINAL = "criminal"
+    SAFEGUARDING = "safeguarding"
+
+
+class DisputeField(StrEnum):
+    RECEIVED_ON = "dispute_received_on"
+    GROUNDS = "dispute_grounds"
+
+
+class DisputeOutcomeField(StrEnum):
+    OUTCOME = "dispute_outcome"
+    REASONS = "dispute_outcome_reasons"

@@ -10,10 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from dialogs import case_file
+from dialogs import case_file, contact_log
 from dialogs import catalogue as cat
+from dialogs.breach import recent_breaches
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest
+from dialogs.review import may_review
 from dialogs.strategy import may_propose
 from dialogs.strategy_view import staff_names, strategy_summary
 from storage.models import ContactStrategy, Incident, Person, PoliceReferral, StaffMember, Warning
@@ -38,12 +40,14 @@ async def lookup(ctx: Ctx, *, query: str, actor: StaffMember | None = None) -> d
                 "matches": [{"reference": p.reference, "name": p.name} for p in found[:20]],
                 "summary": None,
             }
-        summary = await _summary(session, ctx, found[0])
+        summary = await _summary(session, ctx, found[0], actor)
         summary["may_propose"] = actor is not None and may_propose(actor)
         return {"query": query, "matches": [], "summary": summary}
 
 
-async def _summary(session: Any, ctx: Ctx, person: Person) -> dict[str, Any]:
+async def _summary(
+    session: Any, ctx: Ctx, person: Person, actor: StaffMember | None
+) -> dict[str, Any]:
     count = (
         await session.execute(
             select(func.count()).select_from(Incident).where(Incident.person_id == person.id)
@@ -70,13 +74,24 @@ async def _summary(session: Any, ctx: Ctx, person: Person) -> dict[str, Any]:
         )
     ).scalar_one()
     names = await staff_names(session)
-    active = (
-        await session.execute(
-            select(ContactStrategy).where(
-                ContactStrategy.person_id == person.id, ContactStrategy.status == "active"
+    active = list(
+        (
+            await session.execute(
+                select(ContactStrategy).where(
+                    ContactStrategy.person_id == person.id, ContactStrategy.status == "active"
+                )
             )
+        ).scalars()
+    )
+    restrictions = []
+    for s in active:
+        # s7.1, s7.2: what staff need to monitor it, and whether this reader may review it.
+        restrictions.append(
+            {
+                **await strategy_summary(session, ctx, s, names),
+                "may_review": actor is not None and may_review(actor, s),
+            }
         )
-    ).scalars()
     return {
         "reference": person.reference,
         "name": person.name,
@@ -97,5 +112,8 @@ async def _summary(session: Any, ctx: Ctx, person: Person) -> dict[str, Any]:
         ],
         "police_referrals": referrals,
         "person_id": person.id,
-        "restrictions": [await strategy_summary(session, ctx, s, names) for s in active],
+        "restrictions": restrictions,
+        "recent_breaches": await recent_breaches(session, ctx, person.id) if active else 0,
+        "breach_window_days": ctx.policy.breach_window_days,
+        "contact_log": await contact_log.recent(session, ctx, person.id),
     }

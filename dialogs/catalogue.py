@@ -268,3 +268,24 @@ LETTER_FORMATS: tuple[Item, ...] = (
     Item("standard", "Standard print"),
     Item("large_print", "Large print"),
 )
+
+# s7, s7.1: what a review may decide. Stored on Review.outcome as continued/altered/ended.
+REVIEW_OUTCOMES: tuple[Item, ...] = (
+    Item("continue", "Continue: the restrictions stay as they are"),
+    Item("alter", "Alter: change the restrictions (needs authorisation again)"),
+    Item("end", "End: lift the restrictions"),
+)
+
+# s7.2: the questions every contact from a restricted person is read for.
+CONTACT_QUESTIONS: tuple[Item, ...] = (
+    Item("new_information", "Does it give new information?"),
+    Item("new_complaint", "Does it make a new complaint?"),
+    Item("criminal", "Does it raise a criminal matter?"),
+    Item("safeguarding", "Does it raise a safeguarding issue?"),
+)
+
+# s7.3: what the Chief Executive (or someone independent) may decide on a dispute.
+DISPUTE_OUTCOMES: tuple[Item, ...] = (
+    Item("upheld", "The restricted contact arrangements still apply"),
+    Item("different", "A different course of action"),
+)

@@ -262,6 +262,15 @@ async def submit(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
             due_at=ctx.now + timedelta(hours=ctx.policy.welfare_followup_hours),
             payload={"staff_id": reporter.id, "incident_id": incident.id},
         )
+        if incident.violence:
+            # s6: always reported to the police; chase it if no referral is recorded.
+            await jobs.schedule(
+                session,
+                key=f"police-nudge:incident:{incident.id}",
+                kind="police_referral_nudge",
+                due_at=ctx.now + timedelta(hours=ctx.policy.police_referral_nudge_hours),
+                payload={"incident_id": incident.id},
+            )
         recorded = Recorded(incident.id, person.reference, person.name)
     ctx.wake_outbox()
     return recorded

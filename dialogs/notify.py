@@ -7,6 +7,7 @@ for whichever platform reaches the recipient when the delivery loop sends them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -36,8 +37,12 @@ async def send(
     origin: StaffMember | None = None,
     kind: str = "message",
     letter_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> None:
-    """Queue a message to one member of staff, in the caller's transaction."""
+    """Queue a message to one member of staff, in the caller's transaction.
+
+    `not_before` holds a reminder for office hours; alerts leave it unset and go at once.
+    """
     await outbox.enqueue(
         session,
         recipient_id=to.id,
@@ -47,6 +52,7 @@ async def send(
         kind=kind,
         letter_id=letter_id,
         origin_id=origin.id if origin is not None else None,
+        not_before=not_before,
     )
 
 

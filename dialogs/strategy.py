@@ -490,6 +490,9 @@ async def submit_proposal(
                 "an authoriser, then send it again."
             )
         strategy = _strategy_from(ctx, actor, subject, values, revision_of)
+        if old is not None:
+            # A sent-back change (s7 review, "alter") still replaces the strategy in force.
+            strategy.supersedes_id = old.supersedes_id
         session.add(strategy)
         await session.flush()
         authorisation = Authorisation(

@@ -34,3 +34,20 @@ async def list_jobs(
     if status:
         stmt = stmt.where(ScheduledJob.status == status)
     return list((await session.execute(stmt)).scalars())
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[ScheduledJob]:
+    """Due jobs, locked for this transaction; other replicas skip them (SKIP LOCKED).
+
+    The caller runs each job and marks it done in the same transaction, so a job is
+    never half-run: a crash rolls both back and another pass runs it again.
+    """
+    stmt = (
+        select(ScheduledJob)
+        .where(ScheduledJob.status == "pending", ScheduledJob.due_at <= now)
+        .order_by(ScheduledJob.due_at, ScheduledJob.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list((await session.execute(stmt)).scalars())

@@ -29,6 +29,7 @@ async def enqueue(
     letter_id: int | None = None,
     not_before: datetime | None = None,
     origin_id: int | None = None,
+    attachment_id: int | None = None,
 ) -> OutboxMessage:
     msg = OutboxMessage(
         recipient_id=recipient_id,
@@ -38,6 +39,7 @@ async def enqueue(
         card_key=card_key,
         kind=kind,
         letter_id=letter_id,
+        attachment_id=attachment_id,
         next_attempt_at=not_before or utcnow(),
     )
     session.add(msg)
@@ -46,7 +48,12 @@ async def enqueue(
 
 
 async def claim_due(
-    session: AsyncSession, *, worker: str, now: datetime, limit: int = 20
+    session: AsyncSession,
+    *,
+    worker: str,
+    now: datetime,
+    limit: int = 20,
+    lease: timedelta = LEASE,
 ) -> list[tuple[OutboxMessage, bool]]:
     """Lease up to `limit` due messages to this worker; SKIP LOCKED keeps replicas apart.
 
@@ -55,7 +62,7 @@ async def claim_due(
     """
     due = or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - LEASE),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - lease),
     )
     stmt = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":

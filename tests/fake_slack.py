@@ -6,8 +6,10 @@ told to fail a method (429 with Retry-After, 500) a number of times.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,8 @@ class FakeSlack:
     failures: dict[str, list[Failure]] = field(default_factory=lambda: defaultdict(list))
     channels: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     base_url: str = ""
+    # Seconds to wait before answering a method, to catch a sender mid-call.
+    delays: dict[str, float] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -71,7 +75,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{n}", self._respond)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -107,6 +111,8 @@ class FakeSlack:
             failure = self.failures[method].pop(0)
             self.calls.append(Call(f"{method}!{failure.status}", params))
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         self.calls.append(Call(method, params))
         handler = ROUTES.get(method)
         if handler is None:
@@ -123,7 +129,10 @@ class FakeSlack:
         return web.Response(text="ok")
 
     def next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        """A real, strictly increasing Slack timestamp, so `oldest` filters work."""
+        now = time.time()
+        self._last_ts = max(now, getattr(self, "_last_ts", 0.0) + 0.000001)
+        return f"{self._last_ts:.6f}"
 
 
 def dm(user_id: str) -> str:
@@ -144,11 +153,17 @@ def _post(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    messages = fake.channels[p["channel"]][: int(p.get("limit", 100))]
+    oldest = float(p.get("oldest") or 0)
+    newest_first = [m for m in fake.channels[p["channel"]] if float(m["ts"]) > oldest]
+    start = int(p.get("cursor") or 0)
+    limit = int(p.get("limit", 100))
+    page = newest_first[start : start + limit]
     include = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
     if not include:
-        messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
-    return _ok(messages=messages, has_more=False)
+        page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+    more = start + limit < len(newest_first)
+    meta = {"next_cursor": str(start + limit) if more else ""}
+    return _ok(messages=page, has_more=more, response_metadata=meta)
 
 
 def _upload_url(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import commands, interactions, strategy_handlers
+from bot.slack import commands, interactions, monitoring_handlers, strategy_handlers
 from bot.slack.sender import SlackSender
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def build_app(runtime: Runtime) -> AsyncApp:
     commands.register(app, runtime)
     interactions.register(app, runtime)
     strategy_handlers.register(app, runtime)
+    monitoring_handlers.register(app, runtime)
 
     @app.error
     async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:

@@ -1,4 +1,8 @@
-"""Slash commands: /incident, /case and /checkin. Each acks first, then does its work."""
+"""Slash commands: /incident, /case and /checkin. Each acks first, then does its work.
+
+/strategy and /breach are registered with the flows they open (strategy_handlers,
+monitoring_handlers); COMMANDS lists every one, for the manifest test.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from bot.slack.context import actor_for, ctx_for, message_for, notice
 from cards.render import render
 from dialogs import case_lookup, incident, welfare
 
-COMMANDS = ("/incident", "/case", "/checkin", "/strategy")
+COMMANDS = ("/incident", "/case", "/checkin", "/strategy", "/breach")
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:

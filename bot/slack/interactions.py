@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
-from bot.slack import payloads, strategy_handlers
+from bot.slack import monitoring_handlers, payloads, strategy_handlers
 from bot.slack.context import actor_for, ctx_for, message_for, notice, notice_view
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName, IncidentField
@@ -56,6 +56,7 @@ SUBMISSIONS: dict[str, tuple[str, Submit]] = {
     FormName.WARNING: ("Warning recorded", _submit_warning),
     FormName.POLICE_REFERRAL: ("Referral recorded", _submit_police),
     **strategy_handlers.SUBMISSIONS,
+    **monitoring_handlers.SUBMISSIONS,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -13,8 +14,9 @@ from cards.render import render
 from storage.models import StaffMember
 
 METADATA_EVENT = "safecontact_outbox"
-# How far back to look for a message a crashed sender may already have posted.
-RECOVERY_SCAN = 50
+RECOVERY_PAGE = 200
+# Seconds of clock difference between us and Slack tolerated when searching history.
+CLOCK_SKEW = 300
 
 
 class SlackSender:
@@ -61,7 +63,7 @@ class SlackSender:
         if msg.kind == "file":
             return await self._upload(item, channel)
         if item.recovering:
-            found = await self._already_posted(channel, msg.id)
+            found = await self._already_posted(channel, msg.id, since=msg.created_at)
             if found is not None:
                 return found
         payload = render("slack", msg.template, msg.model)
@@ -83,21 +85,38 @@ class SlackSender:
             self._dm[user] = resp["channel"]["id"]
         return self._dm[user]
 
-    async def _already_posted(self, channel: str, outbox_id: int) -> dict[str, Any] | None:
-        """After a crash mid-send: find the post by the outbox id in its metadata."""
-        resp = await self.client.conversations_history(
-            channel=channel, limit=RECOVERY_SCAN, include_all_metadata=True
-        )
-        for message in resp.get("messages", []):
-            meta = message.get("metadata") or {}
-            if (
-                meta.get("event_type") == METADATA_EVENT
-                and (meta.get("event_payload") or {}).get("outbox_id") == outbox_id
-            ):
-                return {"channel": channel, "ts": message["ts"]}
-        return None
+    async def _already_posted(
+        self, channel: str, outbox_id: int, *, since: datetime
+    ) -> dict[str, Any] | None:
+        """After a crash mid-send: find the post by the outbox id in its metadata.
+
+        Everything the DM received since the message was written is searched, page by
+        page, since other messages may have been posted after it.
+        """
+        oldest = f"{since.timestamp() - CLOCK_SKEW:.6f}"
+        cursor: str | None = None
+        while True:
+            resp = await self.client.conversations_history(
+                channel=channel,
+                oldest=oldest,
+                limit=RECOVERY_PAGE,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+            for message in resp.get("messages", []):
+                meta = message.get("metadata") or {}
+                if (
+                    meta.get("event_type") == METADATA_EVENT
+                    and (meta.get("event_payload") or {}).get("outbox_id") == outbox_id
+                ):
+                    return {"channel": channel, "ts": message["ts"]}
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not resp.get("has_more") or not cursor:
+                return None
 
     async def _upload(self, item: Outgoing, channel: str) -> dict[str, Any] | None:
+        if item.message.attachment_id is not None:
+            return await self._upload_attachment(item, channel)
         letter = item.letter
         if letter is None:
             raise Undeliverable("the letter to upload is missing")
@@ -107,6 +126,22 @@ class SlackSender:
             content=letter.html,
             filename=model.get("filename", f"letter-{letter.id}.html"),
             title=letter.subject,
+            initial_comment=model.get("comment", ""),
+        )
+        file = resp.get("file") or {}
+        return {"channel": channel, "file": file.get("id")}
+
+    async def _upload_attachment(self, item: Outgoing, channel: str) -> dict[str, Any] | None:
+        """A file that is not a letter (the oversight report's chart or CSV), as stored."""
+        attachment = item.attachment
+        if attachment is None:
+            raise Undeliverable("the file to upload is missing")
+        model = item.message.model
+        resp = await self.client.files_upload_v2(
+            channel=channel,
+            content=attachment.content,
+            filename=attachment.filename,
+            title=model.get("title", attachment.filename),
             initial_comment=model.get("comment", ""),
         )
         file = resp.get("file") or {}

@@ -1,0 +1,91 @@
+"""The scheduler: runs durable jobs when they fall due, on one replica or many.
+
+Jobs are claimed with SKIP LOCKED on PostgreSQL (SQLite has a single writer), and each
+job's effects and its "done" mark commit together, so with several `serve` replicas
+every job runs exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.runtime import Runtime
+from dialogs import reminders
+from dialogs.context import Ctx
+from storage import jobs as jobs_repo
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class JobRun:
+    key: str
+    kind: str
+    outcome: str  # done | retry | failed
+    summary: str
+
+
+def _ctx(runtime: Runtime, now: datetime) -> Ctx:
+    settings = runtime.settings
+    return Ctx(
+        db=runtime.db,
+        organisation=settings.organisation,
+        policy=settings.policy,
+        now=now,
+        wake_outbox=runtime.outbox_wakeup.set,
+    )
+
+
+async def run_due(runtime: Runtime, *, at: datetime | None = None) -> list[JobRun]:
+    """Run every job due at `at` (default: now), batch by batch, and say what happened."""
+    now = at or runtime.clock()
+    ctx = _ctx(runtime, now)
+    done: list[JobRun] = []
+    while True:
+        async with runtime.db.write() as session:
+            batch = await jobs_repo.claim_due(session, now=now, limit=BATCH)
+            for job in batch:
+                job.attempts += 1
+                job.claimed_by = runtime.worker_id
+                job.claimed_at = now
+                try:
+                    async with session.begin_nested():
+                        summary = await reminders.run(session, ctx, job)
+                except Exception as exc:
+                    log.warning("job %s failed: %r", job.key, exc)
+                    job.last_error = "".join(traceback.format_exception_only(exc))[:2000]
+                    if job.attempts >= MAX_ATTEMPTS or isinstance(exc, LookupError):
+                        job.status = "failed"
+                        done.append(JobRun(job.key, job.kind, "failed", job.last_error.strip()))
+                    else:
+                        job.due_at = now + timedelta(minutes=5 * 2 ** (job.attempts - 1))
+                        done.append(JobRun(job.key, job.kind, "retry", job.last_error.strip()))
+                    continue
+                job.status = "done"
+                job.done_at = now
+                done.append(JobRun(job.key, job.kind, "done", summary))
+        if len(batch) < BATCH:
+            break
+    if done:
+        runtime.outbox_wakeup.set()
+    return done
+
+
+async def scheduler_loop(runtime: Runtime) -> None:
+    """Run due jobs every `scheduler_interval` seconds until cancelled."""
+    while True:
+        try:
+            for run in await run_due(runtime):
+                log.info("job %s (%s): %s - %s", run.key, run.kind, run.outcome, run.summary)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scheduler pass failed; trying again shortly")
+        await asyncio.sleep(runtime.scheduler_interval)

@@ -1,0 +1,174 @@
+"""Slack wiring for monitoring a strategy: reviews, breaches, the contact log, disputes.
+
+Each form's rules live in dialogs/; this module only opens forms, hands submissions
+over and shows the answer. The review form is the one exception to the shared
+submission handler: choosing "alter" answers with the next form, not a notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.runtime import Runtime
+from bot.slack import payloads
+from bot.slack.context import actor_for, ctx_for, message_for, notice, notice_view
+from cards.forms import FormSpec
+from cards.ids import ActionId, FormName
+from cards.render import render
+from dialogs import breach, contact_log, dispute, review
+from dialogs.context import Ctx
+from dialogs.errors import FieldErrors
+from storage.db import DatabaseUnavailable
+from storage.models import StaffMember
+
+
+async def _submit_breach(
+    ctx: Ctx, actor: StaffMember, values: dict[str, Any], meta: dict[str, Any]
+) -> str:
+    recorded = await breach.submit(ctx, actor=actor, context=meta, submitted=values)
+    return breach.confirmation(recorded, ctx)
+
+
+async def _submit_contact(
+    ctx: Ctx, actor: StaffMember, values: dict[str, Any], meta: dict[str, Any]
+) -> str:
+    logged = await contact_log.submit(ctx, actor=actor, context=meta, submitted=values)
+    return contact_log.confirmation(logged)
+
+
+async def _submit_dispute(
+    ctx: Ctx, actor: StaffMember, values: dict[str, Any], meta: dict[str, Any]
+) -> str:
+    return await dispute.submit_dispute(ctx, actor=actor, context=meta, submitted=values)
+
+
+async def _submit_outcome(
+    ctx: Ctx, actor: StaffMember, values: dict[str, Any], meta: dict[str, Any]
+) -> str:
+    return await dispute.decide(
+        ctx, actor=actor, dispute_id=meta.get("dispute_id"), submitted=values
+    )
+
+
+async def _submit_alteration(
+    ctx: Ctx, actor: StaffMember, values: dict[str, Any], meta: dict[str, Any]
+) -> str:
+    return await review.submit_alteration(ctx, actor=actor, context=meta, submitted=values)
+
+
+# Merged into interactions.SUBMISSIONS: the shared handler validates, stores, then acks.
+SUBMISSIONS = {
+    FormName.BREACH: ("Breach recorded", _submit_breach),
+    FormName.CONTACT_LOG: ("Contact logged", _submit_contact),
+    FormName.DISPUTE: ("Dispute recorded", _submit_dispute),
+    FormName.DISPUTE_OUTCOME: ("Outcome recorded", _submit_outcome),
+    FormName.ALTERATION: ("Change sent", _submit_alteration),
+}
+
+FormBuilder = Callable[[Ctx, StaffMember, int], Awaitable[FormSpec]]
+
+
+async def _review(ctx: Ctx, actor: StaffMember, value: int) -> FormSpec:
+    return await review.review_form(ctx, actor=actor, strategy_id=value)
+
+
+async def _breach(ctx: Ctx, actor: StaffMember, value: int) -> FormSpec:
+    return await breach.form_for_person(ctx, actor=actor, person_id=value)
+
+
+async def _contact(ctx: Ctx, actor: StaffMember, value: int) -> FormSpec:
+    return await contact_log.form(ctx, actor=actor, person_id=value)
+
+
+async def _dispute(ctx: Ctx, actor: StaffMember, value: int) -> FormSpec:
+    return await dispute.record_form(ctx, actor=actor, person_id=value)
+
+
+async def _decide(ctx: Ctx, actor: StaffMember, value: int) -> FormSpec:
+    return await dispute.outcome_form(ctx, actor=actor, dispute_id=value)
+
+
+FORM_BUTTONS: dict[str, FormBuilder] = {
+    ActionId.START_REVIEW: _review,
+    ActionId.RECORD_BREACH: _breach,
+    ActionId.LOG_CONTACT: _contact,
+    ActionId.RECORD_DISPUTE: _dispute,
+    ActionId.DISPUTE_DECIDE: _decide,
+}
+
+
+def _form_view(spec: FormSpec) -> dict[str, Any]:
+    return render("slack", "form", spec.model_dump(mode="json"))
+
+
+def _first_input(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input":
+            return block.get("block_id")
+    return None
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    async def open_form(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        try:
+            ctx = ctx_for(runtime)
+            actor = await actor_for(ctx, (body.get("user") or {}).get("id"))
+            value = payloads.int_value(action.get("value"))
+            spec = await FORM_BUTTONS[action.get("action_id")](ctx, actor, value)
+            await client.views_open(trigger_id=body["trigger_id"], view=_form_view(spec))
+        except Exception as exc:
+            await respond(
+                response_type="ephemeral", replace_original=False, **notice(message_for(exc))
+            )
+
+    for action_id in FORM_BUTTONS:
+        app.action(action_id)(open_form)
+
+    @app.view(FormName.REVIEW)
+    async def on_review(ack: Any, body: dict[str, Any]) -> None:
+        """Continue and end are stored before the ack; alter answers with the proposal form."""
+        view = body.get("view") or {}
+        try:
+            ctx = ctx_for(runtime)
+            actor = await actor_for(ctx, (body.get("user") or {}).get("id"))
+            result = await review.submit_review(
+                ctx,
+                actor=actor,
+                context=payloads.metadata(view),
+                submitted=payloads.form_values(view),
+            )
+        except FieldErrors as exc:
+            known = {b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict)}
+            errors = {k: v for k, v in exc.errors.items() if k in known}
+            first = _first_input(view)
+            if not errors and first:
+                errors = {first: exc.message}
+            await ack(response_action="errors", errors=errors)
+            return
+        except Exception as exc:
+            first = _first_input(view)
+            if isinstance(exc, DatabaseUnavailable) and first:
+                await ack(response_action="errors", errors={first: message_for(exc)})
+            else:
+                await ack(response_action="update", view=notice_view("Review", message_for(exc)))
+            return
+        if result.next_form is not None:
+            await ack(response_action="update", view=_form_view(result.next_form))
+        else:
+            await ack(response_action="update", view=notice_view("Review recorded", result.message))
+
+    @app.command("/breach")
+    async def breach_command(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
+        await ack()
+        try:
+            ctx = ctx_for(runtime)
+            actor = await actor_for(ctx, body.get("user_id"))
+            spec = await breach.form_for_query(ctx, actor=actor, query=str(body.get("text") or ""))
+            await client.views_open(trigger_id=body["trigger_id"], view=_form_view(spec))
+        except Exception as exc:
+            await respond(response_type="ephemeral", **notice(message_for(exc)))

@@ -1,0 +1,1 @@
+"""Microsoft Teams: botbuilder on /api/messages, Adaptive Cards, proactive delivery."""

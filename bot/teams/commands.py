@@ -1,0 +1,72 @@
+"""Messages to the bot: `incident`, `case <ref or name>`, `checkin`, `help`.
+
+The same commands as Slack's slash commands, typed with or without the slash and in any
+case. The table is the one list of what works: the help card and manifest.json's
+commandLists are checked against it, so neither can offer a command that doesn't.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.teams.forms import render_form
+from cards.render import render
+from dialogs import case_lookup, incident, welfare
+from dialogs.context import Ctx
+from storage.models import StaffMember
+
+# What a command answers with: one Adaptive Card.
+Run = Callable[[Ctx, StaffMember, str], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    description: str
+    run: Run
+
+
+async def _incident(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
+    return render_form(incident.form(ctx))
+
+
+async def _case(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
+    return render("teams", "case_summary", await case_lookup.lookup(ctx, query=args, actor=actor))
+
+
+async def _checkin(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
+    return render("teams", "welfare_checkin", await welfare.start(ctx, actor=actor))
+
+
+async def _help(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
+    return help_card()
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command("incident", "incident", "Report unacceptable or unreasonable behaviour", _incident),
+        Command(
+            "case",
+            "case <reference or name>",
+            "Look someone up before you answer them",
+            _case,
+        ),
+        Command("checkin", "checkin", "Tell me how you are; I'll point you to support", _checkin),
+        Command("help", "help", "Show what I can do", _help),
+    )
+}
+
+
+def parse(text: str) -> tuple[Command | None, str]:
+    """(command, its argument) for a message; None when the first word is no command."""
+    word, _, rest = text.strip().partition(" ")
+    return COMMANDS.get(word.removeprefix("/").lower()), rest.strip()
+
+
+def help_card(said: str = "") -> dict[str, Any]:
+    commands = [{"usage": c.usage, "description": c.description} for c in COMMANDS.values()]
+    return render("teams", "help", {"commands": commands, "said": said})

@@ -1,0 +1,108 @@
+"""Per-turn plumbing shared by the Teams handlers: who is asking, and how to answer.
+
+One place turns typed refusals into something the user reads, and unexpected errors into
+a reference the admin can find in the log; the same wording as on Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import InvokeResponse
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from bot.runtime import Runtime
+from cards.render import render
+from dialogs import identity
+from dialogs.context import Ctx
+from dialogs.errors import BadRequest, DomainError
+from storage.db import DatabaseUnavailable
+from storage.models import StaffMember
+
+log = logging.getLogger("bot.teams")
+
+CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+ERROR = "application/vnd.microsoft.error"
+TRY_AGAIN = "I couldn't reach the database just now, so nothing was saved. Please try again."
+
+
+def ctx_for(runtime: Runtime) -> Ctx:
+    settings = runtime.settings
+    return Ctx(
+        db=runtime.db,
+        organisation=settings.organisation,
+        policy=settings.policy,
+        now=runtime.clock(),
+        wake_outbox=runtime.outbox_wakeup.set,
+    )
+
+
+def teams_user_id(activity: Activity) -> str:
+    """The sender's Entra object id: how the staff directory knows them on Teams."""
+    sender = activity.from_property
+    aad = getattr(sender, "aad_object_id", None)
+    if not isinstance(aad, str) or not aad or len(aad) > 100:
+        raise BadRequest("This message does not say who sent it.")
+    return aad
+
+
+async def actor_for(ctx: Ctx, activity: Activity) -> StaffMember:
+    return await identity.resolve(ctx, platform="teams", user_id=teams_user_id(activity))
+
+
+def message_for(exc: BaseException) -> str:
+    """What the user reads for any failure; unexpected ones are logged with a reference."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, DatabaseUnavailable):
+        return TRY_AGAIN
+    ref = uuid.uuid4().hex[:8]
+    log.error("unexpected error (ref %s)", ref, exc_info=exc)
+    return (
+        f"Sorry, something went wrong on our side (reference {ref}). Nothing was lost; "
+        "please try again, and tell your administrator if it keeps happening."
+    )
+
+
+# -- what goes back --------------------------------------------------------------------
+
+
+def card_activity(card: dict[str, Any]) -> Activity:
+    """A message carrying one Adaptive Card; its fallback text is the notification preview."""
+    return Activity(
+        type=ActivityTypes.message,
+        summary=card.get("fallbackText"),
+        attachments=[Attachment(content_type=CARD, content=card)],
+    )
+
+
+def notice_card(text: str, title: str = "") -> dict[str, Any]:
+    return render("teams", "notice", {"text": text, "title": title})
+
+
+def card_response(card: dict[str, Any]) -> InvokeResponse:
+    """Universal Actions: replace the card the user acted on with `card`."""
+    return InvokeResponse(
+        status=int(HTTPStatus.OK), body={"statusCode": 200, "type": CARD, "value": card}
+    )
+
+
+def message_response(text: str) -> InvokeResponse:
+    """Universal Actions: leave the card as it is and show the user `text`."""
+    return InvokeResponse(
+        status=int(HTTPStatus.OK), body={"statusCode": 200, "type": MESSAGE, "value": text}
+    )
+
+
+def error_response(status: HTTPStatus, message: str) -> InvokeResponse:
+    """A refused invoke (malformed, unknown action): 4xx with the reason, never a 5xx."""
+    body = {
+        "statusCode": int(status),
+        "type": ERROR,
+        "value": {"code": status.phrase.replace(" ", ""), "message": message},
+    }
+    return InvokeResponse(status=int(status), body=body)

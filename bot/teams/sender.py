@@ -1,0 +1,189 @@
+"""Delivering outbox messages to Teams: proactive cards, updates in place, and letters.
+
+Everything the bot says on its own goes through `continue_conversation` on the stored
+conversation reference. The connector client is told not to retry: waiting is the
+outbox's job, so a 429 or 5xx becomes RetryLater (honouring Retry-After) and the
+message is sent exactly once when the connector accepts it.
+
+Letters: a bot can upload a file into a personal chat only through the file consent
+flow (a FileConsentCard the user must accept, then an upload to their OneDrive), which
+would leave the outbox waiting on a click and put another copy of a member of the
+public's letter in someone's OneDrive, outside the case file's retention. So a letter
+arrives as a card carrying its full text, escaped, which the manager can read and copy;
+the case file keeps the canonical HTML (`safecontact case show`). A data: URI link is
+not used: Teams blocks them, and they would leak the letter into logs and link previews.
+
+Unlike Slack, the Bot Connector has no history to search, so a message whose lease ran
+out mid-send (a crash between the connector's answer and the outbox commit) may be sent
+a second time; that window is a single request long.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    ResourceResponse,
+)
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from bot.delivery import Outgoing, RetryLater, Undeliverable
+from bot.teams.context import card_activity
+from bot.teams.refs import ReferenceStore
+from cards.render import has_template, render
+from storage.models import StaffMember
+
+log = logging.getLogger(__name__)
+
+CONNECTOR_TIMEOUT = 10
+# A Teams message may be about 28 KB; the letter's text stays well inside it.
+MAX_LETTER_CHARS = 12000
+
+
+def letter_paragraphs(text: str, limit: int = MAX_LETTER_CHARS) -> tuple[list[list[str]], bool]:
+    """The letter's text as paragraphs of lines, and whether it had to be cut short."""
+    truncated = len(text) > limit
+    paragraphs = []
+    for block in text[:limit].split("\n\n"):
+        lines = [line.rstrip() for line in block.split("\n") if line.strip()]
+        if lines:
+            paragraphs.append(lines)
+    return paragraphs, truncated
+
+
+def _status(exc: HttpOperationError) -> tuple[int, str | None]:
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0)
+    headers = getattr(response, "headers", None) or {}
+    return status, headers.get("Retry-After") or headers.get("retry-after")
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class TeamsSender:
+    platform = "teams"
+
+    def __init__(self, adapter: BotAdapter, refs: ReferenceStore, *, app_id: str | None) -> None:
+        self.adapter = adapter
+        self.refs = refs
+        self.app_id = app_id
+
+    def can_reach(self, staff: StaffMember) -> bool:
+        """A Teams id and a stored conversation reference (confirmed in `deliver`)."""
+        return bool(staff.teams_user_id) and self.refs.may_reach(staff.teams_user_id or "")
+
+    async def deliver(self, item: Outgoing) -> dict[str, Any] | None:
+        try:
+            return await self._deliver(item)
+        except HttpOperationError as exc:
+            status, after = _status(exc)
+            if status == 429:
+                raise RetryLater("Teams rate limit", _seconds(after)) from exc
+            if status >= 500 or status == 0:
+                raise RetryLater(f"the Bot Connector answered {status}", _seconds(after)) from exc
+            raise Undeliverable(f"Teams refused it: {status} {exc.message}") from exc
+        except (ClientRequestError, ConnectionError, TimeoutError) as exc:
+            raise RetryLater(f"could not reach the Bot Connector: {exc!r}") from exc
+
+    async def _deliver(self, item: Outgoing) -> dict[str, Any] | None:
+        msg = item.message
+        template = "letter_file" if msg.kind == "file" else msg.template
+        if not has_template("teams", template):
+            # A message kind built for Slack only so far: say so at once, don't retry it.
+            raise Undeliverable(f"safecontact has no Teams card for '{template}' yet")
+        if msg.kind == "update":
+            return await self._update(item)
+        user = item.recipient.teams_user_id or ""
+        reference = await self.refs.lookup(user)
+        if reference is None:
+            # can_reach guessed; the database says no. Next pass reports them unreachable.
+            raise RetryLater("they have not opened safecontact in Teams yet", 0)
+        if msg.kind == "file":
+            card = render("teams", "letter_file", self._letter_model(item))
+        else:
+            card = render("teams", msg.template, msg.model)
+        sent = await self._send(reference, card_activity(card))
+        return {
+            "conversation_id": reference.conversation.id,
+            "activity_id": sent.id if sent is not None else None,
+            "service_url": reference.service_url,
+        }
+
+    def _letter_model(self, item: Outgoing) -> dict[str, Any]:
+        letter = item.letter
+        if letter is None:
+            raise Undeliverable("the letter to send is missing")
+        paragraphs, truncated = letter_paragraphs(letter.text)
+        return {
+            "reference": item.message.model.get("reference", ""),
+            "comment": item.message.model.get("comment", ""),
+            "subject": letter.subject,
+            "paragraphs": paragraphs,
+            "truncated": truncated,
+        }
+
+    async def _update(self, item: Outgoing) -> dict[str, Any] | None:
+        posted = (item.original_ref or {}).get("ref") or {}
+        if not posted.get("conversation_id") or not posted.get("activity_id"):
+            raise Undeliverable("the card to update has no Teams activity id")
+        user = item.recipient.teams_user_id
+        stored = await self.refs.lookup(user) if user else None
+        reference = stored or ConversationReference(
+            channel_id="msteams", bot=ChannelAccount(id=self.app_id or "")
+        )
+        reference.conversation = ConversationAccount(id=posted["conversation_id"])
+        reference.service_url = posted.get("service_url") or reference.service_url
+        card = render("teams", item.message.template, item.message.model)
+        activity = card_activity(card)
+        activity.id = posted["activity_id"]
+
+        async def update(turn: TurnContext) -> None:
+            self._harden(turn)
+            await turn.update_activity(activity)
+
+        await self.adapter.continue_conversation(reference, update, self.app_id)
+        return posted
+
+    async def _send(self, reference: ConversationReference, activity: Activity) -> ResourceResponse:
+        sent: list[ResourceResponse] = []
+
+        async def send(turn: TurnContext) -> None:
+            self._harden(turn)
+            turn.on_send_activities(_proactive)
+            response = await turn.send_activity(activity)
+            if response is not None:
+                sent.append(response)
+
+        await self.adapter.continue_conversation(reference, send, self.app_id)
+        if not sent or not sent[0].id:
+            log.warning("the Bot Connector returned no activity id; the card can't be updated")
+        return sent[0] if sent else ResourceResponse()
+
+    def _harden(self, turn: TurnContext) -> None:
+        """No retries inside the connector client (the outbox retries) and a short timeout."""
+        client = turn.turn_state.get(self.adapter.BOT_CONNECTOR_CLIENT_KEY)
+        config = getattr(client, "config", None)
+        if config is not None:
+            config.retry_policy.retries = 0
+            config.connection.timeout = CONNECTOR_TIMEOUT
+
+
+async def _proactive(turn: TurnContext, activities: list[Activity], next_send: Any) -> Any:
+    """A proactive message is a new post (POST .../activities), not a reply to the
+    continuation event's made-up id, which the SDK would otherwise set as replyToId."""
+    for activity in activities:
+        if activity.type == ActivityTypes.message:
+            activity.reply_to_id = None
+    return await next_send()

@@ -1,0 +1,288 @@
+"""Disputes of a decision to restrict contact, considered independently (s7.3).
+
+The Chief Executive considers them, unless they took part in the decision: then
+someone independent is asked, only that person may decide, the first decision wins,
+and the person is told in writing that the arrangements still apply or that a
+different course of action has been determined.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.settings import StaffEntry
+from cards.ids import ActionId
+from storage.models import AuditEvent, Dispute
+from tests.backends import both_backends
+from tests.monitoring_support import (
+    Clock,
+    assert_everything_valid,
+    buttons,
+    clocked_world,
+    flat,
+    letter_files_to,
+    letters,
+    open_form,
+    posts,
+    put_in_force,
+    refusal,
+    resync,
+    text_of,
+)
+from tests.slack_harness import SlackWorld
+
+CARD = "Dispute of the contact strategy"
+GROUNDS = "I was never abusive <honest> & I need to phone about my benefits."
+
+
+@pytest.fixture
+async def world(fresh_db_url: str) -> AsyncIterator[tuple[SlackWorld, Clock]]:
+    slack, clock, stop = await clocked_world(fresh_db_url)
+    try:
+        yield slack, clock
+        assert_everything_valid(slack)
+    finally:
+        await stop()
+
+
+def days_ago(days: int) -> str:
+    return (date.today() - timedelta(days=days)).isoformat()
+
+
+async def record(
+    slack: SlackWorld, person_id: int, user: str = "U0NIA", **overrides: Any
+) -> dict[str, Any]:
+    view = await open_form(slack, user, ActionId.RECORD_DISPUTE, person_id)
+    assert view["callback_id"] == "dispute"
+    answers = {"dispute_received_on": days_ago(0), "dispute_grounds": GROUNDS, **overrides}
+    _, ack = await slack.submit(user, view, answers)
+    return ack
+
+
+async def the_dispute(slack: SlackWorld) -> Dispute:
+    async with slack.db.read() as session:
+        return (await session.execute(select(Dispute))).scalar_one()
+
+
+async def decide(
+    slack: SlackWorld, user: str, dispute_id: int, outcome: str | None, reasons: str | None
+) -> dict[str, Any]:
+    view = await open_form(slack, user, ActionId.DISPUTE_DECIDE, dispute_id)
+    assert view["callback_id"] == "dispute_outcome"
+    _, ack = await slack.submit(
+        user, view, {"dispute_outcome": outcome, "dispute_outcome_reasons": reasons}
+    )
+    return ack
+
+
+async def test_the_chief_executive_considers_a_dispute(world: tuple[SlackWorld, Clock]) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    ack = await record(slack, strategy.person_id)
+    assert ack["response_action"] == "update", ack
+    assert "Casey Chief has been asked" in text_of(ack["view"])
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    (card,) = posts(slack, "U0CASEY", CARD)
+    body = text_of(card)
+    assert "As Chief Executive, you consider disputes" in body
+    assert "never abusive &lt;honest&gt; &amp; I need" in body
+    assert "Phone calls limited to 10 minutes" in body and "Repeated abusive calls" in body
+    assert "*Authorised by*\\nBea Khan" in body
+    assert buttons(card) == {ActionId.DISPUTE_DECIDE: str(dispute.id)}
+    for user in ("U0ALEX", "U0BEA", "U0JO"):
+        assert posts(slack, user, CARD) == []
+    # Only the person asked may decide, whatever the button says.
+    for user in ("U0ALEX", "U0NIA", "U0JO"):
+        text = await refusal(slack, user, ActionId.DISPUTE_DECIDE, dispute.id)
+        assert "Only the person asked to consider this dispute" in text
+
+    ack = await decide(slack, "U0CASEY", dispute.id, "upheld", "The calls were <abusive>.")
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    assert (dispute.outcome, dispute.decider_id is not None) == ("upheld", True)
+    assert dispute.decided_at is not None
+    # s7.3: "informed in writing that ... the restricted contact arrangements still apply".
+    (letter,) = await letters(slack, "dispute_outcome")
+    assert [f.letter_id for f in await letter_files_to(slack, "U0NIA")] == [letter.id]
+    for body in (letter.html, letter.text):
+        text = flat(body)
+        assert "We have decided that the restricted contact arrangements still apply" in text
+        assert "considered by someone who took no part in that decision" in text
+        assert "Phone calls limited to 10 minutes" in text
+        assert "call 999 in an emergency, or 101" in text
+        assert "Casey Chief" in text  # signed by whoever decided
+    assert "The calls were &lt;abusive&gt;." in letter.html
+    # The card now shows the decision and no button; the recorder and proposer are told.
+    update = slack.fake.calls_to("chat.update")[-1]
+    assert update["channel"] == "D0CASEY" and "decided by Casey Chief" in text_of(update)
+    assert ActionId.DISPUTE_DECIDE not in json.dumps(update["blocks"])
+    for user in ("U0NIA", "U0JO"):
+        (notice,) = posts(slack, user, "Dispute for")
+        assert "still apply" in text_of(notice)
+        assert ActionId.START_REVIEW not in buttons(notice)
+    text = await refusal(slack, "U0CASEY", ActionId.DISPUTE_DECIDE, dispute.id)
+    assert "Already decided by Casey Chief" in text
+    async with slack.db.read() as session:
+        actions = (await session.execute(select(AuditEvent.action))).scalars().all()
+    assert "dispute.recorded" in actions and "dispute.decided" in actions
+
+
+@both_backends
+@pytest.mark.parametrize("second_ce", [True, False], ids=["second-ce", "authoriser"])
+async def test_a_chief_executive_who_authorised_it_is_not_asked(
+    world: tuple[SlackWorld, Clock], second_ce: bool
+) -> None:
+    slack, _ = world
+    # Casey, nominated as an authoriser, approves the strategy herself.
+    extra = (
+        [
+            StaffEntry(
+                name="Dana Deputy",
+                email="dana@example.org",
+                roles=["chief_executive"],
+                slack_user_id="U0DANA",
+            )
+        ]
+        if second_ce
+        else []
+    )
+    await resync(slack, {"casey@example.org": ["chief_executive", "authoriser"]}, extra)
+    strategy = await put_in_force(slack, approver="U0CASEY")
+    ack = await record(slack, strategy.person_id)
+    decider, name = ("U0DANA", "Dana Deputy") if second_ce else ("U0ALEX", "Alex Morgan")
+    assert f"{name} has been asked" in text_of(ack["view"])
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    (card,) = posts(slack, decider, CARD)
+    assert "The Chief Executive (Casey Chief) took part in the decision" in text_of(card)
+    assert "*Authorised by*\\nCasey Chief" in text_of(card)
+    assert "independently instead" in text_of(card)
+    # Casey is told, not asked, and cannot decide even with a forged click or form.
+    assert posts(slack, "U0CASEY", CARD) == []
+    (notice,) = posts(slack, "U0CASEY", "is being considered")
+    assert f"{name} has been asked to consider it independently" in text_of(notice)
+    text = await refusal(slack, "U0CASEY", ActionId.DISPUTE_DECIDE, dispute.id)
+    assert "Only the person asked" in text
+    view = await open_form(slack, decider, ActionId.DISPUTE_DECIDE, dispute.id)
+    answers = {"dispute_outcome": "upheld", "dispute_outcome_reasons": "Mine to decide."}
+    _, ack = await slack.submit("U0CASEY", view, answers)
+    assert "Only the person asked" in text_of(ack["view"])
+    assert (await the_dispute(slack)).outcome is None
+
+    # The first decision wins, even when two arrive at once.
+    different = {
+        "dispute_outcome": "different",
+        "dispute_outcome_reasons": "An advocate should make contact instead.",
+    }
+    results = await asyncio.gather(
+        slack.submit(decider, view, different), slack.submit(decider, view, different)
+    )
+    texts = [text_of(ack["view"]) for _, ack in results]
+    assert sum("Already decided by" in t for t in texts) == 1, texts
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    assert dispute.outcome == "different"
+    (letter,) = await letters(slack, "dispute_outcome")
+    text = flat(letter.text)
+    assert "We have decided on a different course of action" in text
+    assert "An advocate should make contact instead." in text
+    assert "Until then, the current arrangements still apply" in text
+    assert name in text  # signed by the independent decider
+    # The proposer is offered the review that puts the new course into effect.
+    (notice,) = posts(slack, "U0JO", "Dispute for")
+    assert buttons(notice) == {ActionId.START_REVIEW: str(strategy.id)}
+
+
+@pytest.mark.parametrize(
+    ("answers", "field", "message"),
+    [
+        ({"dispute_received_on": "tomorrow"}, "dispute_received_on", "in the future"),
+        ({"dispute_received_on": "before"}, "dispute_received_on", "before the strategy"),
+        ({"dispute_grounds": None}, "dispute_grounds", "Please answer"),
+        ({"dispute_grounds": "  \n "}, "dispute_grounds", "Please answer"),
+        ({"dispute_grounds": "x" * 3001}, "dispute_grounds", "3000 characters"),
+    ],
+)
+async def test_recording_bad_input_changes_nothing(
+    world: tuple[SlackWorld, Clock], answers: dict[str, Any], field: str, message: str
+) -> None:
+    slack, clock = world
+    clock.behind = timedelta(days=5)
+    strategy = await put_in_force(slack, at=clock())
+    clock.behind = timedelta(0)
+    dates = {"tomorrow": days_ago(-1), "before": days_ago(6)}
+    answers = {k: dates.get(v, v) if isinstance(v, str) else v for k, v in answers.items()}
+    ack = await record(slack, strategy.person_id, **answers)
+    assert ack["response_action"] == "errors", ack
+    assert message in ack["errors"][field]
+    async with slack.db.read() as session:
+        assert (await session.execute(select(Dispute))).first() is None
+    await slack.settle()
+    assert posts(slack, "U0CASEY", CARD) == []
+
+
+async def test_outcome_bad_input_and_forged_ids(world: tuple[SlackWorld, Clock]) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    await record(slack, strategy.person_id)
+    dispute = await the_dispute(slack)
+    for outcome, reasons, field, message in (
+        ("upheld", None, "dispute_outcome_reasons", "Please answer"),
+        ("upheld", "   ", "dispute_outcome_reasons", "Please answer"),
+        (None, "Because.", "dispute_outcome", "Please answer"),
+        ("overturned", "Because.", "dispute_outcome", "Choose one of the options"),
+    ):
+        ack = await decide(slack, "U0CASEY", dispute.id, outcome, reasons)
+        assert ack["response_action"] == "errors", ack
+        assert message in ack["errors"][field]
+    assert (await the_dispute(slack)).outcome is None
+    # Forged ids: on the button, and in the form's hidden details.
+    assert "could not be found" in await refusal(
+        slack, "U0CASEY", ActionId.DISPUTE_DECIDE, dispute.id + 100
+    )
+    assert "could not be found" in await refusal(
+        slack, "U0NIA", ActionId.RECORD_DISPUTE, strategy.person_id + 100
+    )
+    view = await open_form(slack, "U0CASEY", ActionId.DISPUTE_DECIDE, dispute.id)
+    for meta in ({"dispute_id": dispute.id + 100}, {"dispute_id": str(dispute.id)}):
+        forged = {**view, "private_metadata": json.dumps(meta)}
+        _, ack = await slack.submit(
+            "U0CASEY", forged, {"dispute_outcome": "upheld", "dispute_outcome_reasons": "X."}
+        )
+        assert "could not be found" in text_of(ack["view"])
+    assert (await the_dispute(slack)).outcome is None
+
+
+async def test_arrangements_cannot_still_apply_once_the_strategy_has_ended(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    await record(slack, strategy.person_id)
+    dispute = await the_dispute(slack)
+    view = await open_form(slack, "U0ALEX", ActionId.START_REVIEW, strategy.id)
+    await slack.submit(
+        "U0ALEX",
+        view,
+        {
+            "review_outcome": "end",
+            "review_reasons": "Behaviour has changed.",
+            "new_review_date": None,
+        },
+    )
+    ack = await decide(slack, "U0CASEY", dispute.id, "upheld", "They still apply.")
+    assert ack["response_action"] == "errors"
+    assert "no longer in force" in ack["errors"]["dispute_outcome"]
+    ack = await decide(slack, "U0CASEY", dispute.id, "different", "Ended on review.")
+    assert ack["response_action"] == "update", ack
+    (letter,) = await letters(slack, "dispute_outcome")
+    assert "Until then, the current arrangements still apply" not in letter.text

@@ -1,0 +1,452 @@
+"""Breaches (s7.1) and the contact log (s7.2) on Slack, through the real bolt app.
+
+A breach must be dealt with swiftly: the people who look after the strategy are
+alerted at once, a letter reminds the person of the reasons and the consequences, and
+repeated breaches prompt a review. Every contact is still read for new information,
+complaints, criminal matters and safeguarding issues, and the last two cannot wait.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from cards.ids import ActionId
+from storage.models import AuditEvent, Breach, ContactLog, Letter, Person
+from tests.backends import both_backends
+from tests.monitoring_support import (
+    Clock,
+    assert_everything_valid,
+    buttons,
+    case,
+    clocked_world,
+    command_form,
+    flat,
+    letter_files_to,
+    letters,
+    open_form,
+    posts,
+    put_in_force,
+    reference,
+    refusal,
+    report,
+    text_of,
+)
+from tests.slack_harness import SlackWorld, start_world
+
+ALERT = "Breach of the contact strategy"
+
+
+@pytest.fixture
+async def world(fresh_db_url: str) -> AsyncIterator[tuple[SlackWorld, Clock]]:
+    slack, clock, stop = await clocked_world(fresh_db_url)
+    try:
+        yield slack, clock
+        assert_everything_valid(slack)
+    finally:
+        await stop()
+
+
+def restriction_value(view: dict[str, Any], starts: str) -> str:
+    block = next(b for b in view["blocks"] if b.get("block_id") == "breached_restriction")
+    return next(
+        o["value"] for o in block["element"]["options"] if o["text"]["text"].startswith(starts)
+    )
+
+
+def breach_answers(view: dict[str, Any], when: datetime, **overrides: Any) -> dict[str, Any]:
+    answers: dict[str, Any] = {
+        "breached_restriction": restriction_value(view, "Phone calls limited"),
+        "breach_occurred_at": int(when.timestamp()),
+        "breach_channel": "telephone",
+        "breach_what_happened": "Rang the main line three times <!channel> & shouted.",
+    }
+    answers.update(overrides)
+    return answers
+
+
+async def record_breach(
+    slack: SlackWorld, user: str, ref: str, when: datetime, **overrides: Any
+) -> dict[str, Any]:
+    view = await command_form(slack, user, "/breach", ref)
+    assert view["callback_id"] == "breach"
+    status, ack = await slack.submit(user, view, breach_answers(view, when, **overrides))
+    assert status == 200
+    return ack
+
+
+async def count(slack: SlackWorld, model: Any) -> int:
+    async with slack.db.read() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_case_offers_monitoring_only_while_a_strategy_is_in_force(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    slack, _ = world
+    incident = await report(slack)
+    ref = await reference(slack, incident.person_id)
+    before = buttons(await case(slack, "U0JO", ref))
+    assert ActionId.PROPOSE_FOR_PERSON in before
+    assert not {ActionId.RECORD_BREACH, ActionId.LOG_CONTACT, ActionId.START_REVIEW} & set(before)
+    # Buttons are only a convenience: a forged click is refused with a message too.
+    assert "no contact strategy in force" in await refusal(
+        slack, "U0NIA", ActionId.RECORD_BREACH, incident.person_id
+    )
+
+    strategy = await put_in_force(slack)
+    staff_view = buttons(await case(slack, "U0NIA", await reference(slack, strategy.person_id)))
+    # Any member of staff records breaches, contacts and disputes; reviews are not theirs.
+    assert staff_view[ActionId.RECORD_BREACH] == str(strategy.person_id)
+    assert staff_view[ActionId.LOG_CONTACT] == str(strategy.person_id)
+    assert staff_view[ActionId.RECORD_DISPUTE] == str(strategy.person_id)
+    assert ActionId.START_REVIEW not in staff_view
+    # Restrictions change through a review now, not a second strategy.
+    manager_view = buttons(await case(slack, "U0ALEX", await reference(slack, strategy.person_id)))
+    assert manager_view[ActionId.START_REVIEW] == str(strategy.id)
+    assert ActionId.PROPOSE_FOR_PERSON not in manager_view
+
+
+async def test_breach_alerts_the_right_people_at_once_and_prepares_the_letter(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    ref = await reference(slack, strategy.person_id)
+    ack = await record_breach(slack, "U0NIA", ref, datetime.now(UTC))
+    assert ack["response_action"] == "update", ack
+    confirmation = text_of(ack["view"])
+    assert "Breach recorded" in confirmation and "Jo Reed" in confirmation
+    await slack.settle()
+
+    # s7.1: the proposer (Jo), the single point of contact (Sam) and the authorisers
+    # (Alex, Bea) hear of it at once; the recorder and bystanders do not get an alert.
+    for user in ("U0JO", "U0SAM", "U0ALEX", "U0BEA"):
+        alerts = posts(slack, user, ALERT)
+        assert len(alerts) == 1, user
+        body = text_of(alerts[0])
+        assert "Phone calls limited to 10 minutes" in body
+        assert "&lt;!channel&gt; &amp; shouted" in body  # no mention escapes into Slack
+        assert "review may be needed" not in alerts[0]["text"]
+        assert ActionId.START_REVIEW not in buttons(alerts[0])
+    for user in ("U0NIA", "U0CASEY", "U0ADA"):
+        assert posts(slack, user, ALERT) == []
+
+    async with slack.db.read() as session:
+        stored = (await session.execute(select(Breach))).scalar_one()
+        audit = (
+            await session.execute(select(AuditEvent).where(AuditEvent.action == "breach.recorded"))
+        ).scalar_one()
+    assert stored.strategy_id == strategy.id and stored.channel == "telephone"
+    assert {r.id for r in strategy.restrictions if r.kind == "call_limit"} == {
+        stored.restriction_id
+    }
+    assert audit.detail["recent"] == 1 and audit.detail["threshold_reached"] is False
+    # The letter is kept with the case and handed to the recorder as a file.
+    (letter,) = await letters(slack, "breach_reminder")
+    assert letter.strategy_id == strategy.id and letter.send_by == "letter"
+    files = await letter_files_to(slack, "U0NIA")
+    assert [f.letter_id for f in files] == [letter.id]
+    assert [u["channel_id"] for u in slack.fake.calls_to("files.completeUploadExternal")][
+        -1
+    ] == "D0NIA"
+
+
+async def test_breach_letter_reminds_of_reasons_and_consequences(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    await record_breach(
+        slack, "U0SAM", await reference(slack, strategy.person_id), datetime.now(UTC)
+    )
+    (letter,) = await letters(slack, "breach_reminder")
+    for body in (letter.html, letter.text):
+        text = flat(body)
+        # What happened, against which restriction.
+        assert "by telephone on" in text and "Phone calls limited to 10 minutes" in text
+        # s7.1: "reminded about the reasons for the strategy being introduced".
+        assert "why these arrangements were put in place" in text.lower()
+        assert "Repeated abusive calls" in text
+        # s7.1: "a clear reminder ... about the consequences of breaching the strategy".
+        assert "our staff do not have to engage in conversation with you" in text
+        assert "could get in the way of us handling your matter" in text
+        assert "which may include seeking legal advice" in text  # s7.2
+        assert "refer it to the police or take legal action" in text  # s7
+        # s7, s7.2: what the strategy never stops.
+        assert "These arrangements only affect how you contact our office" in text
+        assert "call 999 in an emergency, or 101" in text
+        assert "You can still contact us about any other matter" in text
+        assert "We will review these arrangements by" in text
+        assert "write to our Chief Executive" in text  # s7.3
+        assert "in another format" in text
+    # Text written by staff is escaped in the HTML letter, as typed in the plain one.
+    assert "&lt;b&gt;despite&lt;/b&gt; a written warning &amp; a verbal one." in letter.html
+    assert "<b>despite</b>" in letter.text
+    # Sam is the SPOC and recorded it: he gets the letter, not an alert about his own record.
+    assert posts(slack, "U0SAM", ALERT) == []
+    assert len(await letter_files_to(slack, "U0SAM")) == 1
+
+
+@both_backends
+async def test_breach_threshold_counts_only_the_window(world: tuple[SlackWorld, Clock]) -> None:
+    """3 breaches within 30 days prompt a review (s7.1, s7.2); an older one does not count."""
+    slack, clock = world
+    clock.behind = timedelta(days=60)
+    strategy = await put_in_force(slack, at=clock())
+    clock.behind = timedelta(0)
+    real = datetime.now(UTC)
+    ref = await reference(slack, strategy.person_id)
+
+    times = [real - timedelta(days=59), real - timedelta(days=20), real - timedelta(days=2)]
+    for when in times:
+        ack = await record_breach(slack, "U0NIA", ref, when)
+        assert ack["response_action"] == "update", ack
+        assert "may need review" not in text_of(ack["view"])
+    await slack.settle()
+    # Two in the window: alerts, but no threshold.
+    for alert in posts(slack, "U0JO", ALERT):
+        assert "may need review" not in text_of(alert)
+        assert ActionId.START_REVIEW not in buttons(alert)
+
+    ack = await record_breach(slack, "U0NIA", ref, real - timedelta(hours=1))
+    assert "breach 3 in 30 days" in text_of(ack["view"])
+    await slack.settle()
+    for user in ("U0JO", "U0SAM", "U0ALEX", "U0BEA"):
+        latest = posts(slack, user, ALERT)[-1]
+        body = text_of(latest)
+        assert "review may be needed" in latest["text"]
+        assert "3 breaches in 30 days" in body and "the threshold is 3" in body
+        assert "may need review or further action" in body
+        assert "a senior manager may need to seek legal advice (s7.2)" in body
+        assert buttons(latest) == {ActionId.START_REVIEW: str(strategy.id)}
+    # "Start review now" opens the review for an authoriser straight from the alert.
+    view = await open_form(slack, "U0ALEX", ActionId.START_REVIEW, strategy.id)
+    assert view["callback_id"] == "review"
+    assert "4 breach(es), 3 in the last 30 days" in json.dumps(view)
+
+
+async def test_threshold_is_configurable(fresh_db_url: str) -> None:
+    slack, stop = await start_world(
+        fresh_db_url, policy={"breach_threshold": 1, "breach_window_days": 7}
+    )
+    try:
+        strategy = await put_in_force(slack)
+        ack = await record_breach(
+            slack, "U0NIA", await reference(slack, strategy.person_id), datetime.now(UTC)
+        )
+        assert "breach 1 in 7 days" in text_of(ack["view"])
+        await slack.settle()
+        assert ActionId.START_REVIEW in buttons(posts(slack, "U0JO", ALERT)[0])
+    finally:
+        await stop()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"breach_occurred_at": "future"}, "breach_occurred_at", "in the future"),
+        ({"breach_occurred_at": "before"}, "breach_occurred_at", "came into force"),
+        ({"breach_what_happened": None}, "breach_what_happened", "Please answer"),
+        ({"breached_restriction": "999999"}, "breached_restriction", "Choose one of the options"),
+        ({"breach_channel": "carrier_pigeon"}, "breach_channel", "Choose one of the options"),
+        ({"breach_what_happened": "x" * 1501}, "breach_what_happened", "1500 characters"),
+    ],
+)
+async def test_breach_bad_input_changes_nothing(
+    world: tuple[SlackWorld, Clock], change: dict[str, Any], field: str, message: str
+) -> None:
+    slack, clock = world
+    clock.behind = timedelta(days=3)
+    strategy = await put_in_force(slack, at=clock())
+    clock.behind = timedelta(0)
+    real = datetime.now(UTC)
+    view = await command_form(slack, "U0NIA", "/breach", await reference(slack, strategy.person_id))
+    when = {"future": real + timedelta(hours=2), "before": real - timedelta(days=4)}
+    key, value = next(iter(change.items()))
+    answers = breach_answers(view, real)
+    answers[key] = int(when[value].timestamp()) if value in when else value
+    _, ack = await slack.submit("U0NIA", view, answers)
+    assert ack["response_action"] == "errors", ack
+    assert message in ack["errors"][field]
+    assert await count(slack, Breach) == 0
+    assert await count(slack, Letter) == 1  # only the strategy letter
+
+
+async def test_breach_forged_or_stale_details_are_refused(world: tuple[SlackWorld, Clock]) -> None:
+    slack, _ = world
+    first = await put_in_force(slack)
+    ref = await reference(slack, first.person_id)
+    view = await command_form(slack, "U0NIA", "/breach", ref)
+    # A restriction of another person's strategy is not among this form's choices.
+    other = await put_in_force(slack, restrictions=["call_limit"])
+    other_restriction = str(other.restrictions[0].id)
+    _, ack = await slack.submit(
+        "U0NIA",
+        view,
+        breach_answers(view, datetime.now(UTC), breached_restriction=other_restriction),
+    )
+    assert "Choose one of the options" in ack["errors"]["breached_restriction"]
+    # Hidden details naming a strategy that is not in force, or not a number.
+    for meta in ({"strategy_id": first.id + 1000}, {"strategy_id": "1"}, {}):
+        forged = {**view, "private_metadata": json.dumps(meta)}
+        _, ack = await slack.submit("U0NIA", forged, breach_answers(view, datetime.now(UTC)))
+        assert ack["response_action"] == "update"
+        assert "could not be found" in text_of(ack["view"])
+    forged = {**view, "private_metadata": "not json"}
+    _, ack = await slack.submit("U0NIA", forged, breach_answers(view, datetime.now(UTC)))
+    assert "hidden details are malformed" in text_of(ack["view"])
+    # Forged person ids on the button, and people with no strategy.
+    assert "could not be found" in await refusal(slack, "U0NIA", ActionId.RECORD_BREACH, 999999)
+    assert "malformed" in await refusal(slack, "U0NIA", ActionId.RECORD_BREACH, "1; DROP")
+    incident = await report(slack, new_person_name="Robin Unrestricted")
+    for text, expected in (
+        (await reference(slack, incident.person_id), "has no contact strategy in force"),
+        ("", "Tell me who it is about"),
+        ("SC-1999-99999", "No one on file matches"),
+        (ref, "staff directory"),  # sent by someone not in the directory, below
+    ):
+        replies = len(slack.fake.responses)
+        user = "U0STRANGER" if expected == "staff directory" else "U0NIA"
+        await slack.command(user, "/breach", text)
+        reply = await slack.eventually(lambda n=replies: slack.fake.responses[n:], what="reply")
+        assert expected in reply[0]["text"]
+    assert await count(slack, Breach) == 0
+
+
+async def log_contact(
+    slack: SlackWorld, user: str, person_id: int, **answers: Any
+) -> dict[str, Any]:
+    view = await open_form(slack, user, ActionId.LOG_CONTACT, person_id)
+    assert view["callback_id"] == "contact_log"
+    values = {
+        "contact_occurred_at": int(datetime.now(UTC).timestamp()) - 600,
+        "contact_channel": "email",
+        "contact_summary": "Asked for an update on the complaint.",
+        "new_information": "no",
+        "new_complaint": "no",
+        "criminal": "no",
+        "safeguarding": "no",
+        **answers,
+    }
+    status, ack = await slack.submit(user, view, values)
+    assert status == 200
+    return ack
+
+
+@both_backends
+async def test_contact_log_flags_alert_the_manager_at_once(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    sent_before = len(slack.fake.posts_to("U0JO"))
+    # Nothing urgent: logged, nobody alerted.
+    ack = await log_contact(slack, "U0SAM", strategy.person_id, new_complaint="yes")
+    assert ack["response_action"] == "update"
+    assert "Deal with the new complaint as normal" in text_of(ack["view"])
+    await slack.settle()
+    assert len(slack.fake.posts_to("U0JO")) == sent_before
+
+    # s7.2: a safeguarding issue goes to Sam's manager (Jo) straight away.
+    ack = await log_contact(
+        slack,
+        "U0SAM",
+        strategy.person_id,
+        contact_channel="telephone",
+        contact_summary="Said they had not eaten for days & felt <unsafe>.",
+        safeguarding="yes",
+    )
+    assert "alerted Jo Reed at once" in text_of(ack["view"])
+    await slack.settle()
+    (alert,) = posts(slack, "U0JO", "raised a safeguarding issue")
+    assert "felt &lt;unsafe&gt;" in text_of(alert)
+    assert "You are told as their manager" in text_of(alert)
+    # A criminal matter from someone with no manager on file goes to the authorisers.
+    await log_contact(slack, "U0NIA", strategy.person_id, criminal="yes")
+    await slack.settle()
+    for user in ("U0ALEX", "U0BEA"):
+        (alert,) = posts(slack, user, "raised a criminal matter")
+        assert "no manager on file" in text_of(alert)
+    assert posts(slack, "U0JO", "criminal") == []
+
+    async with slack.db.read() as session:
+        rows = (await session.execute(select(ContactLog).order_by(ContactLog.id))).scalars().all()
+        actions = (await session.execute(select(AuditEvent.action))).scalars().all()
+    assert [(r.new_complaint, r.safeguarding, r.criminal) for r in rows] == [
+        (True, False, False),
+        (False, True, False),
+        (False, False, True),
+    ]
+    assert all(r.strategy_id == strategy.id for r in rows)
+    assert actions.count("contact.logged") == 3
+
+    # /case shows the log, newest first, with its flags.
+    shown = text_of(await case(slack, "U0NIA", await reference(slack, strategy.person_id)))
+    assert "Contact log (s7.2)*: 3 logged" in shown
+    assert shown.index("criminal matter") < shown.index("safeguarding issue")
+    assert ":rotating_light: _safeguarding issue_" in shown
+    assert "_new complaint_" in shown
+    assert "felt &lt;unsafe&gt;" in shown
+
+
+async def test_contact_log_bad_input(world: tuple[SlackWorld, Clock]) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    ack = await log_contact(
+        slack,
+        "U0SAM",
+        strategy.person_id,
+        contact_occurred_at=int(datetime.now(UTC).timestamp()) + 7200,
+        criminal=None,
+        safeguarding="maybe",
+    )
+    assert ack["response_action"] == "errors"
+    assert "in the future" in ack["errors"]["contact_occurred_at"]
+    assert "Please answer" in ack["errors"]["criminal"]
+    assert "Choose one of the options" in ack["errors"]["safeguarding"]
+    # A forged person in the hidden details: someone with no strategy, or nobody.
+    view = await open_form(slack, "U0SAM", ActionId.LOG_CONTACT, strategy.person_id)
+    async with slack.db.read() as session:
+        people = (await session.execute(select(Person.id))).scalars().all()
+    for person_id in (max(people) + 1, "x"):
+        forged = {**view, "private_metadata": json.dumps({"person_id": person_id})}
+        _, ack = await slack.submit(
+            "U0SAM",
+            forged,
+            {
+                "contact_occurred_at": int(datetime.now(UTC).timestamp()),
+                "contact_channel": "email",
+                "contact_summary": "x",
+                **dict.fromkeys(("new_information", "new_complaint", "criminal"), "no"),
+                "safeguarding": "no",
+            },
+        )
+        assert "could not be found" in text_of(ack["view"])
+    assert await count(slack, ContactLog) == 0
+    assert "could not be found" in await refusal(slack, "U0SAM", ActionId.LOG_CONTACT, 424242)
+
+
+async def test_alerts_are_not_held_for_office_hours(fresh_db_url: str) -> None:
+    """Breaches and criminal or safeguarding flags are urgent: they go even when the
+    office is closed (reminders wait for office hours; these never do)."""
+    from dialogs.office import WEEKDAYS
+
+    closed_today = WEEKDAYS[(datetime.now(UTC).weekday() + 3) % 7]
+    slack, stop = await start_world(fresh_db_url, policy={"working_days": [closed_today]})
+    try:
+        strategy = await put_in_force(slack)
+        await record_breach(
+            slack, "U0NIA", await reference(slack, strategy.person_id), datetime.now(UTC)
+        )
+        await log_contact(slack, "U0SAM", strategy.person_id, criminal="yes")
+        await slack.settle()
+        assert posts(slack, "U0JO", ALERT) and posts(slack, "U0JO", "raised a criminal matter")
+        assert_everything_valid(slack)
+    finally:
+        await stop()

@@ -1,0 +1,300 @@
+"""Every Teams template renders a valid Adaptive Card 1.5 from the Slack view models.
+
+Pure tests: no server. The templates take the same models as cards/templates/slack, so
+the outbox can hand any message to whichever platform reaches its recipient.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from jsonschema import Draft6Validator
+
+from bot.teams.forms import render_form
+from bot.teams.payloads import form_submission
+from cards.forms import Choice, ChoiceGroup, FieldSpec, FormSpec
+from cards.render import has_template, render
+from dialogs import incident
+from dialogs.context import Ctx
+from dialogs.office import Organisation, PolicySettings
+from tests.teams_harness import CARD_SCHEMA, inputs, visible
+
+HOSTILE = "<at>All</at> **x** [y](https://e.example) _z_ # h"
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft6Validator:
+    if not CARD_SCHEMA.exists():
+        pytest.skip(f"the Adaptive Card schema is not at {CARD_SCHEMA} (../shared absent)")
+    return Draft6Validator(json.loads(CARD_SCHEMA.read_text()))
+
+
+def check(validator: Draft6Validator, card: dict[str, Any]) -> None:
+    errors = sorted(validator.iter_errors(card), key=str)
+    assert not errors, [e.message[:300] for e in errors[:3]]
+
+
+INCIDENT = {
+    "incident_id": 7,
+    "reference": "SC-2026-00007",
+    "person_name": HOSTILE,
+    "reporter_name": "Sam Patel",
+    "occurred_at": "Tue 24 Nov 2026, 14:05",
+    "channel": "Telephone",
+    "behaviour_groups": [{"label": "Unacceptable behaviour (s3.1)", "items": ["Abuse"]}],
+    "what_happened": HOSTILE,
+    "impact": HOSTILE,
+    "actions": ["Warned them their behaviour was falling short"],
+    "police_required": True,
+    "self_check": [{"question": "Q?", "answer": "No", "shortcoming": True}],
+    "shortcomings": 1,
+    "known_needs": HOSTILE,
+    "fallback": True,
+    "acknowledged": {"by": HOSTILE, "at": "now"},
+    "records": [HOSTILE],
+}
+SUPPORT = {
+    "checkin_id": 3,
+    "eap": {
+        "name": "EAP",
+        "phone": "0800 000",
+        "url": "https://eap.example.org",
+        "details": HOSTILE,
+    },
+    "policies": [{"label": "Dignity at Work Policy", "url": "https://intranet.example.org/d"}],
+    "privacy_steps": [
+        {
+            "id": "no_face",
+            "label": "Use a profile picture that does not show my face",
+            "done": True,
+        },
+        {"id": "search_self", "label": "Search for my name", "done": False},
+    ],
+}
+MODELS: dict[str, list[dict[str, Any]]] = {
+    "incident_card": [INCIDENT, {**INCIDENT, "acknowledged": None, "police_required": False}],
+    "incident_receipt": [
+        {
+            "reference": "SC-1",
+            "person_name": HOSTILE,
+            "occurred_at": "t",
+            "told": "your manager, Jo",
+            "police_required": True,
+        }
+    ],
+    "welfare_checkin": [
+        {"checkin_id": 1, "intro": "How are you?", "answer": None},
+        {"checkin_id": 1, "intro": "How are you?", "answer": "I'm OK", "note": HOSTILE},
+    ],
+    "support": [SUPPORT, {**SUPPORT, "policies": [], "eap": {**SUPPORT["eap"], "url": ""}}],
+    "talk_request": [{"staff_name": HOSTILE}],
+    "notice": [{"text": HOSTILE}, {"text": HOSTILE, "title": "Report saved"}],
+    "admin_alert": [{"recipient": HOSTILE, "what": "a letter", "reason": HOSTILE, "message_id": 4}],
+    "unreachable": [{"recipient": HOSTILE, "what": "a letter", "reason": HOSTILE}],
+    "case_summary": [
+        {"query": HOSTILE, "matches": [], "summary": None},
+        {"query": "m", "matches": [{"reference": "SC-1", "name": HOSTILE}] * 2, "summary": None},
+        {
+            "query": "SC-1",
+            "matches": [],
+            "summary": {
+                "reference": "SC-1",
+                "name": HOSTILE,
+                "needs": HOSTILE,
+                "incident_count": 2,
+                "last_incident": {"at": "t", "channel": "Email", "behaviours": [HOSTILE]},
+                "warnings": ["Written warning, 01 Nov 2026"],
+                "police_referrals": 1,
+                "person_id": 1,
+                "restrictions": [
+                    {
+                        "id": 2,
+                        "status": "active",
+                        "restrictions": ["Calls limited to 10 minutes", HOSTILE],
+                        "spoc": HOSTILE,
+                        "review_date": "01 Feb 2027",
+                        "routes": ["email"],
+                    }
+                ],
+            },
+        },
+        {
+            "query": "SC-1",
+            "matches": [],
+            "summary": {
+                "reference": "SC-1",
+                "name": "N",
+                "needs": "",
+                "incident_count": 0,
+                "last_incident": None,
+                "warnings": [],
+                "police_referrals": 0,
+                "person_id": 1,
+                "restrictions": [
+                    {
+                        "id": 2,
+                        "status": "active",
+                        "restrictions": ["Email only"],
+                        "spoc": None,
+                        "review_date": "01 Feb 2027",
+                        "routes": [],
+                    }
+                ],
+                "recent_breaches": 2,
+                "breach_window_days": 30,
+                "contact_log": {
+                    "total": 3,
+                    "entries": [
+                        {
+                            "at": "t",
+                            "channel": "Email",
+                            "by": HOSTILE,
+                            "summary": HOSTILE,
+                            "urgent": True,
+                            "flags": ["safeguarding"],
+                        }
+                    ],
+                },
+            },
+        },
+    ],
+    "help": [{"commands": [{"usage": "incident", "description": "Report"}], "said": HOSTILE}],
+    "letter_file": [
+        {
+            "reference": "SC-1",
+            "comment": "Here is the letter.",
+            "subject": HOSTILE,
+            "paragraphs": [["Dear " + HOSTILE + ","], ["  - a", "  - b"]],
+            "truncated": True,
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_template_is_a_valid_card_with_people_text_shown_literally(
+    validator: Draft6Validator, name: str
+) -> None:
+    for model in MODELS[name]:
+        card = render("teams", name, model)
+        check(validator, card)
+        assert card["fallbackText"]
+        # fallbackText is the plain-text notification preview; everything shown is escaped.
+        raw = json.dumps({k: v for k, v in card.items() if k != "fallbackText"})
+        assert "[y](https" not in raw and "**x**" not in raw, "markup from people is escaped"
+        if HOSTILE in json.dumps(model):
+            assert HOSTILE in visible(card) or HOSTILE in card["fallbackText"]
+
+
+def test_every_message_the_outbox_sends_has_a_teams_template() -> None:
+    for template in (
+        "incident_card",
+        "incident_receipt",
+        "welfare_checkin",
+        "talk_request",
+        "admin_alert",
+        "unreachable",
+        "letter_file",
+    ):
+        assert has_template("teams", template), template
+
+
+def every_kind() -> FormSpec:
+    opts = [Choice(value="a", label="A"), Choice(value="b", label="B")]
+    return FormSpec(
+        name="sample",
+        title="Sample",
+        fields=[
+            FieldSpec(id="info", label="Read this (s4)", kind="info", required=False),
+            FieldSpec(id="t", label="Text", kind="text", max_length=10),
+            FieldSpec(id="ta", label="Long", kind="textarea", required=False, max_length=100),
+            FieldSpec(id="n", label="Number", kind="number", min_value=1, max_value=9),
+            FieldSpec(id="s", label="Select", kind="select", options=opts),
+            FieldSpec(id="m", label="Multi", kind="multiselect", options=opts),
+            FieldSpec(
+                id="g",
+                label="Grouped",
+                kind="multiselect",
+                groups=[
+                    ChoiceGroup(label="One", options=opts[:1]),
+                    ChoiceGroup(label="Two", options=opts[1:]),
+                ],
+            ),
+            FieldSpec(id="r", label="Radio", kind="radio", options=opts),
+            FieldSpec(id="c", label="Checks", kind="checkboxes", options=opts),
+            FieldSpec(id="dt", label="When", kind="datetime"),
+            FieldSpec(id="d", label="Day", kind="date"),
+            FieldSpec(id="p", label="Who", kind="person", required=False),
+        ],
+        context={"incident_id": 5},
+        values={"dt": 1764000000, "d": "2026-01-02", "n": 3, "g": ["b"], "c": ["a", "b"], "s": "b"},
+        timezone="Europe/London",
+    )
+
+
+def test_form_renders_every_field_kind_and_reads_back(validator: Draft6Validator) -> None:
+    spec = every_kind()
+    card = render_form(spec)
+    check(validator, card)
+    by_id = {i["id"]: i for i in inputs(card)}
+    assert set(by_id) == {
+        "t",
+        "ta",
+        "n",
+        "s",
+        "m",
+        "g__0",
+        "g__1",
+        "r",
+        "c",
+        "dt__date",
+        "dt__time",
+        "d",
+        "p",
+    }
+    assert by_id["dt__date"]["value"] == "2025-11-24" and by_id["dt__time"]["value"] == "16:00"
+    assert by_id["g__1"]["value"] == "b" and "value" not in by_id["g__0"]
+    assert by_id["c"]["value"] == "a,b" and by_id["s"]["value"] == "b"
+    for element in by_id.values():
+        assert element.get("label") and "isRequired" in element and element.get("errorMessage")
+    # What the client sends back becomes what dialogs/ validates.
+    data = {
+        "_context": {"incident_id": 5},
+        **{k: str(v.get("value", "")) for k, v in by_id.items()},
+    }
+    data.update({"g__0": "a", "p": "SC-2026-00001", "m": "a,b"})
+    sub = form_submission(spec, data)
+    assert sub.values["dt"] == 1764000000
+    assert sub.values["g"] == ["a", "b"] and sub.values["m"] == ["a", "b"]
+    assert sub.people == {"p": "SC-2026-00001"} and "p" not in sub.values
+    assert sub.context == {"incident_id": 5}
+
+
+def test_form_with_errors_shows_them_under_their_fields(validator: Draft6Validator) -> None:
+    ctx = Ctx(
+        db=None,  # type: ignore[arg-type]  # form() reads no data
+        organisation=Organisation(),
+        policy=PolicySettings(),
+        now=datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the night the clocks go forward
+    )
+    spec = incident.form(ctx)
+    card = render_form(
+        spec,
+        shown={"what_happened": HOSTILE, "behaviours": ["abuse", "volume"]},
+        errors={"what_happened": HOSTILE, "channel": "Choose one of the options given."},
+    )
+    check(validator, card)
+    text = visible(card)
+    assert "Please correct the highlighted fields." in text
+    assert f"⚠️ {HOSTILE}" in text
+    by_id = {i["id"]: i for i in inputs(card)}
+    assert by_id["what_happened"]["value"] == HOSTILE
+    assert (
+        by_id["behaviours__0"]["value"] == "abuse" and by_id["behaviours__1"]["value"] == "volume"
+    )
+    plain = render_form(spec)
+    dates = {i["id"]: i.get("value") for i in inputs(plain) if i["id"].startswith("occurred_at")}
+    assert dates == {"occurred_at__date": "2026-03-29", "occurred_at__time": "00:30"}
