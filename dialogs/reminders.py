@@ -77,7 +77,13 @@ async def _reviewed_since(session: AsyncSession, strategy: ContactStrategy) -> b
         await session.execute(
             select(func.count())
             .select_from(Review)
-            .where(Review.strategy_id == strategy.id, Review.created_at >= since)
+            .where(
+                Review.strategy_id == strategy.id,
+                Review.created_at >= since,
+                # An alteration is only a proposal until authorised; if it is denied, the
+                # strategy in force still needs its review, so keep reminding.
+                Review.outcome != "altered",
+            )
         )
     ).scalar_one()
     return bool(count)

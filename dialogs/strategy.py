@@ -330,6 +330,11 @@ async def proposal_form(
             person_id = incident.person_id
             values[F.INCIDENTS] = [str(incident.id)]
         subject = await _subject(session, person_id)
+        if revise_strategy_id is None and await _in_force(session, subject.person.id):
+            raise DomainError(
+                f"A contact strategy is already in force for {subject.person.reference}. "
+                "To change it, start a review (/case, then Start review) and choose Alter."
+            )
         if not subject.incidents:
             raise DomainError(
                 f"{subject.person.reference} has no recorded incidents. A strategy must rest "
@@ -337,6 +342,15 @@ async def proposal_form(
             )
         context["person_id"] = subject.person.id
         return _spec(ctx, subject, context, values)
+
+
+async def _in_force(session: AsyncSession, person_id: int) -> bool:
+    found = await session.execute(
+        select(ContactStrategy.id).where(
+            ContactStrategy.person_id == person_id, ContactStrategy.status == "active"
+        )
+    )
+    return found.first() is not None
 
 
 def _values_from(s: ContactStrategy) -> dict[str, Any]:
@@ -476,6 +490,13 @@ async def submit_proposal(
         old = await _revisable(session, actor, revision_of) if revision_of is not None else None
         if old is not None and old.person_id != subject.person.id:
             raise BadRequest("This form's details do not match the proposal it revises.")
+        if (old is None or old.supersedes_id is None) and await _in_force(
+            session, subject.person.id
+        ):
+            raise DomainError(
+                f"A contact strategy is already in force for {subject.person.reference}. "
+                "To change it, start a review and choose Alter."
+            )
         values, errors = check(_spec(ctx, subject, context, {}), submitted)
         errors = {**_rule_errors(ctx, values, subject), **errors}
         if errors:
@@ -496,7 +517,7 @@ async def submit_proposal(
         session.add(strategy)
         await session.flush()
         authorisation = Authorisation(
-            kind="strategy",
+            kind="change" if strategy.supersedes_id else "strategy",
             strategy_id=strategy.id,
             requested_by_id=actor.id,
             status="pending",

@@ -14,7 +14,10 @@ from dialogs.errors import FieldErrors
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == ()
+    """Nothing given: no value, an empty list, or text that is only spaces."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == [] or value == ()
 
 
 def clean_value(spec: FieldSpec, raw: Any) -> Any:

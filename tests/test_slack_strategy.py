@@ -544,3 +544,25 @@ async def test_other_explanation_required(slack: SlackWorld) -> None:
         },
     )
     assert ack["errors"] == {"explanation": "Explain the legitimate reason."}
+
+
+async def test_no_second_strategy_while_one_is_in_force(slack: SlackWorld) -> None:
+    _, incident = await propose(slack)
+    async with slack.db.read() as session:
+        auth = (await session.execute(select(Authorisation))).scalar_one()
+    await slack.click("U0BEA", ActionId.APPROVE, str(auth.id))
+    await slack.eventually(lambda: slack.fake.calls_to("files.completeUploadExternal"))
+    await slack.click("U0JO", ActionId.PROPOSE_FROM_INCIDENT, str(incident.id))
+    reply = await slack.eventually(
+        lambda: [r for r in slack.fake.responses if "already in force" in r["text"]]
+    )
+    assert "start a review" in reply[0]["text"]
+    async with slack.db.read() as session:
+        assert len((await session.execute(select(ContactStrategy))).scalars().all()) == 1
+
+
+async def test_answers_of_only_spaces_count_as_missing(slack: SlackWorld) -> None:
+    ack, _ = await propose(slack, reasons="   ", adjustments="\n\t ")
+    assert ack["response_action"] == "errors"
+    assert ack["errors"]["reasons"] == "Please answer this question."
+    assert ack["errors"]["adjustments"] == "Please answer this question."
