@@ -29,7 +29,7 @@ from cards.forms import Choice, FieldSpec, FormSpec
 from cards.ids import FormName
 from cards.ids import ReviewField as F
 from cards.ids import StrategyField as SF
-from dialogs import authorisation, monitoring, notify
+from dialogs import authorisation, authorisation_request, monitoring, notify
 from dialogs import catalogue as cat
 from dialogs import strategy as proposal
 from dialogs.breach import recent_breaches
@@ -43,16 +43,12 @@ from dialogs.errors import (
     NotFound,
 )
 from dialogs.strategy_view import (
-    authorisation_card_model,
-    card_key,
     describe_restriction,
     staff_names,
 )
 from dialogs.validation import check
-from storage import audit, jobs
-from storage import staff as staff_repo
+from storage import audit
 from storage.models import (
-    Authorisation,
     Breach,
     ContactLog,
     ContactStrategy,
@@ -444,24 +440,18 @@ async def submit_alteration(
         }
         if errors:
             raise FieldErrors(errors)
-        authorisers = [
-            a for a in await staff_repo.with_role(session, role="authoriser") if a.id != actor.id
-        ]
-        if not authorisers:
-            raise DomainError(
-                "There is no other authoriser in the staff directory to decide this change, "
-                "and nobody may authorise their own (s7). Ask an administrator to add one."
-            )
+        authorisers = await authorisation_request.deciders(session, requester=actor)
         new = proposal._strategy_from(ctx, actor, subject, values, None)
         new.supersedes_id = old.id
         session.add(new)
         await session.flush()
-        auth = Authorisation(
+        auth = await authorisation_request.ask(
+            session,
+            ctx,
             kind="change",
+            requester=actor,
+            authorisers=authorisers,
             strategy_id=new.id,
-            requested_by_id=actor.id,
-            status="pending",
-            created_at=ctx.now,
         )
         review = Review(
             strategy_id=old.id,
@@ -471,7 +461,7 @@ async def submit_alteration(
             reviewed_by_id=actor.id,
             created_at=ctx.now,
         )
-        session.add_all([auth, review])
+        session.add(review)
         await session.flush()
         await audit.record(
             session,
@@ -495,23 +485,6 @@ async def submit_alteration(
                 "supersedes": old.id,
             },
             at=ctx.now,
-        )
-        model = await authorisation_card_model(session, ctx, auth)
-        for authoriser in authorisers:
-            await notify.send(
-                session,
-                to=authoriser,
-                template="authorisation_card",
-                model=model,
-                card_key=card_key(auth.id),
-                origin=actor,
-            )
-        await jobs.schedule(
-            session,
-            key=f"authorisation-nudge:{auth.id}",
-            kind="authorisation_nudge",
-            due_at=ctx.now + timedelta(hours=ctx.policy.authorisation_nudge_hours),
-            payload={"authorisation_id": auth.id},
         )
     ctx.wake_outbox()
     return (

@@ -9,14 +9,12 @@ from sqlalchemy import select
 
 from cards.forms import Choice, FieldSpec, FormSpec
 from cards.ids import DisclosureField, FormName, SharingField
+from dialogs import authorisation_request
 from dialogs import catalogue as cat
-from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.errors import DomainError, FieldErrors, NotFound
-from dialogs.strategy_view import authorisation_card_model, card_key
 from dialogs.validation import check, validate
 from storage import audit
-from storage import staff as staff_repo
 from storage.models import (
     Authorisation,
     ContactStrategy,
@@ -105,14 +103,7 @@ async def submit_request(
             errors[SharingField.EXPLANATION] = "Explain the legitimate reason."
         if errors:
             raise FieldErrors(errors)
-        authorisers = [
-            a for a in await staff_repo.with_role(session, role="authoriser") if a.id != actor.id
-        ]
-        if not authorisers:
-            raise DomainError(
-                "There is no other authoriser in the staff directory to agree to this. "
-                "Ask an administrator to add one."
-            )
+        authorisers = await authorisation_request.deciders(session, requester=actor)
         active = (
             await session.execute(
                 select(ContactStrategy.id).where(
@@ -133,15 +124,14 @@ async def submit_request(
         )
         session.add(request)
         await session.flush()
-        auth = Authorisation(
+        auth = await authorisation_request.ask(
+            session,
+            ctx,
             kind="sharing",
+            requester=actor,
+            authorisers=authorisers,
             sharing_request_id=request.id,
-            requested_by_id=actor.id,
-            status="pending",
-            created_at=ctx.now,
         )
-        session.add(auth)
-        await session.flush()
         await audit.record(
             session,
             actor=f"staff:{actor.id}",
@@ -155,16 +145,6 @@ async def submit_request(
             },
             at=ctx.now,
         )
-        model = await authorisation_card_model(session, ctx, auth)
-        for authoriser in authorisers:
-            await notify.send(
-                session,
-                to=authoriser,
-                template="authorisation_card",
-                model=model,
-                card_key=card_key(auth.id),
-                origin=actor,
-            )
     ctx.wake_outbox()
     return (
         f"Your request to share {person.reference}'s details with {request.agency} has gone "

@@ -18,16 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.forms import Choice, FieldSpec, FormSpec
 from cards.ids import FormName
 from cards.ids import StrategyField as F
+from dialogs import authorisation_request
 from dialogs import catalogue as cat
-from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, DomainError, FieldErrors, Forbidden, NotFound
-from dialogs.strategy_view import authorisation_card_model, card_key
 from dialogs.validation import check
-from storage import audit, jobs
+from storage import audit
 from storage import staff as staff_repo
 from storage.models import (
-    Authorisation,
     ContactStrategy,
     Incident,
     Person,
@@ -501,30 +499,21 @@ async def submit_proposal(
         errors = {**_rule_errors(ctx, values, subject), **errors}
         if errors:
             raise FieldErrors(errors)
-        authorisers = [
-            a for a in await staff_repo.with_role(session, role="authoriser") if a.id != actor.id
-        ]
-        if not authorisers:
-            raise DomainError(
-                "There is no other authoriser in the staff directory to decide this, and "
-                "nobody may authorise their own proposal (s7). Ask an administrator to add "
-                "an authoriser, then send it again."
-            )
+        authorisers = await authorisation_request.deciders(session, requester=actor)
         strategy = _strategy_from(ctx, actor, subject, values, revision_of)
         if old is not None:
             # A sent-back change (s7 review, "alter") still replaces the strategy in force.
             strategy.supersedes_id = old.supersedes_id
         session.add(strategy)
         await session.flush()
-        authorisation = Authorisation(
+        authorisation = await authorisation_request.ask(
+            session,
+            ctx,
             kind="change" if strategy.supersedes_id else "strategy",
+            requester=actor,
+            authorisers=authorisers,
             strategy_id=strategy.id,
-            requested_by_id=actor.id,
-            status="pending",
-            created_at=ctx.now,
         )
-        session.add(authorisation)
-        await session.flush()
         await audit.record(
             session,
             actor=f"staff:{actor.id}",
@@ -538,23 +527,6 @@ async def submit_proposal(
                 "revision_of": revision_of,
             },
             at=ctx.now,
-        )
-        model = await authorisation_card_model(session, ctx, authorisation)
-        for authoriser in authorisers:
-            await notify.send(
-                session,
-                to=authoriser,
-                template="authorisation_card",
-                model=model,
-                card_key=card_key(authorisation.id),
-                origin=actor,
-            )
-        await jobs.schedule(
-            session,
-            key=f"authorisation-nudge:{authorisation.id}",
-            kind="authorisation_nudge",
-            due_at=ctx.now + timedelta(hours=ctx.policy.authorisation_nudge_hours),
-            payload={"authorisation_id": authorisation.id},
         )
         proposed = Proposed(
             subject.person.reference, authorisation.id, [a.name for a in authorisers]
