@@ -153,3 +153,12 @@ async def test_pending_messages_survive_a_restart(fresh_db_url: str) -> None:
         assert len(slack.fake.posts_to("U0JO")) == 1
     finally:
         await stop()
+
+
+async def test_interactive_calls_retry_429_honouring_retry_after(slack: SlackWorld) -> None:
+    """views.open must still open the form when Slack asks us to wait a moment."""
+    slack.fake.fail("views.open", status=429, retry_after=1, times=1)
+    await slack.command("U0SAM", "/incident")
+    await slack.eventually(lambda: slack.fake.calls_to("views.open"), what="views.open retry")
+    methods = [c.method for c in slack.fake.calls if c.method.startswith("views.open")]
+    assert methods == ["views.open!429", "views.open"]
