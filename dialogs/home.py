@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 
 from dialogs.context import Ctx
 from storage.models import Incident, OutboxMessage, Person, StaffMember
@@ -36,7 +36,7 @@ async def home(ctx: Ctx, *, actor: StaffMember) -> dict[str, Any]:
                 .join(StaffMember, StaffMember.id == Incident.reporter_id)
                 .where(
                     Incident.acknowledged_at.is_(None),
-                    ("incident:" + Incident.id.cast(_str())).in_(card_keys),
+                    ("incident:" + Incident.id.cast(String)).in_(card_keys),
                 )
                 .order_by(Incident.created_at)
             )
@@ -62,9 +62,3 @@ async def home(ctx: Ctx, *, actor: StaffMember) -> dict[str, Any]:
             for i, p, r in awaiting
         ],
     }
-
-
-def _str() -> Any:
-    from sqlalchemy import String
-
-    return String()

@@ -6,7 +6,7 @@ talk, and only when they ask.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,6 @@ class WelfareReply:
     checkin: dict[str, Any]
     note: str = ""
     support: dict[str, Any] | None = None
-    extra: list[str] = field(default_factory=list)
 
 
 async def _own_checkin(
