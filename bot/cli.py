@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bot import records_commands
 from bot.settings import ConfigError, Settings, load_settings
 from storage.db import DatabaseUnavailable
 
@@ -38,13 +39,23 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the bot: Slack, Teams, health check and the loops")
-    serve.add_argument("--host", default=None, help="address to bind (default 0.0.0.0)")
+    serve.add_argument(
+        "--host",
+        default=None,
+        help="address to bind (default 0.0.0.0; 127.0.0.1 when the local web chat is on)",
+    )
     serve.add_argument("--port", type=int, default=3978, help="port (default 3978)")
     serve.add_argument(
         "--dev",
         action="store_true",
         help="development mode: accept unauthenticated Bot Framework Emulator traffic, "
         "bind 127.0.0.1 only",
+    )
+
+    sub.add_parser(
+        "demo-data",
+        help="load a small fictional history into the database, for trying the bot out "
+        "(only with the bundled demo directory: no configuration file)",
     )
 
     db = sub.add_parser("db", help="database maintenance")
@@ -91,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument(
         "--manifest", default=None, help="manifest template (default: the checkout's manifest.json)"
     )
+    records_commands.add_parsers(sub)  # export-person, sar, retention, report, policy (s9)
     return p
 
 

@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import json
 import signal
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
 
+from bot import records_commands
 from bot.runtime import Runtime
 from bot.scheduler import run_due
 from bot.server import create_app, prepare_database
@@ -25,16 +27,37 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 async def serve(settings: Settings, args: argparse.Namespace) -> int:
-    host = "127.0.0.1" if args.dev else (args.host or "0.0.0.0")
+    from bot import webchat
+    from bot.webchat import app as webchat_app
+    from bot.webchat import demo
+
+    chat = webchat.wanted(settings, dev=args.dev)
+    if chat and demo.applies(settings):
+        settings = demo.with_demo_office(settings)
+    # The local web chat is for this computer: without --host, bind loopback only.
+    local = args.dev or (chat and args.host is None)
+    host = "127.0.0.1" if local else (args.host or "0.0.0.0")
     if args.dev and args.host not in (None, "127.0.0.1", "localhost"):
         print("safecontact: --dev binds 127.0.0.1 only; ignoring --host", file=sys.stderr)
     app = create_app(settings, dev=args.dev)
+    # Bound before the app starts, so the web chat knows its address before the outbox
+    # loop's first pass (and --port 0 gets a real port to print).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, args.port), family=family)
+    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    on_loopback = chat and host in ("127.0.0.1", "localhost", "0.0.0.0")
+    if on_loopback:
+        webchat_app.announce(app, url)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, args.port)
+    site = web.SockSite(runner, sock)
     await site.start()
     mode = " (development mode: unauthenticated Bot Framework traffic accepted)" if args.dev else ""
-    print(f"safecontact listening on http://{host}:{args.port}{mode}", flush=True)
+    print(f"safecontact listening on http://{host}:{port}{mode}", flush=True)
+    if on_loopback:
+        who = " (the bundled demo directory: fictional people)" if demo.is_demo(settings) else ""
+        print(f"Open the local web chat on this computer: {url}/{who}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -43,6 +66,27 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
         await stop.wait()
     finally:
         await runner.cleanup()
+    return 0
+
+
+async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.webchat import demo, demo_data
+
+    if not demo.applies(settings):
+        print(
+            "safecontact: demo-data loads fictional people and cases, so it runs only with "
+            "the bundled demo directory (no configuration file); it would otherwise put "
+            "made-up incidents into a real office's case files",
+            file=sys.stderr,
+        )
+        return 2
+    settings = demo.with_demo_office(settings)
+    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    try:
+        await prepare_database(runtime)
+        print(await demo_data.load(runtime))
+    finally:
+        await runtime.db.dispose()
     return 0
 
 
@@ -204,8 +248,10 @@ COMMANDS: dict[tuple[str, ...], Command] = {
     ("audit", "verify"): audit_verify,
     ("case", "show"): case_show,
     ("teams-package",): teams_package,
+    ("demo-data",): demo_data,
     ("jobs", "list"): jobs_list,
     ("jobs", "run-due"): jobs_run_due,
+    **records_commands.COMMANDS,  # export-person, sar, retention, report, policy (s9)
 }
 
 

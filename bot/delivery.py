@@ -102,7 +102,10 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
         for message, recovering in claimed:
             recipient = await session.get(StaffMember, message.recipient_id)
             assert recipient is not None
-            item = Outgoing(message, recipient, recovering)
+            # After a failed attempt the platform may hold the message anyway (the answer
+            # was lost to a timeout or a dropped connection): look before posting again.
+            unsure = message.attempts > 1 and message.last_error is not None
+            item = Outgoing(message, recipient, recovering or unsure)
             if message.letter_id is not None:
                 item.letter = await session.get(Letter, message.letter_id)
             if message.attachment_id is not None:

@@ -13,6 +13,8 @@ from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.settings import Settings
+from bot.webchat import wanted as webchat_wanted
+from dialogs.records.jobs import ensure_recurring_jobs
 from storage import migrate
 from storage import staff as staff_repo
 from storage.db import Database
@@ -28,6 +30,8 @@ async def prepare_database(runtime: Runtime) -> None:
     await migrate.upgrade(runtime.db)
     async with runtime.db.write() as session:
         report = await staff_repo.sync_directory(session, entries=runtime.settings.staff)
+        # The monthly retention purge and oversight report (s9, s7.1), stored once a month.
+        await ensure_recurring_jobs(session, now=runtime.clock(), policy=runtime.settings.policy)
     if not report.unchanged:
         log.info(
             "staff directory synced: %d added, %d changed, %d removed",
@@ -72,13 +76,20 @@ def create_app(
         from bot.slack import app as slack
 
         slack.mount(app, runtime)
-        senders.append(slack.build_sender(runtime))
+        senders.append(slack.build_sender(runtime, app))
     from bot.teams import app as teams
 
     # Always mounted: without an app id (and outside --dev) it answers every activity 401.
     teams_sender = teams.mount(app, runtime, dev=dev)
-    if teams_sender is not None:
-        senders.append(teams_sender)
+    teams_delivery: Sender | None = teams_sender
+    if webchat_wanted(settings, dev=dev):
+        from bot.webchat.app import mount as mount_webchat
+
+        # The local web chat (loopback only) runs the Teams bot; its sender delivers to
+        # web chat conversations and hands real Teams ones to the Teams sender.
+        teams_delivery = mount_webchat(app, runtime, teams_sender=teams_sender)
+    if teams_delivery is not None:
+        senders.append(teams_delivery)
     if senders:
         # With no platform configured, messages wait in the outbox rather than failing.
         loops.append(lambda rt: delivery_loop(rt, senders))

@@ -20,6 +20,7 @@ from dialogs import catalogue as cat
 from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, BadRequest, Forbidden, NotFound
+from dialogs.policy_map import carries
 from dialogs.strategy_view import (
     authorisation_card_model,
     card_key,
@@ -414,3 +415,23 @@ async def _sharing_decided(
         origin=decider,
     )
     return person.reference
+
+
+POLICY = (
+    carries(
+        "7",
+        "Only an authoriser may restrict contact, never on their own proposal, and the "
+        "first decision wins; on approval the letter to the person says what the policy "
+        "requires.",
+        "tests/test_slack_strategy.py::test_permission_matrix",
+        "tests/test_slack_strategy.py::test_authoriser_cannot_decide_own_proposal",
+        "tests/test_slack_strategy.py::test_double_click_and_concurrent_decisions_give_one_decision",
+        "tests/test_slack_strategy.py::test_letter_says_everything_the_policy_requires",
+    ),
+    carries(
+        "7.1",
+        "A strategy coming into force stores its review reminders.",
+        "tests/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
+        "tests/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
+    ),
+)

@@ -23,6 +23,7 @@ from dialogs import catalogue as cat
 from dialogs import monitoring, notify
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
+from dialogs.policy_map import carries
 from dialogs.strategy_view import describe_restriction, staff_names
 from dialogs.validation import check
 from storage import audit
@@ -87,6 +88,17 @@ async def form_for_query(ctx: Ctx, *, actor: StaffMember, query: str) -> FormSpe
     async with ctx.db.read() as session:
         who = await monitoring.find_person(session, query, usage="/breach")
     return await form_for_person(ctx, actor=actor, person_id=who.id)
+
+
+async def form_from_context(ctx: Ctx, *, actor: StaffMember, context: dict[str, Any]) -> FormSpec:
+    """The form a submission answers, rebuilt from the context it carried.
+
+    A platform whose forms keep no state (a Teams card) reads the answers back against
+    it and shows it again with any errors; it is refused as submitting it would be.
+    """
+    async with ctx.db.read() as session:
+        strategy, who = await monitoring.strategy_in_force(session, context.get("strategy_id"))
+        return _spec(ctx, strategy, who, await staff_names(session))
 
 
 @dataclass(frozen=True)
@@ -261,3 +273,20 @@ def confirmation(recorded: Recorded, ctx: Ctx) -> str:
             "strategy may need review or further action (s7.2)."
         )
     return text
+
+
+POLICY = (
+    carries(
+        "7.1",
+        "A breach is recorded and dealt with swiftly: those who look after the strategy "
+        "are alerted at once and a letter reminds the person of the reasons and the "
+        "consequences.",
+        "tests/test_slack_monitoring.py::test_breach_alerts_the_right_people_at_once_and_prepares_the_letter",
+        "tests/test_slack_monitoring.py::test_breach_letter_reminds_of_reasons_and_consequences",
+    ),
+    carries(
+        "7.2",
+        "Repeated breaches within the window prompt review or further action.",
+        "tests/test_slack_monitoring.py::test_breach_threshold_counts_only_the_window",
+    ),
+)

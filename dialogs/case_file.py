@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.policy_map import carries
 from storage.models import (
     Authorisation,
     Breach,
@@ -455,3 +456,19 @@ def _show(value: Any) -> str:
 
 def _placeholders(template: str) -> list[str]:
     return [name for _, name, _, _ in Formatter().parse(template) if name]
+
+
+POLICY = (
+    carries(
+        "7",
+        "The decision to restrict contact and its reasons are in the case file "
+        "(`safecontact case show`).",
+        "tests/test_case_show.py::test_case_show_prints_everything_held_on_the_person",
+    ),
+    carries(
+        "9",
+        "The case file holds everything on a person and no staff welfare data.",
+        "tests/test_case_show.py::test_case_show_prints_everything_held_on_the_person",
+        "tests/test_case_show.py::test_case_show_json_is_the_same_record",
+    ),
+)

@@ -15,6 +15,7 @@ from dialogs import catalogue as cat
 from dialogs.breach import recent_breaches
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest
+from dialogs.policy_map import carries
 from dialogs.review import may_review
 from dialogs.strategy import may_propose
 from dialogs.strategy_view import staff_names, strategy_summary
@@ -117,3 +118,13 @@ async def _summary(
         "breach_window_days": ctx.policy.breach_window_days,
         "contact_log": await contact_log.recent(session, ctx, person.id),
     }
+
+
+POLICY = (
+    carries(
+        "7.1",
+        "Staff keep to a strategy too: /case shows the restrictions in force, privately, "
+        "before they answer someone.",
+        "tests/test_slack_actions.py::test_case_lookup_is_private_and_shows_status",
+    ),
+)

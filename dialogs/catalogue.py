@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialogs.policy_map import carries
+
 
 @dataclass(frozen=True)
 class Item:
@@ -288,4 +290,35 @@ CONTACT_QUESTIONS: tuple[Item, ...] = (
 DISPUTE_OUTCOMES: tuple[Item, ...] = (
     Item("upheld", "The restricted contact arrangements still apply"),
     Item("different", "A different course of action"),
+)
+
+
+POLICY = (
+    carries(
+        "3",
+        "The policy's two broad headings, unacceptable and unreasonable behaviour, are "
+        "the groups every incident form offers and every card shows.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "3.1",
+        "The seven kinds of unacceptable behaviour, in the policy's own words.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "3.2",
+        "The six kinds of unreasonable persistence and five of unreasonable demands or "
+        "obstructive behaviour, in the policy's own words.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "4",
+        "The five s4 questions the office asks of itself, answered on every report.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "A",
+        "The Appendix A steps to protect privacy online, as a private checklist.",
+        "tests/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
+    ),
 )

@@ -22,6 +22,7 @@ from dialogs import catalogue as cat
 from dialogs import monitoring, notify
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
+from dialogs.policy_map import carries
 from dialogs.validation import check
 from storage import audit
 from storage.models import ContactLog, Person, StaffMember
@@ -209,3 +210,15 @@ async def recent(session: AsyncSession, ctx: Ctx, person_id: int) -> dict[str, A
             for c, name in rows
         ],
     }
+
+
+POLICY = (
+    carries(
+        "7.2",
+        "Every contact from a restricted person is logged and read for new information, "
+        "complaints, criminal matters or safeguarding; the last two alert the manager at "
+        "once.",
+        "tests/test_slack_monitoring.py::test_contact_log_flags_alert_the_manager_at_once",
+        "tests/test_slack_monitoring.py::test_alerts_are_not_held_for_office_hours",
+    ),
+)

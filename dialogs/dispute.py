@@ -27,6 +27,7 @@ from dialogs import catalogue as cat
 from dialogs import monitoring, notify
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, DomainError, FieldErrors, Forbidden, NotFound
+from dialogs.policy_map import carries
 from dialogs.strategy_view import describe_restriction, staff_names
 from dialogs.validation import check
 from storage import audit, outbox
@@ -70,6 +71,19 @@ async def record_form(ctx: Ctx, *, actor: StaffMember, person_id: Any) -> FormSp
     """Any member of staff may record a dispute: whoever opens the post."""
     async with ctx.db.read() as session:
         who, strategy = await monitoring.require_active(session, person_id, doing="dispute")
+        return _record_spec(ctx, who, strategy)
+
+
+async def record_form_from_context(
+    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any]
+) -> FormSpec:
+    """The record form a submission answers, rebuilt from the context it carried.
+
+    A platform whose forms keep no state (a Teams card) reads the answers back against
+    it and shows it again with any errors; it is refused as submitting it would be.
+    """
+    async with ctx.db.read() as session:
+        strategy, who = await monitoring.strategy_in_force(session, context.get("strategy_id"))
         return _record_spec(ctx, who, strategy)
 
 
@@ -410,3 +424,14 @@ async def _after_decision(
                 session, to=member, template="dispute_outcome_notice", model=notice, origin=actor
             )
             told.add(member.id)
+
+
+POLICY = (
+    carries(
+        "7.3",
+        "A dispute goes to the Chief Executive, or to someone independent when the Chief "
+        "Executive took part in the decision, and the outcome is sent in writing.",
+        "tests/test_slack_dispute.py::test_the_chief_executive_considers_a_dispute",
+        "tests/test_slack_dispute.py::test_a_chief_executive_who_authorised_it_is_not_asked",
+    ),
+)

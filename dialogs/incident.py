@@ -20,6 +20,7 @@ from dialogs import catalogue as cat
 from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
+from dialogs.policy_map import carries
 from dialogs.validation import check
 from storage import audit, jobs, refs
 from storage.models import Incident, Person, StaffMember, WelfareCheckIn
@@ -320,3 +321,38 @@ async def _person_for(session: Any, ctx: Ctx, values: dict[str, Any]) -> Person:
         at=ctx.now,
     )
     return person
+
+
+POLICY = (
+    carries(
+        "2",
+        "Staff report unacceptable or unreasonable behaviour in chat; the report is kept "
+        "with its audit event and the reporter gets a receipt.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/test_teams_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "4",
+        "The s4 self-check is asked on every report, and an answer of No is shown to the "
+        "manager as something to address first.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "5",
+        "Known additional needs are asked on every report, taken as told, and kept on the person.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "6",
+        "The reporter's manager is told of every incident (the authorisers when there is "
+        "none), and violence used or threatened marks a police report as required.",
+        "tests/test_slack_incident.py::test_no_manager_sends_card_to_authorisers",
+        "tests/test_slack_incident.py::test_violence_marks_police_report_required",
+    ),
+    carries(
+        "A",
+        "An opportunity to report to managers and seek support: a welfare check-in "
+        "follows every report.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+)

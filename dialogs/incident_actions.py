@@ -16,6 +16,7 @@ from dialogs import catalogue as cat
 from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, FieldErrors, Forbidden, NotFound
+from dialogs.policy_map import carries
 from dialogs.validation import validate
 from storage import audit, outbox
 from storage.models import Incident, Letter, Person, PoliceReferral, StaffMember, Warning
@@ -312,3 +313,15 @@ async def submit_police(
         await refresh_card(session, ctx, loaded)
     ctx.wake_outbox()
     return f"Police referral recorded for {loaded.person.reference}."
+
+
+POLICY = (
+    carries(
+        "6",
+        "From the incident card the manager records a warning (a written one produces the "
+        "letter saying what must change) or a police referral.",
+        "tests/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
+        "tests/test_slack_actions.py::test_verbal_warning_makes_no_letter",
+        "tests/test_slack_actions.py::test_police_referral_is_recorded",
+    ),
+)

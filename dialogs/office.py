@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dialogs.policy_map import carries
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -63,6 +65,11 @@ class PolicySettings(_Strict):
     working_days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
     timezone: str = "Europe/London"
     outbox_max_attempts: int = Field(8, ge=1, le=100)
+    # s9 (Data Protection Act 2018, storage limitation): a person's data is anonymised this
+    # many years after their last activity or the end of their last strategy.
+    retention_years: int = Field(6, ge=1, le=100)
+    # Appendix A: welfare check-in answers are the staff member's own; kept for a shorter time.
+    welfare_retention_months: int = Field(12, ge=1, le=120)
 
     @field_validator("office_hours_start", "office_hours_end", mode="before")
     @classmethod
@@ -113,3 +120,14 @@ class PolicySettings(_Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+POLICY = (
+    carries(
+        "1",
+        "Letters signpost other help (Citizens Advice, 999 and 101), as s1 asks of the "
+        "office where it cannot deal with a matter.",
+        "tests/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
+        "tests/test_slack_strategy.py::test_letter_says_everything_the_policy_requires",
+    ),
+)

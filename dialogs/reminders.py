@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.office_hours import next_opening
+from dialogs.policy_map import carries
+from dialogs.records import jobs as records_jobs
 from storage import jobs
 from storage import staff as staff_repo
 from storage.models import (
@@ -224,6 +226,7 @@ HANDLERS: dict[str, Handler] = {
     "review_overdue": review_overdue,
     "authorisation_nudge": authorisation_nudge,
     "police_referral_nudge": police_referral_nudge,
+    **records_jobs.HANDLERS,  # monthly retention purge and oversight report (s9, s7.1)
 }
 
 
@@ -236,3 +239,30 @@ async def run(session: AsyncSession, ctx: Ctx, job: ScheduledJob) -> str:
 
 def describe(payload: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(payload.items()))
+
+
+POLICY = (
+    carries(
+        "6",
+        "A police report required but not recorded is chased.",
+        "tests/test_scheduler.py::test_police_referral_nudge_only_when_none_recorded",
+    ),
+    carries(
+        "7",
+        "An authorisation left undecided is chased.",
+        "tests/test_scheduler.py::test_undecided_authorisation_nudges_after_the_configured_hours",
+    ),
+    carries(
+        "7.1",
+        "Review reminders before the review date, then weekly while overdue, until a "
+        "review is held.",
+        "tests/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
+        "tests/test_scheduler.py::test_a_held_review_stops_the_overdue_reminders",
+    ),
+    carries(
+        "A",
+        "A follow-up welfare check-in after the first, in working hours.",
+        "tests/test_scheduler.py::test_welfare_follow_up_fires_once_after_24_hours",
+        "tests/test_scheduler.py::test_follow_up_falling_on_a_weekend_waits_for_monday",
+    ),
+)

@@ -42,6 +42,7 @@ from dialogs.errors import (
     Forbidden,
     NotFound,
 )
+from dialogs.policy_map import carries
 from dialogs.strategy_view import (
     describe_restriction,
     staff_names,
@@ -223,11 +224,17 @@ async def _already_reviewed(
 
 
 async def _current(
-    session: AsyncSession, ctx: Ctx, actor: StaffMember, strategy_id: Any, seen: Any
+    session: AsyncSession,
+    ctx: Ctx,
+    actor: StaffMember,
+    strategy_id: Any,
+    seen: Any,
+    *,
+    lock: bool = True,
 ) -> tuple[ContactStrategy, Person]:
     """The strategy as the reviewer saw it, locked; the first review to arrive wins."""
     try:
-        strategy, who = await monitoring.strategy_in_force(session, strategy_id, lock=True)
+        strategy, who = await monitoring.strategy_in_force(session, strategy_id, lock=lock)
     except NotFound:
         raise
     except DomainError as exc:  # no longer in force: say who ended or altered it
@@ -420,6 +427,34 @@ def _alteration_spec(ctx: Ctx, subject: Any, strategy: ContactStrategy, reasons:
     )
 
 
+async def form_from_context(
+    ctx: Ctx, *, actor: StaffMember, name: str, context: dict[str, Any]
+) -> FormSpec:
+    """The review or alteration form a submission answers, rebuilt from its context.
+
+    A platform whose forms keep no state (a Teams card) reads the answers back against
+    it and shows it again with any errors; it is refused in the same words as submitting
+    it would be (a late reviewer reads who reviewed it first).
+    """
+    if name not in (FormName.REVIEW, FormName.ALTERATION):
+        raise BadRequest("That is not a review form.")
+    alteration = name == FormName.ALTERATION
+    async with ctx.db.read() as session:
+        strategy, who = await _current(
+            session,
+            ctx,
+            actor,
+            context.get("supersedes" if alteration else "strategy_id"),
+            context.get("review_date"),
+            lock=False,
+        )
+        if alteration:
+            subject = await proposal._subject(session, who.id)
+            return _alteration_spec(ctx, subject, strategy, "")
+        evidence = await _evidence(session, ctx, strategy)
+        return _spec(ctx, strategy, who, await staff_names(session), evidence)
+
+
 async def submit_alteration(
     ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
 ) -> str:
@@ -492,3 +527,21 @@ async def submit_alteration(
         f"{', '.join(a.name for a in authorisers)} to authorise. The current one stays in "
         "force until then; I'll tell you the outcome."
     )
+
+
+POLICY = (
+    carries(
+        "7",
+        "Continuing a strategy is itself a decision to restrict contact: an authoriser "
+        "other than the proposer takes it.",
+        "tests/test_slack_review.py::test_an_authoriser_who_proposed_it_cannot_continue_it_alone",
+    ),
+    carries(
+        "7.1",
+        "A strategy is reviewed and continued, altered or ended, and the person is told "
+        "of the change in writing.",
+        "tests/test_slack_review.py::test_continue_sets_a_new_date_fresh_reminders_and_writes",
+        "tests/test_slack_review.py::test_end_lifts_the_restrictions_and_writes",
+        "tests/test_slack_review.py::test_alter_goes_through_authorisation_again",
+    ),
+)

@@ -13,6 +13,7 @@ from dialogs import authorisation_request
 from dialogs import catalogue as cat
 from dialogs.context import Ctx
 from dialogs.errors import DomainError, FieldErrors, NotFound
+from dialogs.policy_map import carries
 from dialogs.validation import check, validate
 from storage import audit
 from storage.models import (
@@ -222,3 +223,15 @@ async def record_disclosure(
             at=ctx.now,
         )
     return "Disclosure recorded in the case file."
+
+
+POLICY = (
+    carries(
+        "7.1",
+        "Sharing a strategy with a partner agency: only for a legitimate reason, only "
+        "once an authoriser agrees, and every disclosure logged.",
+        "tests/test_slack_strategy.py::test_sharing_approved_then_disclosure_logged",
+        "tests/test_slack_strategy.py::test_sharing_denied_and_no_disclosure_possible",
+        "tests/test_slack_strategy.py::test_other_explanation_required",
+    ),
+)

@@ -15,6 +15,7 @@ from dialogs import catalogue as cat
 from dialogs import notify
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, NotFound
+from dialogs.policy_map import carries
 from storage import audit
 from storage import staff as staff_repo
 from storage.models import StaffMember, WelfareCheckIn
@@ -145,3 +146,29 @@ async def save_privacy_steps(
     async with ctx.db.write() as session:
         checkin = await _own_checkin(session, actor, checkin_id)
         checkin.privacy_steps_done = sorted(set(steps))
+
+
+POLICY = (
+    carries(
+        "2",
+        "Support mechanisms for staff: the employee assistance programme and a request to "
+        "talk to their manager, privately.",
+        "tests/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
+        "tests/test_slack_actions.py::test_welfare_talk_tells_the_manager_nothing_else",
+    ),
+    carries(
+        "8",
+        "The support card links the Health and Safety Policy, the Dignity at Work Policy "
+        "and the Diversity and Equal Opportunities schemes.",
+        "tests/test_policy_coverage.py::test_the_support_card_links_the_related_policies",
+    ),
+    carries(
+        "A",
+        "Welfare check-ins after an incident and at any time, answers kept to the staff "
+        "member, the manager told only that they would like to talk.",
+        "tests/test_slack_actions.py::test_welfare_ok",
+        "tests/test_slack_actions.py::test_welfare_talk_tells_the_manager_nothing_else",
+        "tests/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
+        "tests/test_slack_actions.py::test_checkin_command_any_time",
+    ),
+)

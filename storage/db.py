@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, text
@@ -19,9 +20,24 @@ from sqlalchemy.ext.asyncio import (
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
+    # Under Slack's 3 s ack window, so a writer held up by another process (a CLI command,
+    # a backup) still gets its "try again" to the user instead of Slack's own error.
+    # Writers in this process queue on the write lock and never reach it.
+    "PRAGMA busy_timeout=1500",
     "PRAGMA synchronous=NORMAL",
 )
+
+
+# Seconds a session waits for its turn at the pool before the user is asked to try again
+# (the pool's own default timeout).
+SLOT_TIMEOUT = 30.0
+_HOLDS_SLOT: ContextVar[bool] = ContextVar("holds_db_slot", default=False)
+# Set (as an event-loop time) by a transport for a change that must be made within a
+# platform's window: a Slack view submission is stored before its ack, and Slack waits
+# 3 s for that. A write that cannot start, or be ready to commit, by then is rolled back
+# with DatabaseUnavailable, so the user is asked to try again, rather than told it failed
+# once it was stored.
+WRITE_DEADLINE: ContextVar[float | None] = ContextVar("write_deadline", default=None)
 
 
 class DatabaseUnavailable(Exception):
@@ -52,9 +68,17 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
+        pooled = not self.is_sqlite or self.url.database not in (None, "", ":memory:")
+        if pooled:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         if not self.is_sqlite:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(pool_pre_ping=True)
         self.engine = create_async_engine(url, **kwargs)
+        # A fair (first come, first served) queue in front of the pool. The pool's own
+        # queue lets a newcomer take a connection a waiter was woken for, so under a
+        # burst some sessions starve until the pool's 30 s timeout and the user gets an
+        # error; here every session waits its turn and the pool never makes anyone wait.
+        self._slots = asyncio.Semaphore(2 * pool_size) if pooled else None
         if self.is_sqlite:
             _sqlite_setup(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -70,11 +94,17 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction for one change: its rows, its audit event and its outbox messages."""
         if self._write_lock is not None:
-            async with self._write_lock, self._session(sqlite_write=True) as session:
-                yield session
+            await _within_deadline(self._write_lock.acquire())
+            try:
+                async with self._session(sqlite_write=True) as session:
+                    yield session
+                    _before_deadline()
+            finally:
+                self._write_lock.release()
         else:
             async with self._session() as session:
                 yield session
+                _before_deadline()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -82,8 +112,22 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """A turn at the pool; a session opened inside another reuses its turn."""
+        if self._slots is None or _HOLDS_SLOT.get():
+            yield
+            return
+        await _within_deadline(self._slots.acquire(), SLOT_TIMEOUT)
+        token = _HOLDS_SLOT.set(True)
+        try:
+            yield
+        finally:
+            _HOLDS_SLOT.reset(token)
+            self._slots.release()
+
+    @asynccontextmanager
     async def _session(self, **options: Any) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        async with self._slot(), self.sessions() as session:
             try:
                 async with session.begin():
                     if options:
@@ -108,9 +152,43 @@ class Database:
         await self.engine.dispose()
 
 
+def _before_deadline() -> None:
+    """Past the write deadline, roll back rather than commit what the user will not hear of."""
+    deadline = WRITE_DEADLINE.get()
+    if deadline is not None and asyncio.get_running_loop().time() > deadline:
+        raise DatabaseUnavailable("the change could not be made in time")
+
+
+async def _within_deadline(acquire: Awaitable[Any], limit: float | None = None) -> None:
+    """Wait for a lock or a pool slot, no later than the write deadline (or `limit`)."""
+    waits = [limit] if limit is not None else []
+    deadline = WRITE_DEADLINE.get()
+    if deadline is not None:
+        waits.append(max(0.0, deadline - asyncio.get_running_loop().time()))
+    if not waits:
+        await acquire
+        return
+    try:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can drop a lock it acquired
+        async with asyncio.timeout(min(waits)):
+            await acquire
+    except TimeoutError as exc:
+        raise DatabaseUnavailable("the database is too busy to take this change now") from exc
+
+
+# SQLSTATE classes that mean "not now" rather than "never": connection exceptions,
+# transaction rollbacks (serialization, deadlock), insufficient resources, objects not
+# ready (a database not accepting connections, a lock not available) and operator
+# intervention (shutdown, pg_terminate_backend, cannot connect now).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "55", "57")
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     if isinstance(exc, OperationalError):
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return bool(exc.connection_invalidated) or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES

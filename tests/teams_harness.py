@@ -28,7 +28,7 @@ from bot.runtime import Runtime
 from bot.server import create_app
 from bot.settings import Settings, StaffEntry
 from storage.db import Database
-from tests.fake_connector import FakeConnector
+from tests.fake_connector import Call, FakeConnector
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CARD_SCHEMA = SHARED / "schemas" / "adaptive-card-1.5.json"
@@ -55,6 +55,8 @@ DIRECTORY = [
     StaffEntry(name="Nia Solo", email="nia@example.org", roles=["staff"], teams_user_id=NIA),
 ]  # fmt: skip
 NAMES = {e.teams_user_id: e.name for e in DIRECTORY}
+MESSAGE = "application/vnd.microsoft.activity.message"
+CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def conversation(user: str) -> str:
@@ -73,25 +75,32 @@ def _schema_validator() -> Any:
 
 
 _VALIDATOR = _schema_validator()
+# Cards already found valid, by their JSON: the schema is large and a card is often seen
+# several times (as sent, as answered, and again when a test ends), so each is checked once.
+_VALID: set[str] = set()
 
 
 def assert_valid_card(card: dict[str, Any]) -> None:
     """Adaptive Card 1.5 (skipped silently if ../shared is absent; the schema tests say so)."""
     assert card.get("type") == "AdaptiveCard" and card.get("version") == "1.5"
     assert card.get("fallbackText"), "every card has fallback text for notifications"
-    if _VALIDATOR is not None:
+    key = json.dumps(card, sort_keys=True)
+    if _VALIDATOR is not None and key not in _VALID:
         errors = sorted(_VALIDATOR.iter_errors(card), key=str)
         assert not errors, [e.message[:300] for e in errors[:3]]
+        _VALID.add(key)
 
 
 def elements(card: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every element and action of a card, depth first."""
+    """Every element and action of a card, depth first, into Action.ShowCard's card too."""
     for key in ("body", "items", "actions"):
         for item in card.get(key) or []:
             yield item
             yield from elements(item)
     for column in card.get("columns") or []:
         yield from elements(column)
+    if isinstance(card.get("card"), dict):
+        yield from elements(card["card"])
 
 
 def inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
@@ -252,6 +261,36 @@ class TeamsWorld:
         (button,) = [b for b in buttons(card) if b["title"] == title]
         return await self.invoke(user, button["verb"], dict(button.get("data") or {}))
 
+    async def open_form(self, user: str, card: dict[str, Any], title: str) -> dict[str, Any]:
+        """Click a button that opens a form; return the form, posted below the card."""
+        before = len(self.fake.replies_in(conversation(user)))
+        status, answer = await self.click(user, card, title)
+        assert status == 200 and answer["type"] == MESSAGE, answer
+        replies = self.fake.replies_in(conversation(user))
+        assert len(replies) == before + 1, answer["value"]
+        form = replies[-1].card
+        assert_valid_card(form)
+        return form
+
+    async def refused(self, user: str, verb: str, data: dict[str, Any]) -> str:
+        """Invoke a button expecting a refusal: a message, and no form posted."""
+        before = len(self.fake.replies_in(conversation(user)))
+        status, answer = await self.invoke(user, verb, data)
+        assert status == 200 and answer["type"] == MESSAGE, answer
+        assert len(self.fake.replies_in(conversation(user))) == before, answer["value"]
+        return str(answer["value"])
+
+    def now(self, user: str, activity_id: str) -> dict[str, Any]:
+        """A card in the user's chat as they see it now, after any updates in place."""
+        activity = self.fake.conversations[conversation(user)][activity_id]
+        return activity["attachments"][0]["content"]
+
+    def cards_to(self, user: str, marker: str) -> list[Call]:
+        """Proactive cards sent to the user whose notification text contains `marker`."""
+        return [
+            c for c in self.fake.sends_to(conversation(user)) if marker in c.card["fallbackText"]
+        ]
+
     # -- waiting -------------------------------------------------------------------
     async def eventually(
         self, check: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
@@ -310,11 +349,17 @@ async def start_server(
 
 
 async def start_teams(
-    db_url: str, *, dev: bool = True, **settings_kw: Any
+    db_url: str,
+    *,
+    dev: bool = True,
+    clock: Callable[[], Any] | None = None,
+    **settings_kw: Any,
 ) -> tuple[TeamsWorld, Callable[[], Any]]:
     fake = FakeConnector()
     await fake.start()
-    url, runtime, cleanup = await start_server(teams_settings(db_url, **settings_kw), dev=dev)
+    url, runtime, cleanup = await start_server(
+        teams_settings(db_url, **settings_kw), dev=dev, clock=clock
+    )
     http = aiohttp.ClientSession()
     world = TeamsWorld(url, fake, runtime.db, runtime, http)
 

@@ -23,6 +23,7 @@ from storage import audit, jobs, migrate, outbox, refs
 from storage import staff as staff_repo
 from storage.db import Database
 from storage.models import (
+    Attachment,
     AuditEvent,
     AuditHead,
     Authorisation,
@@ -44,6 +45,7 @@ from storage.models import (
     SharingRequest,
     StaffMember,
     StaffRole,
+    SubjectAccessRequest,
     TeamsConversationRef,
     Warning,
     WelfareCheckIn,
@@ -333,9 +335,30 @@ async def _seed_every_model(db: Database) -> list[Base]:
             done_at=SUMMER,
             created_at=WINTER,
         )
+        # Records and rights (s9): a closed subject access request, a report's chart.
+        request = SubjectAccessRequest(
+            person_id=person.id,
+            received_on=date(2026, 7, 1),
+            due_on=date(2026, 8, 3),
+            status="closed",
+            opened_by="cli:ops",
+            closed_on=date(2026, 7, 28),
+            closed_by="staff:2",
+            outcome="answered",
+            created_at=SUMMER,
+        )
+        chart = Attachment(
+            purpose="oversight-report:2026-07",
+            filename="oversight-report-2026-07.png",
+            mime_type="image/png",
+            size=9,
+            content=b"\x89PNG\r\n\x1a\n\x00",
+            created_at=WINTER,
+        )
         s.add_all(
             [disclosure, authorisation, breach, review, dispute, contact, letter, welfare, job]
         )
+        s.add_all([request, chart])
         await s.flush()
         message = OutboxMessage(
             recipient_id=sam.id,
@@ -345,6 +368,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
             model={"reference": "SC-2026-00042", "nested": {"n": [1, 2.5, None, "ü"]}},
             card_key="auth:1",
             letter_id=letter.id,
+            attachment_id=chart.id,
             status="sent",
             attempts=3,
             next_attempt_at=SUMMER,
@@ -369,6 +393,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
         await s.flush()
         head = (await s.execute(select(AuditHead))).scalar_one()
         keep(disclosure, authorisation, breach, review, dispute, contact, letter, welfare, job)
+        keep(request, chart)
         keep(message, event, head)
     return made
 

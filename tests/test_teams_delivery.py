@@ -169,3 +169,60 @@ async def test_a_message_with_no_teams_card_fails_at_once_and_tells_the_admins(
     (alert,) = teams.fake.sends_to(conversation(ADA))
     assert "could not deliver a message to Jo Reed" in visible(alert.card)
     assert teams.fake.sends_to(conversation(JO)) == []
+
+
+async def test_oversight_report_files_reach_teams_as_an_image_and_a_pointer(
+    teams: TeamsWorld,
+) -> None:
+    """The monthly report's chart shows inline in Teams; the CSV says where to get it."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from bot.scheduler import run_due
+    from dialogs.records import jobs as records_jobs
+    from dialogs.records.report import Month
+    from storage.models import OutboxMessage, StaffMember, utcnow
+    from tests.teams_harness import ALEX, conversation
+
+    await teams.install(ALEX)
+    zone = teams.runtime.settings.policy.zone
+    this = Month.of(datetime.now(UTC), zone)
+    first = datetime.combine(this.shift(1).start(zone).date(), datetime.min.time(), tzinfo=zone)
+    runs = {r.kind: r for r in await run_due(teams.runtime, at=first + timedelta(hours=8))}
+    assert runs[records_jobs.REPORT].outcome == "done", runs
+    async with teams.db.write() as s:
+        await s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending")
+            .values(next_attempt_at=utcnow())
+        )
+    teams.runtime.outbox_wakeup.set()
+    await teams.settle()
+    sent = [c.body for c in teams.fake.sends_to(conversation(ALEX))]
+    images = [
+        a
+        for body in sent
+        for a in body.get("attachments") or []
+        if a.get("contentType") == "image/png"
+    ]
+    assert len(images) == 1
+    assert images[0]["contentUrl"].startswith("data:image/png;base64,iVBORw0KGgo")
+    assert any("safecontact report --month" in str(body) for body in sent)
+    async with teams.db.read() as s:
+        alex = (
+            await s.execute(select(StaffMember).where(StaffMember.teams_user_id == ALEX))
+        ).scalar_one()
+        mine = (
+            (
+                await s.execute(
+                    select(OutboxMessage).where(
+                        OutboxMessage.recipient_id == alex.id,
+                        OutboxMessage.template.in_(("report_file", "oversight_report")),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(mine) == 3 and {m.status for m in mine} == {"sent"}

@@ -83,7 +83,11 @@ async def test_incident_full_path(teams: TeamsWorld) -> None:
         assert abs(incident.occurred_at.timestamp() - answers()["occurred_at"]) < 120
         actions = (await session.execute(select(AuditEvent.action))).scalars().all()
         assert "incident.reported" in actions
-        job = (await session.execute(select(ScheduledJob))).scalar_one()
+        # The monthly records jobs (retention, oversight report) exist from the start.
+        monthly = ("retention_purge", "oversight_report")
+        job = (
+            await session.execute(select(ScheduledJob).where(ScheduledJob.kind.not_in(monthly)))
+        ).scalar_one()
         assert job.kind == "welfare_followup"
         delay = job.due_at - incident.created_at
         assert delay.total_seconds() == 24 * 3600  # Appendix A follow-up, default 24 h
@@ -108,6 +112,7 @@ async def test_incident_full_path(teams: TeamsWorld) -> None:
         ActionId.ACKNOWLEDGE,
         ActionId.RECORD_WARNING,
         ActionId.RECORD_POLICE,
+        ActionId.PROPOSE_FROM_INCIDENT,
     ]
     assert {b["data"]["incident_id"] for b in buttons(card)} == {incident.id}
     # 3. The welfare check-in, with its three answers.
@@ -225,10 +230,22 @@ async def test_commands_in_any_case_with_or_without_a_slash(teams: TeamsWorld) -
     card = await teams.say(SAM, "/case nobody-like-this")
     assert "No one on file matches nobody-like-this" in visible(card)
     # Anything else, and `help`, get the help card listing only commands that work.
-    for text in ("help", "/HELP", "what can you do?", "strategy", "breach"):
+    for text in ("help", "/HELP", "what can you do?", "review", "dispute"):
         card = await teams.say(SAM, text)
         facts = [f["title"] for e in card["body"] if e["type"] == "FactSet" for f in e["facts"]]
-        assert facts == ["incident", "case <reference or name>", "checkin", "help"], text
+        assert facts == [
+            "incident",
+            "case <reference or name>",
+            "strategy <reference or name>",
+            "breach <reference or name>",
+            "checkin",
+            "help",
+        ], text
+    # `strategy` and `breach` need someone to be about, and say so.
+    card = await teams.say(SAM, "/Strategy")
+    assert "Tell me who it is about: `strategy SC-2026-00042`." in visible(card)
+    card = await teams.say(SAM, "BREACH")
+    assert "Tell me who it is about: `/breach SC-2026-00042`." in visible(card)
     unknown = await teams.say(SAM, "<at>safecontact</at> **what** can you do?")
     assert "I didn't recognise **what** can you do?" in visible(unknown)
 

@@ -12,6 +12,7 @@ import pytest
 
 from bot import cli
 from bot.settings import ConfigError, Settings
+from bot.slack import commands as slack_commands
 from bot.teams import commands, package
 from tests.teams_harness import SHARED
 
@@ -63,7 +64,10 @@ def test_manifest_validates_and_lists_exactly_the_working_commands() -> None:
     assert commands_list["scopes"] == ["personal"]
     titles = [c["title"] for c in commands_list["commands"]]
     assert titles == list(commands.COMMANDS)  # the same table the bot dispatches on
-    assert "strategy" not in titles and "breach" not in titles  # not built yet
+    # The same words as Slack's slash commands, less the slash (DESIGN.md), plus help.
+    assert sorted(titles) == sorted(
+        [c.removeprefix("/") for c in slack_commands.COMMANDS] + ["help"]
+    )
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
 

@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from cards.render import render
 from dialogs import identity
 from dialogs.context import Ctx
-from dialogs.errors import DomainError
+from dialogs.errors import DomainError, FieldErrors
 from storage.db import DatabaseUnavailable
 from storage.models import StaffMember
 
@@ -69,3 +69,30 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": blocks,
     }
+
+
+def _first_input(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input":
+            return block.get("block_id")
+    return None
+
+
+async def ack_refusal(ack: Any, view: dict[str, Any], exc: BaseException) -> None:
+    """Answer a form submission that changed nothing, on the form itself.
+
+    Field errors go under their fields; a passing database fault keeps the form open
+    with the answers in it; any other refusal replaces the form with the reason.
+    """
+    first = _first_input(view)
+    if isinstance(exc, FieldErrors):
+        known = {b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict)}
+        errors = {k: v for k, v in exc.errors.items() if k in known}
+        if not errors and first:
+            errors = {first: exc.message}
+        await ack(response_action="errors", errors=errors)
+    elif isinstance(exc, DatabaseUnavailable) and first:
+        await ack(response_action="errors", errors={first: message_for(exc)})
+    else:
+        # A refusal must not sit under a success title such as "Report saved".
+        await ack(response_action="update", view=notice_view("Not done", message_for(exc)))

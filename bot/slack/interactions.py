@@ -10,14 +10,20 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
 from bot.slack import monitoring_handlers, payloads, strategy_handlers
-from bot.slack.context import actor_for, ctx_for, message_for, notice, notice_view
+from bot.slack.context import (
+    ack_refusal,
+    actor_for,
+    ctx_for,
+    message_for,
+    notice,
+    notice_view,
+)
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName, IncidentField
 from cards.render import render
 from dialogs import home, incident, incident_actions, welfare
 from dialogs.context import Ctx
-from dialogs.errors import DomainError, FieldErrors, NotInDirectory
-from storage.db import DatabaseUnavailable
+from dialogs.errors import DomainError, NotInDirectory
 from storage.models import StaffMember
 
 log = logging.getLogger(__name__)
@@ -60,13 +66,6 @@ SUBMISSIONS: dict[str, tuple[str, Submit]] = {
 }
 
 
-def _first_input(view: dict[str, Any]) -> str | None:
-    for block in view.get("blocks") or []:
-        if isinstance(block, dict) and block.get("type") == "input":
-            return block.get("block_id")
-    return None
-
-
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_submission(ack: Any, body: dict[str, Any]) -> None:
         """Validate and store before acking: errors go under their fields, nothing is lost.
@@ -81,21 +80,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             values = payloads.form_values(view)
             meta = payloads.metadata(view)
             text = await submit(ctx, actor, values, meta)
-        except FieldErrors as exc:
-            known = {b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict)}
-            errors = {k: v for k, v in exc.errors.items() if k in known}
-            if not errors:
-                first = _first_input(view)
-                errors = {first: exc.message} if first else {}
-            await ack(response_action="errors", errors=errors)
-            return
-        except (DatabaseUnavailable, NotInDirectory, DomainError, Exception) as exc:
-            first = _first_input(view)
-            if isinstance(exc, DatabaseUnavailable) and first:
-                # Keep the form open with the answers in it, so nothing typed is lost.
-                await ack(response_action="errors", errors={first: message_for(exc)})
-            else:
-                await ack(response_action="update", view=notice_view(title, message_for(exc)))
+        except Exception as exc:
+            await ack_refusal(ack, view, exc)
             return
         await ack(response_action="update", view=notice_view(title, text))
 

@@ -14,14 +14,19 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
 from bot.slack import payloads
-from bot.slack.context import actor_for, ctx_for, message_for, notice, notice_view
+from bot.slack.context import (
+    ack_refusal,
+    actor_for,
+    ctx_for,
+    message_for,
+    notice,
+    notice_view,
+)
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
 from cards.render import render
 from dialogs import breach, contact_log, dispute, review
 from dialogs.context import Ctx
-from dialogs.errors import FieldErrors
-from storage.db import DatabaseUnavailable
 from storage.models import StaffMember
 
 
@@ -104,13 +109,6 @@ def _form_view(spec: FormSpec) -> dict[str, Any]:
     return render("slack", "form", spec.model_dump(mode="json"))
 
 
-def _first_input(view: dict[str, Any]) -> str | None:
-    for block in view.get("blocks") or []:
-        if isinstance(block, dict) and block.get("type") == "input":
-            return block.get("block_id")
-    return None
-
-
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def open_form(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
         await ack()
@@ -142,20 +140,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 context=payloads.metadata(view),
                 submitted=payloads.form_values(view),
             )
-        except FieldErrors as exc:
-            known = {b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict)}
-            errors = {k: v for k, v in exc.errors.items() if k in known}
-            first = _first_input(view)
-            if not errors and first:
-                errors = {first: exc.message}
-            await ack(response_action="errors", errors=errors)
-            return
         except Exception as exc:
-            first = _first_input(view)
-            if isinstance(exc, DatabaseUnavailable) and first:
-                await ack(response_action="errors", errors={first: message_for(exc)})
-            else:
-                await ack(response_action="update", view=notice_view("Review", message_for(exc)))
+            await ack_refusal(ack, view, exc)
             return
         if result.next_form is not None:
             await ack(response_action="update", view=_form_view(result.next_form))

@@ -15,7 +15,7 @@ from cards.ids import ActionId, FormName
 from cards.render import render
 from dialogs import authorisation, case_file, sharing, strategy
 from dialogs.context import Ctx
-from dialogs.errors import DomainError
+from dialogs.errors import BadRequest, DomainError
 from storage.models import StaffMember
 
 
@@ -32,11 +32,15 @@ async def _submit_strategy(
 async def _submit_decision(
     ctx: Ctx, actor: StaffMember, values: dict[str, Any], meta: dict[str, Any]
 ) -> str:
+    decision = meta.get("decision")
+    if decision not in ("deny", "changes"):
+        # The reason form only ever denies or sends back; Approve is its own button.
+        raise BadRequest("This form's details are not valid; please use the card's buttons.")
     return await authorisation.decide(
         ctx,
         actor=actor,
         authorisation_id=meta.get("authorisation_id"),
-        decision=str(meta.get("decision")),
+        decision=decision,
         submitted=values,
     )
 

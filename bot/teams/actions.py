@@ -1,22 +1,24 @@
 """Card actions: adaptiveCard/action invokes from forms and buttons, by verb.
 
-A form's answer replaces the form (a confirmation, or the same form with each problem
-under its field); a button leaves its card alone and shows a short message, because the
-card itself is brought up to date in place by the outbox (update_activity), the same way
-on every copy. Every refusal is a message to the user, never a 5xx.
+A form's answer replaces the form (a confirmation, the next form of a flow, or the same
+form with each problem under its field); a button leaves its card alone and shows a
+short message, because the card itself is brought up to date in place by the outbox
+(update_activity), the same way on every copy. Every refusal is a message to the user,
+never a 5xx.
+
+This module holds the dispatch and the incident and welfare actions; contact strategies
+and their monitoring add their own tables (strategy_actions.py, monitoring_actions.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 
 from bot.runtime import Runtime
-from bot.teams import people
+from bot.teams import monitoring_actions, people, strategy_actions
 from bot.teams.context import (
     TRY_AGAIN,
     actor_for,
@@ -29,6 +31,7 @@ from bot.teams.context import (
     notice_card,
 )
 from bot.teams.forms import render_form
+from bot.teams.invokes import Button, Form, opens_form
 from bot.teams.payloads import (
     CONTEXT_KEY,
     Execute,
@@ -49,16 +52,6 @@ from storage.db import DatabaseUnavailable
 from storage.models import StaffMember
 
 # -- forms ---------------------------------------------------------------------------
-
-SpecFor = Callable[[Ctx, StaffMember, dict[str, Any]], Awaitable[FormSpec]]
-Submit = Callable[[Ctx, StaffMember, dict[str, Any], dict[str, Any]], Awaitable[str]]
-
-
-@dataclass(frozen=True)
-class Form:
-    title: str
-    spec: SpecFor
-    submit: Submit
 
 
 async def _incident_spec(ctx: Ctx, actor: StaffMember, meta: dict[str, Any]) -> FormSpec:
@@ -105,6 +98,8 @@ FORMS: dict[str, Form] = {
     FormName.INCIDENT: Form("Report saved", _incident_spec, _submit_incident),
     FormName.WARNING: Form("Warning recorded", _warning_spec, _submit_warning),
     FormName.POLICE_REFERRAL: Form("Referral recorded", _police_spec, _submit_police),
+    **strategy_actions.FORMS,
+    **monitoring_actions.FORMS,
 }
 
 
@@ -149,10 +144,10 @@ async def submit_form(
         spec = await form.spec(ctx, actor, _context_of(run.data))
         sub = form_submission(spec, run.data)
         await _resolve_people(ctx, spec, sub)
-        text = await form.submit(ctx, actor, sub.values, sub.context)
+        answer = await form.submit(ctx, actor, sub.values, sub.context)
     except FieldErrors as exc:
         if spec is None:
-            return card_response(notice_card(exc.message, form.title))
+            return card_response(notice_card(exc.message))
         known = {f.id for f in spec.fields}
         errors = {k: v for k, v in exc.errors.items() if k in known}
         if not errors:
@@ -160,18 +155,19 @@ async def submit_form(
         return card_response(render_form(spec, shown=sub.shown if sub else None, errors=errors))
     except DatabaseUnavailable:
         if spec is None:
-            return card_response(notice_card(TRY_AGAIN, form.title))
+            return card_response(notice_card(TRY_AGAIN))
         # Keep the form with the answers in it, so nothing typed is lost.
         shown = sub.shown if sub else None
         return card_response(render_form(spec, shown=shown, errors={_first_input(spec): TRY_AGAIN}))
     except Exception as exc:
-        return card_response(notice_card(message_for(exc), form.title))
-    return card_response(notice_card(text, form.title))
+        # A refusal: no title saying it was done ("Report saved") over the reason it wasn't.
+        return card_response(notice_card(message_for(exc)))
+    if isinstance(answer, FormSpec):  # the flow goes on: the next form replaces this one
+        return card_response(render_form(answer))
+    return card_response(notice_card(answer, form.title))
 
 
 # -- buttons -------------------------------------------------------------------------
-
-Button = Callable[[Ctx, TurnContext, StaffMember, dict[str, Any]], Awaitable[InvokeResponse]]
 
 
 async def _acknowledge(
@@ -182,18 +178,12 @@ async def _acknowledge(
     return message_response(note)
 
 
-def _open_form(
-    build: Callable[..., Awaitable[FormSpec]],
-) -> Button:
-    async def open_form(
-        ctx: Ctx, turn: TurnContext, actor: StaffMember, data: dict[str, Any]
-    ) -> InvokeResponse:
-        spec = await build(ctx, actor=actor, incident_id=int_value(data.get("incident_id")))
-        # A new message, so the incident card stays in view above the form.
-        await turn.send_activity(card_activity(render_form(spec)))
-        return message_response(f"{spec.title}: the form is in our chat, below this card.")
+async def _warning_form(ctx: Ctx, actor: StaffMember, incident_id: int) -> FormSpec:
+    return await incident_actions.warning_form(ctx, actor=actor, incident_id=incident_id)
 
-    return open_form
+
+async def _police_form(ctx: Ctx, actor: StaffMember, incident_id: int) -> FormSpec:
+    return await incident_actions.police_form(ctx, actor=actor, incident_id=incident_id)
 
 
 def _welfare(choice: str) -> Button:
@@ -221,12 +211,14 @@ async def _privacy(
 
 BUTTONS: dict[str, Button] = {
     ActionId.ACKNOWLEDGE: _acknowledge,
-    ActionId.RECORD_WARNING: _open_form(incident_actions.warning_form),
-    ActionId.RECORD_POLICE: _open_form(incident_actions.police_form),
+    ActionId.RECORD_WARNING: opens_form("incident_id", _warning_form),
+    ActionId.RECORD_POLICE: opens_form("incident_id", _police_form),
     ActionId.WELFARE_OK: _welfare("ok"),
     ActionId.WELFARE_TALK: _welfare("talk"),
     ActionId.WELFARE_SUPPORT: _welfare("support"),
     ActionId.PRIVACY_STEPS: _privacy,
+    **strategy_actions.BUTTONS,
+    **monitoring_actions.BUTTONS,
 }
 
 

@@ -1,4 +1,5 @@
-"""Messages to the bot: `incident`, `case <ref or name>`, `checkin`, `help`.
+"""Messages to the bot: `incident`, `case`, `strategy` and `breach` (each with a reference
+or name), `checkin`, `help`.
 
 The same commands as Slack's slash commands, typed with or without the slash and in any
 case. The table is the one list of what works: the help card and manifest.json's
@@ -13,7 +14,7 @@ from typing import Any
 
 from bot.teams.forms import render_form
 from cards.render import render
-from dialogs import case_lookup, incident, welfare
+from dialogs import breach, case_lookup, incident, monitoring, strategy, welfare
 from dialogs.context import Ctx
 from storage.models import StaffMember
 
@@ -37,6 +38,17 @@ async def _case(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
     return render("teams", "case_summary", await case_lookup.lookup(ctx, query=args, actor=actor))
 
 
+async def _strategy(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
+    """The proposal form for the one person named; dialogs/ decides who may propose (s7)."""
+    async with ctx.db.read() as session:
+        who = await monitoring.find_person(session, args, usage="strategy")
+    return render_form(await strategy.proposal_form(ctx, actor=actor, person_id=who.id))
+
+
+async def _breach(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
+    return render_form(await breach.form_for_query(ctx, actor=actor, query=args))
+
+
 async def _checkin(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
     return render("teams", "welfare_checkin", await welfare.start(ctx, actor=actor))
 
@@ -54,6 +66,18 @@ COMMANDS: dict[str, Command] = {
             "case <reference or name>",
             "Look someone up before you answer them",
             _case,
+        ),
+        Command(
+            "strategy",
+            "strategy <reference or name>",
+            "Propose a contact strategy (managers and authorisers)",
+            _strategy,
+        ),
+        Command(
+            "breach",
+            "breach <reference or name>",
+            "Record a breach of a contact strategy in force",
+            _breach,
         ),
         Command("checkin", "checkin", "Tell me how you are; I'll point you to support", _checkin),
         Command("help", "help", "Show what I can do", _help),

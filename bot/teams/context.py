@@ -7,6 +7,7 @@ a reference the admin can find in the log; the same wording as on Slack.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from http import HTTPStatus
 from typing import Any
@@ -80,7 +81,13 @@ def card_activity(card: dict[str, Any]) -> Activity:
     )
 
 
+# dialogs/ write a case reference in Slack's bold (*SC-2026-00042*); Teams would show the
+# asterisks, since a notice's text is escaped, so they are dropped here.
+_SLACK_BOLD_REFERENCE = re.compile(r"\*([A-Z]{2}-\d{4}-\d{3,})\*")
+
+
 def notice_card(text: str, title: str = "") -> dict[str, Any]:
+    text = _SLACK_BOLD_REFERENCE.sub(r"\1", text)
     return render("teams", "notice", {"text": text, "title": title})
 
 

@@ -21,12 +21,14 @@ a second time; that window is a single request long.
 from __future__ import annotations
 
 import logging
+from base64 import b64encode
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
+    Attachment,
     ChannelAccount,
     ConversationAccount,
     ConversationReference,
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 CONNECTOR_TIMEOUT = 10
 # A Teams message may be about 28 KB; the letter's text stays well inside it.
 MAX_LETTER_CHARS = 12000
+# Teams' limit for an inline image.
+MAX_INLINE_IMAGE = 1024 * 1024
 
 
 def letter_paragraphs(text: str, limit: int = MAX_LETTER_CHARS) -> tuple[list[list[str]], bool]:
@@ -100,6 +104,8 @@ class TeamsSender:
     async def _deliver(self, item: Outgoing) -> dict[str, Any] | None:
         msg = item.message
         template = "letter_file" if msg.kind == "file" else msg.template
+        if msg.kind == "file" and item.attachment is not None:
+            template = "notice"
         if not has_template("teams", template):
             # A message kind built for Slack only so far: say so at once, don't retry it.
             raise Undeliverable(f"safecontact has no Teams card for '{template}' yet")
@@ -110,16 +116,45 @@ class TeamsSender:
         if reference is None:
             # can_reach guessed; the database says no. Next pass reports them unreachable.
             raise RetryLater("they have not opened safecontact in Teams yet", 0)
-        if msg.kind == "file":
-            card = render("teams", "letter_file", self._letter_model(item))
+        if msg.kind == "file" and item.attachment is not None:
+            activity = self._attachment_activity(item)
+        elif msg.kind == "file":
+            activity = card_activity(render("teams", "letter_file", self._letter_model(item)))
         else:
-            card = render("teams", msg.template, msg.model)
-        sent = await self._send(reference, card_activity(card))
+            activity = card_activity(render("teams", msg.template, msg.model))
+        sent = await self._send(reference, activity)
         return {
             "conversation_id": reference.conversation.id,
             "activity_id": sent.id if sent is not None else None,
             "service_url": reference.service_url,
         }
+
+    def _attachment_activity(self, item: Outgoing) -> Activity:
+        """A report file: an image goes inline; anything else points to the CLI.
+
+        Teams shows a base64 image inline (up to 1024 px and 1 MB, not counted against the
+        message size); other files would need the file consent flow (see above), so the
+        message says where the same figures are instead.
+        """
+        att = item.attachment
+        assert att is not None
+        title = str(item.message.model.get("title") or att.filename)
+        if att.mime_type.startswith("image/") and len(att.content) <= MAX_INLINE_IMAGE:
+            url = f"data:{att.mime_type};base64,{b64encode(att.content).decode()}"
+            return Activity(
+                type=ActivityTypes.message,
+                text=title,
+                attachments=[
+                    Attachment(content_type=att.mime_type, content_url=url, name=att.filename)
+                ],
+            )
+        month = item.message.model.get("month", "YYYY-MM")
+        text = (
+            f"{title}: the figures are on the report card above. The file "
+            f"{att.filename} can be produced on the server with "
+            f"`safecontact report --month {month} --out DIR`."
+        )
+        return card_activity(render("teams", "notice", {"text": text}))
 
     def _letter_model(self, item: Outgoing) -> dict[str, Any]:
         letter = item.letter

@@ -3,6 +3,7 @@
 from storage.models.base import Base, UTCDateTime, utcnow
 from storage.models.case import CaseRefCounter, Incident, Letter, Person, PoliceReferral, Warning
 from storage.models.ops import AuditEvent, AuditHead, OutboxMessage, ScheduledJob
+from storage.models.records import Attachment, SubjectAccessRequest
 from storage.models.staff import StaffMember, StaffRole, TeamsConversationRef
 from storage.models.strategy import (
     Authorisation,
@@ -18,6 +19,7 @@ from storage.models.strategy import (
 from storage.models.welfare import WelfareCheckIn
 
 __all__ = [
+    "Attachment",
     "AuditEvent",
     "AuditHead",
     "Authorisation",
@@ -39,6 +41,7 @@ __all__ = [
     "SharingRequest",
     "StaffMember",
     "StaffRole",
+    "SubjectAccessRequest",
     "TeamsConversationRef",
     "UTCDateTime",
     "Warning",

@@ -15,7 +15,7 @@ class OutboxMessage(Base):
     """A message the bot sends on its own, written in the transaction of the change it reports.
 
     `kind` is message (a new post), update (replace an earlier post, found by `card_key`)
-    or file (a letter uploaded as a file).
+    or file (a letter, or an attachment, uploaded as a file).
     """
 
     __tablename__ = "outbox_messages"
@@ -30,6 +30,8 @@ class OutboxMessage(Base):
     model: Mapped[dict[str, Any]] = mapped_column(JSON)
     card_key: Mapped[str | None] = mapped_column(String(100), index=True)
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+    # A file that is not a letter (the oversight report's chart and CSV), for kind "file".
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

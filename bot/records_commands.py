@@ -1,0 +1,383 @@
+"""The records commands: subject access, retention, the oversight report and policy coverage.
+
+`add_parsers` adds them to the `safecontact` parser and `COMMANDS` maps them to their
+functions, so bot/cli.py and bot/commands.py each register them in one line. The rules
+live in dialogs/records/ and dialogs/policy_map.py; this module reads arguments, opens
+the database, writes files and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+from dialogs import case_file, policy_map
+from dialogs.context import Ctx
+from dialogs.errors import DomainError
+from dialogs.records import export, report, retention, sar
+from storage import migrate
+from storage.db import Database
+from storage.models import Person
+
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def actor() -> str:
+    """Who ran the command, as the audit trail records it: the operating-system user."""
+    try:
+        return f"cli:{getpass.getuser()}"[:100]
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date; write it as YYYY-MM-DD"
+        ) from None
+
+
+def _month(text: str) -> report.Month:
+    try:
+        return report.Month.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_parsers(sub: Any) -> None:
+    """The records commands, on the `safecontact` subcommand parser."""
+    exp = sub.add_parser(
+        "export-person",
+        help="subject access: write everything held about a person to DIR (data.json, index.html)",
+    )
+    exp.add_argument("ref", help="case reference (SC-2026-00042) or a name")
+    exp.add_argument("--out", required=True, help="directory to write into (created if needed)")
+    exp.add_argument("--force", action="store_true", help="overwrite an earlier export in DIR")
+
+    sar_p = sub.add_parser("sar", help="subject access requests and their one-month deadline")
+    sar_sub = sar_p.add_subparsers(dest="sar_command", required=True, metavar="ACTION")
+    opened = sar_sub.add_parser("open", help="record a request; its due date is one month on")
+    opened.add_argument("ref", help="case reference (SC-2026-00042) or a name")
+    opened.add_argument(
+        "--received", type=_day, default=None, help="date it arrived (default today)"
+    )
+    closed = sar_sub.add_parser("close", help="close a request once answered")
+    closed.add_argument("ref", nargs="?", help="case reference or name (or give --id)")
+    closed.add_argument("--id", type=int, default=None, help="the request's number")
+    closed.add_argument(
+        "--outcome", choices=sar.OUTCOMES, default="answered", help="default %(default)s"
+    )
+    closed.add_argument("--on", type=_day, default=None, help="date answered (default today)")
+    sar_sub.add_parser("list", help="open requests, soonest due first")
+
+    ret = sub.add_parser("retention", help="retention of personal data (s9)")
+    ret_sub = ret.add_subparsers(dest="retention_command", required=True, metavar="ACTION")
+    purge = ret_sub.add_parser(
+        "purge", help="anonymise cases and delete welfare answers past their retention period"
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="show what would happen; change nothing"
+    )
+
+    rep = sub.add_parser("report", help="the monthly oversight report")
+    rep.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: last month)")
+    rep.add_argument("--out", default=None, help="write report.json, report.csv and chart.png here")
+    rep.add_argument(
+        "--send", action="store_true", help="also send it to the authorisers and admins now"
+    )
+
+    sub.add_parser(
+        "policy", help="each policy section, the features that carry it out and their tests"
+    )
+
+
+async def _one_person(session: Any, ref: str) -> Person | None:
+    found = await case_file.find(session, query=ref)
+    if not found:
+        print(f"No person or case matches '{ref}'.", file=sys.stderr)
+        return None
+    if len(found) > 1:
+        print(f"'{ref}' matches {len(found)} people; give a case reference:", file=sys.stderr)
+        for person in found:
+            print(f"  {person.reference}  {person.name}", file=sys.stderr)
+        return None
+    return found[0]
+
+
+async def export_person(settings: Settings, args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    targets = (out / "data.json", out / "index.html")
+    if not args.force and any(t.exists() for t in targets):
+        print(f"{out} already holds an export; give another --out or --force.", file=sys.stderr)
+        return 1
+    zone = settings.policy.zone
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        # Read in one transaction, so the export is a consistent picture of the case.
+        async with db.read() as session:
+            person = await _one_person(session, args.ref)
+            if person is None:
+                return 1
+            gathered = await export.gather(session, person=person, zone=zone)
+        now = datetime.now(UTC)
+        with _progress(gathered.total) as step:
+            made = export.redact(gathered, generated=now, zone=zone, on_record=step)
+        html = _export_html(made, settings)
+        await asyncio.to_thread(_write_export, out, made, html)
+        try:
+            async with db.write() as session:
+                await export.record_export(
+                    session, person=gathered.person, export=made, actor=actor(), now=now
+                )
+        except BaseException:
+            # An export the audit trail does not record must not be left to be sent.
+            for target in targets:
+                target.unlink(missing_ok=True)
+            raise
+    finally:
+        await db.dispose()
+    print(
+        f"wrote {targets[0]} and {targets[1]}: {made.total} records for {made.reference} "
+        "(staff shown by role; no welfare data). Read it through before it is sent."
+    )
+    return 0
+
+
+def _export_html(made: export.Export, settings: Settings) -> str:
+    from cards.records import render_export_html
+
+    return render_export_html(
+        export.readable(made.data), export.sections(), organisation=settings.organisation.name
+    )
+
+
+def _write_export(out: Path, made: export.Export, html: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "data.json").write_text(
+        json.dumps(made.data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
+    (out / "index.html").write_text(html, encoding="utf-8")
+
+
+class _progress:
+    """A rich progress bar on stderr for large exports; nothing for small ones."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if self.total < export.LARGE_EXPORT:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(
+            TextColumn("exporting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+        )
+        self.bar.start()
+        task = self.bar.add_task("export", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _today(settings: Settings) -> tuple[datetime, date]:
+    now = datetime.now(UTC)
+    return now, now.astimezone(settings.policy.zone).date()
+
+
+async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
+    now, today = _today(settings)
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.write() as session:
+            person = await _one_person(session, args.ref)
+            if person is None:
+                return 1
+            try:
+                request = await sar.open_request(
+                    session,
+                    person=person,
+                    received_on=args.received or today,
+                    today=today,
+                    actor=actor(),
+                    now=now,
+                )
+            except DomainError as exc:
+                print(exc.message, file=sys.stderr)
+                return 1
+            reference = person.reference
+    finally:
+        await db.dispose()
+    print(
+        f"Subject access request #{request.id} for {reference} received {request.received_on}; "
+        f"answer by {request.due_on:%A %d %B %Y}."
+    )
+    return 0
+
+
+async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
+    if (args.ref is None) == (args.id is None):
+        print("Give either a case reference or --id, not both.", file=sys.stderr)
+        return 2
+    now, today = _today(settings)
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.write() as session:
+            person = None
+            if args.ref is not None:
+                person = await _one_person(session, args.ref)
+                if person is None:
+                    return 1
+            try:
+                request, reference = await sar.close_request(
+                    session,
+                    request_id=args.id,
+                    person=person,
+                    outcome=args.outcome,
+                    closed_on=args.on or today,
+                    today=today,
+                    actor=actor(),
+                    now=now,
+                )
+            except DomainError as exc:
+                print(exc.message, file=sys.stderr)
+                return 1
+    finally:
+        await db.dispose()
+    late = request.closed_on is not None and request.closed_on > request.due_on
+    print(
+        f"Subject access request #{request.id} for {reference} closed on {request.closed_on} "
+        f"({request.outcome}); it was due {request.due_on}" + (", so it was late." if late else ".")
+    )
+    return 0
+
+
+async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
+    _, today = _today(settings)
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.read() as session:
+            found = await sar.open_requests(session)
+    finally:
+        await db.dispose()
+    if not found:
+        print("No subject access requests are open.")
+        return 0
+    for item in found:
+        r = item.request
+        left = (r.due_on - today).days
+        when = f"{-left} days OVERDUE" if left < 0 else f"{left} days left"
+        print(f"#{r.id}  {item.reference}  received {r.received_on}  due {r.due_on}  ({when})")
+    return 0
+
+
+async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    zone = settings.policy.zone
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        session_of = db.read if args.dry_run else db.write
+        async with session_of() as session:
+            planned = await retention.plan(session, now=now, policy=settings.policy)
+            for line in planned.describe(zone):
+                print(line)
+            if not args.dry_run:
+                await retention.apply(session, planned, actor=actor())
+    finally:
+        await db.dispose()
+    if args.dry_run:
+        print("Dry run: nothing was changed.")
+    else:
+        print(
+            f"Done: {len(planned.people)} cases anonymised, {planned.welfare_checkins} welfare "
+            "check-ins deleted, in one transaction; recorded in the audit trail."
+        )
+    return 0
+
+
+async def report_command(settings: Settings, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    zone = settings.policy.zone
+    month = args.month or report.Month.of(now, zone).shift(-1)
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.read() as session:
+            figures = await report.figures(session, month=month, now=now, policy=settings.policy)
+        if args.out:
+            made = await report.files(figures)
+            await asyncio.to_thread(_write_report, Path(args.out), figures, made)
+        sent = 0
+        if args.send:
+            ctx = Ctx(db=db, organisation=settings.organisation, policy=settings.policy, now=now)
+            async with db.write() as session:
+                sent = await report.deliver(session, ctx, month=month, actor=actor())
+    finally:
+        await db.dispose()
+    print(report_text(report.card_model(figures)))
+    if args.out:
+        print(f"\nwrote report.json, report.csv and chart.png to {args.out}")
+    if args.send:
+        print(f"queued for {sent} authorisers and admins")
+    return 0
+
+
+def _write_report(out: Path, figures: dict[str, Any], made: report.Files) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    (out / "report.csv").write_bytes(made.csv)
+    (out / "chart.png").write_bytes(made.png)
+
+
+def report_text(model: dict[str, Any]) -> str:
+    """The card's figures as plain text for the terminal."""
+    lines = [model["title"], f"(as at {model['as_of']})", ""]
+    width = max(len(f["label"]) for f in model["headline"])
+    lines += [f"{f['label']:<{width}}  {f['value']}" for f in model["headline"]]
+    for section in model["sections"]:
+        lines += ["", section["title"]] + [f"  {line}" for line in section["lines"]]
+    return "\n".join(lines)
+
+
+async def policy(settings: Settings, args: argparse.Namespace) -> int:
+    coverage = policy_map.coverage()
+    print(policy_map.as_text(coverage), end="")
+    found = policy_map.problems(coverage, policy_map.tests_dir_of_checkout())
+    for section in found.unmapped:
+        print(f"section {section}: nothing carries it out", file=sys.stderr)
+    for module, test in found.missing_tests:
+        print(f"{module} names {test}, which does not exist", file=sys.stderr)
+    return 0 if found.ok else 1
+
+
+COMMANDS: dict[tuple[str, ...], Command] = {
+    ("export-person",): export_person,
+    ("sar", "open"): sar_open,
+    ("sar", "close"): sar_close,
+    ("sar", "list"): sar_list,
+    ("retention", "purge"): retention_purge,
+    ("report",): report_command,
+    ("policy",): policy,
+}

@@ -1,0 +1,123 @@
+"""Policy coverage: every section of the policy is carried out by code and proved by tests.
+
+The map lives next to the rules (a `POLICY` declaration in each dialogs module); these
+tests fail when a section has nothing mapped, when a mapped test does not exist, or when
+the map's sections drift from the policy's own headings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dialogs import policy_map, welfare
+from dialogs.context import Ctx
+from dialogs.office import Organisation, PolicySettings
+from storage.models import WelfareCheckIn
+
+TESTS = Path(__file__).resolve().parent
+POLICY_TEXT = Path(__file__).resolve().parents[2] / "shared" / "policy.txt"
+CLI = Path(sys.executable).with_name("safecontact")
+
+
+def test_every_section_is_carried_out_and_proved() -> None:
+    report = policy_map.coverage()
+    found = policy_map.problems(report, TESTS)
+    assert found.unmapped == (), f"sections with nothing carrying them out: {found.unmapped}"
+    assert found.missing_tests == (), f"named tests that do not exist: {found.missing_tests}"
+    assert [c.section.id for c in report] == [
+        "1", "2", "3", "3.1", "3.2", "4", "5", "6", "7", "7.1", "7.2", "7.3", "8", "9", "13", "A"
+    ]  # fmt: skip
+    # Every declaration names at least one test, and sits in a module that exists.
+    for c in report:
+        for entry in c.entries:
+            assert entry.carries.tests, f"{entry.module} maps s{c.section.id} with no test"
+            assert entry.module.startswith("dialogs.")
+
+
+def test_the_check_fails_on_an_unmapped_section_or_a_missing_test() -> None:
+    """The coverage test above can fail: the checker finds both kinds of gap."""
+    real = policy_map.declarations()
+    without_s8 = [e for e in real if e.carries.section != "8"]
+    invented = policy_map.Entry(
+        "dialogs.example",
+        policy_map.carries("7", "Something", "tests/test_policy_coverage.py::test_not_here"),
+    )
+    found = policy_map.problems(policy_map.coverage([*without_s8, invented]), TESTS)
+    assert found.unmapped == ("8",)
+    assert found.missing_tests == (
+        ("dialogs.example", "tests/test_policy_coverage.py::test_not_here"),
+    )
+    assert not found.ok
+    with pytest.raises(ValueError, match="unknown policy section"):
+        policy_map.carries("10", "There is no section 10 in this policy", "tests/x.py::t")
+    with pytest.raises(ValueError, match="name tests as"):
+        policy_map.carries("7", "A test named loosely", "test_something")
+
+
+def test_the_sections_are_the_policys_own_headings() -> None:
+    if not POLICY_TEXT.exists():
+        pytest.skip(f"the policy text is not at {POLICY_TEXT} (../shared absent)")
+    text = POLICY_TEXT.read_text(encoding="utf-8")
+    headings = {}
+    for line in text.splitlines():
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\.?\s+([A-Z][A-Za-z ,]+)", line)
+        if match and len(match.group(2).split()) <= 8:
+            headings.setdefault(match.group(1), match.group(2).strip())
+        if line.strip().startswith("Appendix A:"):
+            headings["A"] = line.strip()
+    for section in policy_map.SECTIONS:
+        assert section.id in headings, section
+        assert headings[section.id].lower() == section.title.lower(), section
+    assert policy_map.POLICY_REVISION.startswith("November 2011")
+    assert "November 2011" in text and "Creation of policy" in text
+
+
+def test_the_policy_command_prints_every_section(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SAFECONTACT_CONFIG", "DATABASE_URL")}
+    done = subprocess.run(
+        [str(CLI), "policy"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Revision: November 2011 (creation of policy)" in out
+    for section in policy_map.SECTIONS:
+        assert f"\n{section.id} {section.title}\n" in out
+    assert "proved by tests/test_records_export.py::" in out
+    assert "[dialogs.dispute]" in out and "(nothing carries this out yet)" not in out
+    # In policy order: s7.3 comes after s7.2 and before s8.
+    assert out.index("\n7.2 ") < out.index("\n7.3 ") < out.index("\n8 ")
+
+
+def test_the_support_card_links_the_related_policies() -> None:
+    """s8: staff who feel unsafe or unfairly treated are pointed at the related policies."""
+    org = Organisation(
+        health_and_safety_policy_url="https://intranet.example.org/hs",
+        dignity_at_work_policy_url="https://intranet.example.org/daw",
+        diversity_policy_url="https://intranet.example.org/div",
+    )
+    ctx = Ctx(
+        db=None,  # type: ignore[arg-type]  # support_model reads no data
+        organisation=org,
+        policy=PolicySettings(),
+        now=datetime(2026, 11, 2, 10, tzinfo=UTC),
+    )
+    model = welfare.support_model(ctx, WelfareCheckIn(id=1, kind="self", privacy_steps_done=[]))
+    assert model["policies"] == [
+        {"label": "Health and Safety Policy", "url": "https://intranet.example.org/hs"},
+        {"label": "Dignity at Work Policy", "url": "https://intranet.example.org/daw"},
+        {
+            "label": "Diversity and Equal Opportunities schemes",
+            "url": "https://intranet.example.org/div",
+        },
+    ]
+    # Without addresses, no dead links.
+    bare = Ctx(db=ctx.db, organisation=Organisation(), policy=ctx.policy, now=ctx.now)
+    checkin = WelfareCheckIn(id=1, kind="self", privacy_steps_done=[])
+    assert welfare.support_model(bare, checkin)["policies"] == []
