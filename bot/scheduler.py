@@ -13,6 +13,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.context import ctx_for
 from bot.runtime import Runtime
 from dialogs import reminders
 from dialogs.context import Ctx
@@ -34,21 +35,10 @@ class JobRun:
     summary: str
 
 
-def _ctx(runtime: Runtime, now: datetime) -> Ctx:
-    settings = runtime.settings
-    return Ctx(
-        db=runtime.db,
-        organisation=settings.organisation,
-        policy=settings.policy,
-        now=now,
-        wake_outbox=runtime.outbox_wakeup.set,
-    )
-
-
 async def run_due(runtime: Runtime, *, at: datetime | None = None) -> list[JobRun]:
     """Run every job due at `at` (default: now), batch by batch, and say what happened."""
     now = at or runtime.clock()
-    ctx = _ctx(runtime, now)
+    ctx = ctx_for(runtime, now)
     done: list[JobRun] = []
     while True:
         try:

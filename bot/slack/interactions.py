@@ -8,16 +8,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
 from bot.slack import monitoring_handlers, payloads, strategy_handlers
-from bot.slack.context import (
-    ack_refusal,
-    actor_for,
-    ctx_for,
-    message_for,
-    notice,
-    notice_view,
-)
+from bot.slack.context import ack_refusal, actor_for, notice, notice_view
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName, IncidentField
 from cards.render import render

@@ -7,9 +7,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
 from bot.slack import payloads
-from bot.slack.context import actor_for, ctx_for, message_for, notice
+from bot.slack.context import actor_for, notice
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
 from cards.render import render

@@ -17,16 +17,14 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 
+from bot.context import TRY_AGAIN, ctx_for, message_for
 from bot.runtime import Runtime
 from bot.teams import monitoring_actions, people, strategy_actions
 from bot.teams.context import (
-    TRY_AGAIN,
     actor_for,
     card_activity,
     card_response,
-    ctx_for,
     error_response,
-    message_for,
     message_response,
     notice_card,
 )

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import InvokeResponse
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from bot.runtime import Runtime
 from cards.render import render
 from dialogs import identity
 from dialogs.context import Ctx
-from dialogs.errors import BadRequest, DomainError
-from storage.db import DatabaseUnavailable
+from dialogs.errors import BadRequest
 from storage.models import StaffMember
 
 log = logging.getLogger("bot.teams")
@@ -28,18 +25,6 @@ log = logging.getLogger("bot.teams")
 CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
 ERROR = "application/vnd.microsoft.error"
-TRY_AGAIN = "I couldn't reach the database just now, so nothing was saved. Please try again."
-
-
-def ctx_for(runtime: Runtime) -> Ctx:
-    settings = runtime.settings
-    return Ctx(
-        db=runtime.db,
-        organisation=settings.organisation,
-        policy=settings.policy,
-        now=runtime.clock(),
-        wake_outbox=runtime.outbox_wakeup.set,
-    )
 
 
 def teams_user_id(activity: Activity) -> str:
@@ -53,20 +38,6 @@ def teams_user_id(activity: Activity) -> str:
 
 async def actor_for(ctx: Ctx, activity: Activity) -> StaffMember:
     return await identity.resolve(ctx, platform="teams", user_id=teams_user_id(activity))
-
-
-def message_for(exc: BaseException) -> str:
-    """What the user reads for any failure; unexpected ones are logged with a reference."""
-    if isinstance(exc, DomainError):
-        return exc.message
-    if isinstance(exc, DatabaseUnavailable):
-        return TRY_AGAIN
-    ref = uuid.uuid4().hex[:8]
-    log.error("unexpected error (ref %s)", ref, exc_info=exc)
-    return (
-        f"Sorry, something went wrong on our side (reference {ref}). Nothing was lost; "
-        "please try again, and tell your administrator if it keeps happening."
-    )
 
 
 # -- what goes back --------------------------------------------------------------------

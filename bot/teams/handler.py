@@ -17,17 +17,10 @@ from typing import Any
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
+from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
 from bot.teams import actions, commands
-from bot.teams.context import (
-    actor_for,
-    card_activity,
-    ctx_for,
-    error_response,
-    message_for,
-    notice_card,
-    teams_user_id,
-)
+from bot.teams.context import actor_for, card_activity, error_response, notice_card, teams_user_id
 from bot.teams.payloads import command_text
 from bot.teams.refs import ReferenceStore
 from dialogs.errors import DomainError
