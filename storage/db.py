@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+BUSY_TIMEOUT_MS = 1500
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     # Under Slack's 3 s ack window, so a writer held up by another process (a CLI command,
     # a backup) still gets its "try again" to the user instead of Slack's own error.
     # Writers in this process queue on the write lock and never reach it.
-    "PRAGMA busy_timeout=1500",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous=NORMAL",
 )
 
@@ -57,8 +58,12 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if conn.get_execution_options().get("sqlite_write"):
+            # Wait for another process's write lock no longer than the request has left.
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={_busy_ms()}")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN DEFERRED")
 
 
 class Database:
@@ -150,6 +155,23 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _busy_ms() -> int:
+    """SQLite's busy timeout for this write: the usual one, or what is left of a deadline.
+
+    The in-process write lock may already have used part of a request's window (a
+    background writer waiting on another process's lock holds it), so a view submission
+    must not then wait the full busy timeout as well and miss Slack's 3 s.
+    """
+    deadline = WRITE_DEADLINE.get()
+    if deadline is None:
+        return BUSY_TIMEOUT_MS
+    try:
+        left = deadline - asyncio.get_running_loop().time()
+    except RuntimeError:
+        return BUSY_TIMEOUT_MS
+    return max(0, min(BUSY_TIMEOUT_MS, int(left * 1000)))
 
 
 def _before_deadline() -> None:
