@@ -10,8 +10,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
-from bot.slack import monitoring_handlers, payloads, strategy_handlers
+from bot.slack import form_buttons, monitoring_handlers, payloads, strategy_handlers
 from bot.slack.context import ack_refusal, actor_for, notice, notice_view
+from bot.slack.form_buttons import FormBuilder
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName, IncidentField
 from cards.render import render
@@ -60,6 +61,20 @@ SUBMISSIONS: dict[str, tuple[str, Submit]] = {
 }
 
 
+async def _warning_form(ctx: Ctx, actor: StaffMember, incident_id: int) -> FormSpec:
+    return await incident_actions.warning_form(ctx, actor=actor, incident_id=incident_id)
+
+
+async def _police_form(ctx: Ctx, actor: StaffMember, incident_id: int) -> FormSpec:
+    return await incident_actions.police_form(ctx, actor=actor, incident_id=incident_id)
+
+
+INCIDENT_FORMS: dict[str, FormBuilder] = {
+    ActionId.RECORD_WARNING: _warning_form,
+    ActionId.RECORD_POLICE: _police_form,
+}
+
+
 def register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_submission(ack: Any, body: dict[str, Any]) -> None:
         """Validate and store before acking: errors go under their fields, nothing is lost.
@@ -99,19 +114,6 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             ]
         )
 
-    async def open_form(
-        client: Any, body: dict[str, Any], respond: Any, build: Callable[..., Awaitable[FormSpec]]
-    ) -> None:
-        try:
-            ctx = ctx_for(runtime)
-            actor = await actor_for(ctx, (body.get("user") or {}).get("id"))
-            incident_id = payloads.int_value(_action(body).get("value"))
-            spec = await build(ctx, actor=actor, incident_id=incident_id)
-            view = render("slack", "form", spec.model_dump(mode="json"))
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            await _tell(respond, exc)
-
     @app.action(ActionId.ACKNOWLEDGE)
     async def acknowledge(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
@@ -127,15 +129,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         except Exception as exc:
             await _tell(respond, exc)
 
-    @app.action(ActionId.RECORD_WARNING)
-    async def record_warning(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
-        await ack()
-        await open_form(client, body, respond, incident_actions.warning_form)
-
-    @app.action(ActionId.RECORD_POLICE)
-    async def record_police(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
-        await ack()
-        await open_form(client, body, respond, incident_actions.police_form)
+    form_buttons.register(app, runtime, INCIDENT_FORMS)
 
     async def on_welfare(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()

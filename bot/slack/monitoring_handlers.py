@@ -7,18 +7,17 @@ submission handler: choosing "alter" answers with the next form, not a notice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
-from bot.slack import payloads
+from bot.slack import form_buttons, payloads
 from bot.slack.context import ack_refusal, actor_for, notice, notice_view
+from bot.slack.form_buttons import FormBuilder, form_view
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
-from cards.render import render
 from dialogs import breach, contact_log, dispute, review
 from dialogs.context import Ctx
 from storage.models import StaffMember
@@ -67,8 +66,6 @@ SUBMISSIONS = {
     FormName.ALTERATION: ("Change sent", _submit_alteration),
 }
 
-FormBuilder = Callable[[Ctx, StaffMember, int], Awaitable[FormSpec]]
-
 
 async def _review(ctx: Ctx, actor: StaffMember, value: int) -> FormSpec:
     return await review.review_form(ctx, actor=actor, strategy_id=value)
@@ -99,27 +96,8 @@ FORM_BUTTONS: dict[str, FormBuilder] = {
 }
 
 
-def _form_view(spec: FormSpec) -> dict[str, Any]:
-    return render("slack", "form", spec.model_dump(mode="json"))
-
-
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    async def open_form(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
-        await ack()
-        action = (body.get("actions") or [{}])[0]
-        try:
-            ctx = ctx_for(runtime)
-            actor = await actor_for(ctx, (body.get("user") or {}).get("id"))
-            value = payloads.int_value(action.get("value"))
-            spec = await FORM_BUTTONS[action.get("action_id")](ctx, actor, value)
-            await client.views_open(trigger_id=body["trigger_id"], view=_form_view(spec))
-        except Exception as exc:
-            await respond(
-                response_type="ephemeral", replace_original=False, **notice(message_for(exc))
-            )
-
-    for action_id in FORM_BUTTONS:
-        app.action(action_id)(open_form)
+    form_buttons.register(app, runtime, FORM_BUTTONS)
 
     @app.view(FormName.REVIEW)
     async def on_review(ack: Any, body: dict[str, Any]) -> None:
@@ -138,7 +116,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             await ack_refusal(ack, view, exc)
             return
         if result.next_form is not None:
-            await ack(response_action="update", view=_form_view(result.next_form))
+            await ack(response_action="update", view=form_view(result.next_form))
         else:
             await ack(response_action="update", view=notice_view("Review recorded", result.message))
 
@@ -149,6 +127,6 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             ctx = ctx_for(runtime)
             actor = await actor_for(ctx, body.get("user_id"))
             spec = await breach.form_for_query(ctx, actor=actor, query=str(body.get("text") or ""))
-            await client.views_open(trigger_id=body["trigger_id"], view=_form_view(spec))
+            await client.views_open(trigger_id=body["trigger_id"], view=form_view(spec))
         except Exception as exc:
             await respond(response_type="ephemeral", **notice(message_for(exc)))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
-from bot.slack import payloads
+from bot.slack import form_buttons, payloads
 from bot.slack.context import actor_for, notice
+from bot.slack.form_buttons import FormBuilder, form_view
 from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
-from cards.render import render
 from dialogs import authorisation, case_file, sharing, strategy
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, DomainError
@@ -69,8 +68,6 @@ SUBMISSIONS = {
     FormName.DISCLOSURE: ("Disclosure recorded", _submit_disclosure),
 }
 
-FormBuilder = Callable[[Ctx, StaffMember, int], Awaitable[FormSpec]]
-
 
 async def _from_incident(ctx: Ctx, actor: StaffMember, value: int) -> FormSpec:
     return await strategy.proposal_form(ctx, actor=actor, incident_id=value)
@@ -114,23 +111,7 @@ FORM_BUTTONS: dict[str, FormBuilder] = {
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    async def open_form(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
-        await ack()
-        action = (body.get("actions") or [{}])[0]
-        try:
-            ctx = ctx_for(runtime)
-            actor = await actor_for(ctx, (body.get("user") or {}).get("id"))
-            value = payloads.int_value(action.get("value"))
-            spec = await FORM_BUTTONS[action.get("action_id")](ctx, actor, value)
-            view = render("slack", "form", spec.model_dump(mode="json"))
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            await respond(
-                response_type="ephemeral", replace_original=False, **notice(message_for(exc))
-            )
-
-    for action_id in FORM_BUTTONS:
-        app.action(action_id)(open_form)
+    form_buttons.register(app, runtime, FORM_BUTTONS)
 
     @app.action(ActionId.APPROVE)
     async def approve(ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -167,7 +148,6 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                     else f"'{query}' matches {len(found)} people; use their case reference."
                 )
             spec = await strategy.proposal_form(ctx, actor=actor, person_id=found[0].id)
-            view = render("slack", "form", spec.model_dump(mode="json"))
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            await client.views_open(trigger_id=body["trigger_id"], view=form_view(spec))
         except Exception as exc:
             await respond(response_type="ephemeral", **notice(message_for(exc)))
