@@ -10,7 +10,6 @@ and to whoever caused the message, so nothing is dropped silently.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import update
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, pause
 from storage import outbox
 from storage import staff as staff_repo
 from storage.models import Attachment, Letter, OutboxMessage, StaffMember, utcnow
@@ -257,8 +256,8 @@ def _describe(template: str) -> str:
 
 
 async def delivery_loop(runtime: Runtime, senders: list[Sender]) -> None:
-    """Run until cancelled: deliver, then sleep until woken or the poll interval passes."""
-    while True:
+    """Run until the server stops: deliver, then sleep until woken or the poll interval passes."""
+    while not runtime.stopping.is_set():
         try:
             handled = await deliver_due(runtime, senders)
         except asyncio.CancelledError:
@@ -269,5 +268,4 @@ async def delivery_loop(runtime: Runtime, senders: list[Sender]) -> None:
         if handled:
             continue
         runtime.outbox_wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(runtime.outbox_wakeup.wait(), runtime.poll_interval)
+        await pause(runtime, runtime.poll_interval, wake=runtime.outbox_wakeup)

@@ -31,8 +31,23 @@ class Runtime:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
     # Set when a transaction adds outbox rows, so delivery starts without waiting to poll.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set at shutdown: the loops finish the pass they are in (so no transaction is cut
+    # off half way) and return, instead of being cancelled inside a query.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Seconds; the base of the exponential backoff between delivery attempts.
     retry_base: float = 2.0
     poll_interval: float = 1.0
     # Seconds between scheduler passes; reminders are day-grained, so this need not be short.
     scheduler_interval: float = 30.0
+
+
+async def pause(runtime: Runtime, seconds: float, *, wake: asyncio.Event | None = None) -> None:
+    """Sleep between loop passes; return at once when the server stops or `wake` is set."""
+    waiters = [asyncio.ensure_future(runtime.stopping.wait())]
+    if wake is not None:
+        waiters.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.context import ctx_for
-from bot.runtime import Runtime
+from bot.runtime import Runtime, pause
 from dialogs import reminders
 from dialogs.context import Ctx
 from storage import jobs as jobs_repo
@@ -48,7 +48,7 @@ async def run_due(runtime: Runtime, *, at: datetime | None = None) -> list[JobRu
             # is still due, and the next pass runs it.
             log.info("scheduler pass stopped early, database busy: %s", exc)
             break
-        if len(batch) < BATCH:
+        if len(batch) < BATCH or runtime.stopping.is_set():
             break
     if done:
         runtime.outbox_wakeup.set()
@@ -88,8 +88,8 @@ async def _run_batch(
 
 
 async def scheduler_loop(runtime: Runtime) -> None:
-    """Run due jobs every `scheduler_interval` seconds until cancelled."""
-    while True:
+    """Run due jobs every `scheduler_interval` seconds until the server stops."""
+    while not runtime.stopping.is_set():
         try:
             for run in await run_due(runtime):
                 log.info("job %s (%s): %s - %s", run.key, run.kind, run.outcome, run.summary)
@@ -97,4 +97,4 @@ async def scheduler_loop(runtime: Runtime) -> None:
             raise
         except Exception:
             log.exception("scheduler pass failed; trying again shortly")
-        await asyncio.sleep(runtime.scheduler_interval)
+        await pause(runtime, runtime.scheduler_interval)

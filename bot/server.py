@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
 VERSION = "0.1.0"
+# Seconds a stopping server gives its loops to finish the pass they are in.
+STOP_GRACE_SECONDS = 10.0
 
 
 async def prepare_database(runtime: Runtime) -> None:
@@ -99,11 +101,17 @@ def create_app(
         await prepare_database(runtime)
         tasks = [asyncio.create_task(loop(runtime)) for loop in (loops if background else [])]
         yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Let each loop finish its pass so a transaction commits or rolls back whole;
+        # only a pass stuck past the grace period (a platform not answering) is cancelled.
+        runtime.stopping.set()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+            for task in stuck:
+                log.warning("a loop did not stop within %ss; cancelling it", STOP_GRACE_SECONDS)
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await runtime.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)

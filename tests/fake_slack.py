@@ -45,6 +45,8 @@ class FakeSlack:
     base_url: str = ""
     # Seconds to wait before answering a method, to catch a sender mid-call.
     delays: dict[str, float] = field(default_factory=dict)
+    # Every method as its request arrives, before any delay: shows a call in flight.
+    arrived: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -107,6 +109,7 @@ class FakeSlack:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         params = await self._params(request)
+        self.arrived.append(method)
         if self.failures[method]:
             failure = self.failures[method].pop(0)
             self.calls.append(Call(f"{method}!{failure.status}", params))

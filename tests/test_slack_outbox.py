@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from bot.delivery import deliver_due
 from bot.slack.app import build_sender
 from storage import outbox
+from storage.db import Database
 from storage.models import OutboxMessage, StaffMember, utcnow
 from tests.slack_harness import SlackWorld, start_world
 from tests.test_slack_incident import answers, open_incident_form
@@ -135,8 +136,6 @@ async def test_pending_messages_survive_a_restart(fresh_db_url: str) -> None:
     """Written but never sent (the server stopped first): sent by the next server."""
     slack, stop = await start_world(fresh_db_url)
     await stop()
-    from storage.db import Database
-
     db = Database(fresh_db_url)
     async with db.write() as session:
         jo = (
@@ -153,6 +152,28 @@ async def test_pending_messages_survive_a_restart(fresh_db_url: str) -> None:
         assert len(slack.fake.posts_to("U0JO")) == 1
     finally:
         await stop()
+
+
+async def test_a_message_mid_send_at_shutdown_is_recorded_as_sent(fresh_db_url: str) -> None:
+    """Stopping the server lets delivery finish the pass it is in: the post Slack took is
+    marked sent, so the next start neither re-posts it nor has to go looking for it."""
+    slack, stop = await start_world(fresh_db_url)
+    slack.fake.delays["chat.postMessage"] = 0.5
+    message_id = await enqueue_talk(slack)
+    await slack.eventually(
+        lambda: "chat.postMessage" in slack.fake.arrived, what="the post to be in flight"
+    )
+    assert not slack.fake.posts_to("U0JO")  # Slack has not answered yet
+    await stop()
+    db = Database(fresh_db_url)
+    try:
+        async with db.read() as session:
+            msg = await session.get(OutboxMessage, message_id)
+            assert msg is not None
+            assert (msg.status, msg.attempts) == ("sent", 1)
+    finally:
+        await db.dispose()
+    assert len(slack.fake.posts_to("U0JO")) == 1
 
 
 async def test_interactive_calls_retry_429_honouring_retry_after(slack: SlackWorld) -> None:
