@@ -21,7 +21,7 @@ from bench.throughput import CONCURRENCY, submit_and_drain
 
 IMPORTS = (
     "import time; t = time.perf_counter(); "
-    "import bot.cli, bot.commands, bot.server, bot.slack.app, bot.teams.app; "
+    "import bot.cli, bot.commands, bot.server, bot.slack.app; "
     "print(time.perf_counter() - t)"
 )
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import raiseload
 
 from bot.runtime import Runtime, pause
 from storage import outbox
@@ -97,10 +98,15 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
         )
         if not claimed:
             return 0
+        # Everyone this batch goes to, in one query; sending needs their ids, not roles.
+        ids = {message.recipient_id for message, _ in claimed}
+        people = await session.execute(
+            select(StaffMember).where(StaffMember.id.in_(ids)).options(raiseload(StaffMember.roles))
+        )
+        recipients = {member.id: member for member in people.scalars()}
         items = []
         for message, recovering in claimed:
-            recipient = await session.get(StaffMember, message.recipient_id)
-            assert recipient is not None
+            recipient = recipients[message.recipient_id]
             # After a failed attempt the platform may hold the message anyway (the answer
             # was lost to a timeout or a dropped connection): look before posting again.
             unsure = message.attempts > 1 and message.last_error is not None
@@ -117,8 +123,15 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
             items.append(item)
     outcomes = await asyncio.gather(*(_attempt(runtime, senders, i) for i in items))
     async with runtime.db.write() as session:
+        sent = [
+            outbox.Sent(o.item.message.id, o.platform or "", o.ref)
+            for o in outcomes
+            if o.error is None and not o.skipped
+        ]
+        await outbox.mark_sent(session, sent=sent, worker=runtime.worker_id, now=utcnow())
         for outcome in outcomes:
-            await _record(runtime, session, outcome)
+            if outcome.error is not None or outcome.skipped:
+                await _record(runtime, session, outcome)
     return len(items)
 
 
@@ -178,6 +191,7 @@ def _unreachable_reason(senders: list[Sender], item: Outgoing) -> str:
 
 
 async def _record(runtime: Runtime, session: Any, outcome: _Outcome) -> None:
+    """What happened to a message that was not delivered (deliveries are marked together)."""
     msg = outcome.item.message
     worker = runtime.worker_id
     if outcome.skipped:
@@ -187,16 +201,7 @@ async def _record(runtime: Runtime, session: Any, outcome: _Outcome) -> None:
             .values(status="skipped", last_error=outcome.error)
         )
         return
-    if outcome.error is None:
-        await outbox.mark_sent(
-            session,
-            message_id=msg.id,
-            worker=worker,
-            platform=outcome.platform or "",
-            platform_ref=outcome.ref,
-            now=utcnow(),
-        )
-        return
+    assert outcome.error is not None
     max_attempts = runtime.settings.policy.outbox_max_attempts
     if outcome.retry_at is not None and msg.attempts < max_attempts:
         await outbox.mark_retry(

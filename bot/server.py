@@ -79,12 +79,20 @@ def create_app(
 
         slack.mount(app, runtime)
         senders.append(slack.build_sender(runtime, app))
-    from bot.teams import app as teams
+    # /api/messages is always mounted: without an app id (and outside --dev) it answers
+    # every activity 401, and then botbuilder is not even imported.
+    webchat = webchat_wanted(settings, dev=dev)
+    teams_sender = None
+    if settings.teams_app_configured or dev or webchat:
+        from bot.teams import app as teams
 
-    # Always mounted: without an app id (and outside --dev) it answers every activity 401.
-    teams_sender = teams.mount(app, runtime, dev=dev)
+        teams_sender = teams.mount(app, runtime, dev=dev)
+    else:
+        from bot.teams import closed
+
+        closed.mount(app)
     teams_delivery: Sender | None = teams_sender
-    if webchat_wanted(settings, dev=dev):
+    if webchat:
         from bot.webchat.app import mount as mount_webchat
 
         # The local web chat (loopback only) runs the Teams bot; its sender delivers to

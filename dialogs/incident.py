@@ -178,8 +178,8 @@ async def submit(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
 
     async with ctx.db.write() as session:
         person = await _person_for(session, ctx, values)
-        reporter = await session.get(StaffMember, actor.id)
-        assert reporter is not None
+        # The actor was just read from the directory: attach it without reading it again.
+        reporter = await session.merge(actor, load=False)
         incident = Incident(
             person_id=person.id,
             reporter_id=reporter.id,

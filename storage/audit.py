@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import AuditEvent, AuditHead, utcnow
 
 GENESIS = "0" * 64
+_HEAD_KEY = "safecontact.audit_head"
 
 
 def event_hash(
@@ -60,10 +61,12 @@ async def record(
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction. `detail` holds references, not names."""
-    head = (
-        await session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-    ).scalar_one()
+    """Append one event in the caller's transaction. `detail` holds references, not names.
+
+    The event and the moved head are written with the transaction's next flush, so a
+    change that records several events sends them together.
+    """
+    head = await _locked_head(session)
     at = at or utcnow()
     detail = json.loads(json.dumps(detail or {}, default=str))
     seq = head.seq + 1
@@ -91,8 +94,20 @@ async def record(
     session.add(event)
     head.seq = seq
     head.hash = digest
-    await session.flush()
     return event
+
+
+async def _locked_head(session: AsyncSession) -> AuditHead:
+    """The chain's tip, locked for this transaction; locked once, however many events."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_HEAD_KEY)
+    if held is not None and held[0] is transaction:
+        return held[1]
+    head = (
+        await session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update())
+    ).scalar_one()
+    session.info[_HEAD_KEY] = (transaction, head)
+    return head
 
 
 @dataclass(frozen=True)

@@ -55,12 +55,17 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         for pragma in SQLITE_PRAGMAS:
             cur.execute(pragma)
         cur.close()
+        _record.info["busy_timeout"] = BUSY_TIMEOUT_MS
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
         if conn.get_execution_options().get("sqlite_write"):
             # Wait for another process's write lock no longer than the request has left.
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={_busy_ms()}")
+            # Set only when it changes: each statement is a round trip to aiosqlite's thread.
+            busy, info = _busy_ms(), conn.connection.info
+            if info.get("busy_timeout") != busy:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={busy}")
+                info["busy_timeout"] = busy
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN DEFERRED")

@@ -7,10 +7,12 @@ already holds it before posting again, so nothing is sent twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
@@ -42,8 +44,9 @@ async def enqueue(
         attachment_id=attachment_id,
         next_attempt_at=not_before or utcnow(),
     )
+    # No flush: the caller's next query or its commit writes it, so a transaction that
+    # queues several messages inserts them in one statement (the id is set by then).
     session.add(msg)
-    await session.flush()
     return msg
 
 
@@ -78,26 +81,40 @@ async def claim_due(
     return claimed
 
 
+@dataclass(frozen=True)
+class Sent:
+    message_id: int
+    platform: str
+    platform_ref: dict[str, Any] | None
+
+
 async def mark_sent(
-    session: AsyncSession,
-    *,
-    message_id: int,
-    worker: str,
-    platform: str,
-    platform_ref: dict[str, Any] | None,
-    now: datetime,
-) -> bool:
-    """Record delivery; False if another worker's lease took the row over meanwhile."""
-    result = await session.execute(
-        update(OutboxMessage)
+    session: AsyncSession, *, sent: Sequence[Sent], worker: str, now: datetime
+) -> None:
+    """Record a pass's deliveries in one statement; a row another worker's lease took over
+    meanwhile is left alone (its status is no longer ours to set)."""
+    if not sent:
+        return
+    table = OutboxMessage.__table__
+    # Core executemany: one round trip for the batch, where the ORM would send one each.
+    stmt = (
+        update(table)
         .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == "sending",
-            OutboxMessage.claimed_by == worker,
+            table.c.id == bindparam("b_id"),
+            table.c.status == "sending",
+            table.c.claimed_by == worker,
         )
-        .values(status="sent", platform=platform, platform_ref=platform_ref, sent_at=now)
+        .values(
+            status="sent",
+            platform=bindparam("b_platform"),
+            platform_ref=bindparam("b_ref"),
+            sent_at=now,
+        )
     )
-    return bool(result.rowcount)
+    await session.execute(
+        stmt,
+        [{"b_id": s.message_id, "b_platform": s.platform, "b_ref": s.platform_ref} for s in sent],
+    )
 
 
 async def mark_retry(

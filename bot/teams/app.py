@@ -24,6 +24,7 @@ from botbuilder.integration.aiohttp import (
 
 from bot.runtime import Runtime
 from bot.settings import ConfigError, Settings
+from bot.teams.closed import ENDPOINT, refused
 from bot.teams.handler import SafecontactBot
 from bot.teams.payloads import activity_from
 from bot.teams.refs import ReferenceStore
@@ -31,9 +32,6 @@ from bot.teams.sender import TeamsSender
 from dialogs.errors import BadRequest
 
 log = logging.getLogger(__name__)
-
-ENDPOINT = "/api/messages"
-REFUSED = "This endpoint needs a Bot Framework token; the server has no Microsoft app id."
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ def _problem(status: int, message: str) -> web.Response:
 def endpoint(adapter: CloudAdapter, bot: SafecontactBot, *, accept: bool) -> web.RequestHandler:
     async def messages(request: web.Request) -> web.Response:
         if not accept:
-            return _problem(401, REFUSED)
+            return refused()
         if request.content_type != "application/json":
             return _problem(415, "Send the activity as application/json.")
         try:
