@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from bot.context import ctx_for
 from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.settings import Settings
 from bot.webchat import wanted as webchat_wanted
+from dialogs import dispute
 from dialogs.records.jobs import ensure_recurring_jobs
 from storage import migrate
 from storage import staff as staff_repo
@@ -32,8 +34,22 @@ async def prepare_database(runtime: Runtime) -> None:
     await migrate.upgrade(runtime.db)
     async with runtime.db.write() as session:
         report = await staff_repo.sync_directory(session, entries=runtime.settings.staff)
+        # s7.3: only the person asked may decide a dispute; if they left, ask someone else.
+        reassigned = await dispute.reassign_undecided(session, ctx_for(runtime))
         # The monthly retention purge and oversight report (s9, s7.1), stored once a month.
         await ensure_recurring_jobs(session, now=runtime.clock(), policy=runtime.settings.policy)
+    for moved in reassigned:
+        if moved.decider is None:
+            log.error(
+                "the dispute for %s has nobody to decide it: its decider left the directory "
+                "and nobody independent of the decision is in it (add a Chief Executive or "
+                "an authoriser who took no part)",
+                moved.reference,
+            )
+        else:
+            log.info("the dispute for %s was passed to %s", moved.reference, moved.decider.name)
+    if reassigned:
+        runtime.outbox_wakeup.set()
     if not report.unchanged:
         log.info(
             "staff directory synced: %d added, %d changed, %d removed",

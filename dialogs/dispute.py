@@ -262,6 +262,70 @@ async def submit_dispute(
     )
 
 
+def _may_still_decide(member: StaffMember | None) -> bool:
+    return (
+        member is not None
+        and member.in_directory
+        and (member.has_role("chief_executive") or member.has_role("authoriser"))
+    )
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    dispute_id: int
+    reference: str
+    decider: StaffMember | None  # None: nobody independent is left to ask
+
+
+async def reassign_undecided(session: AsyncSession, ctx: Ctx) -> list[Reassigned]:
+    """Give an undecided dispute whose decider has left (or lost the role) to someone else.
+
+    Only the assigned person may decide (s7.3), so without this a dispute would wait for
+    ever once they left the directory. Run after every directory sync, in its transaction.
+    """
+    undecided = (
+        (await session.execute(select(Dispute).where(Dispute.outcome.is_(None)))).scalars().all()
+    )
+    done: list[Reassigned] = []
+    for dispute in undecided:
+        current = await session.get(StaffMember, dispute.decider_id) if dispute.decider_id else None
+        if _may_still_decide(current):
+            continue
+        strategy = await session.get(ContactStrategy, dispute.strategy_id)
+        assert strategy is not None
+        who = await session.get(Person, strategy.person_id)
+        assert who is not None
+        try:
+            assignment = await assign(session, strategy)
+        except DomainError:
+            done.append(Reassigned(dispute.id, who.reference, None))
+            continue
+        dispute.decider_id = assignment.decider.id
+        await audit.record(
+            session,
+            actor="system",
+            action="dispute.reassigned",
+            entity_type="dispute",
+            entity_id=dispute.id,
+            detail={
+                "case": who.reference,
+                "from": current.id if current is not None else None,
+                "to": assignment.decider.id,
+                "reason": "the person asked is no longer in the directory as a decider",
+            },
+            at=ctx.now,
+        )
+        await notify.send(
+            session,
+            to=assignment.decider,
+            template="dispute_card",
+            model=await card_model(session, ctx, dispute),
+            card_key=card_key(dispute.id),
+        )
+        done.append(Reassigned(dispute.id, who.reference, assignment.decider))
+    return done
+
+
 async def _load(session: AsyncSession, dispute_id: Any) -> Dispute:
     dispute = await session.get(Dispute, dispute_id) if isinstance(dispute_id, int) else None
     if dispute is None:
@@ -433,5 +497,6 @@ POLICY = (
         "Executive took part in the decision, and the outcome is sent in writing.",
         "tests/test_slack_dispute.py::test_the_chief_executive_considers_a_dispute",
         "tests/test_slack_dispute.py::test_a_chief_executive_who_authorised_it_is_not_asked",
+        "tests/test_slack_dispute.py::test_a_dispute_whose_decider_left_goes_to_someone_independent",
     ),
 )

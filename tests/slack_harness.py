@@ -210,6 +210,11 @@ class SlackWorld:
         }
         if message is not None:
             payload["message"] = message
+        if container == "view":
+            # A button on the App Home, as Slack sends it: no message, so no response_url.
+            del payload["response_url"], payload["channel"]
+            payload["container"] = {"type": "view", "view_id": "VHOME"}
+            payload["view"] = {"id": "VHOME", "type": "home", "blocks": []}
         return await self.interact(payload)
 
     async def options(self, user: str, action_id: str, value: str) -> tuple[int, Any]:
@@ -240,6 +245,15 @@ class SlackWorld:
         return await self.post_json(body, "application/json")
 
     # -- what the bot did ---------------------------------------------------------
+    async def home(self, user: str) -> dict[str, Any]:
+        """Open the user's App Home and return the view the bot published for it."""
+        before = len(self.fake.calls_to("views.publish"))
+        await self.event({"type": "app_home_opened", "user": user, "tab": "home"})
+        published = await self.eventually(
+            lambda: self.fake.calls_to("views.publish")[before:], what=f"{user}'s home"
+        )
+        return published[0]["view"]
+
     def last_view(self) -> dict[str, Any]:
         return self.fake.calls_to("views.open")[-1]["view"]
 

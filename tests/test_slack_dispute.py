@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.server import prepare_database
 from bot.settings import StaffEntry
 from cards.ids import ActionId
 from storage.models import AuditEvent, Dispute
@@ -32,11 +33,13 @@ from tests.monitoring_support import (
     open_form,
     posts,
     put_in_force,
+    reference,
     refusal,
     resync,
     text_of,
 )
-from tests.slack_harness import SlackWorld
+from tests.slack_harness import DIRECTORY, SlackWorld
+from tests.test_slack_incident import assert_valid_view
 
 CARD = "Dispute of the contact strategy"
 GROUNDS = "I was never abusive <honest> & I need to phone about my benefits."
@@ -286,3 +289,116 @@ async def test_arrangements_cannot_still_apply_once_the_strategy_has_ended(
     assert ack["response_action"] == "update", ack
     (letter,) = await letters(slack, "dispute_outcome")
     assert "Until then, the current arrangements still apply" not in letter.text
+
+
+async def home_of(slack: SlackWorld, user: str) -> dict[str, Any]:
+    view = await slack.home(user)
+    assert_valid_view(view)
+    return view
+
+
+async def test_the_decider_finds_the_dispute_on_their_home_and_decides_from_there(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """A card lost in a busy DM must not leave a dispute waiting (s7.3)."""
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    await record(slack, strategy.person_id)
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    ref = await reference(slack, strategy.person_id)
+    home = await home_of(slack, "U0CASEY")
+    assert f"*{ref}* - a dispute of their contact strategy" in text_of(home)
+    accessories = [b["accessory"] for b in home["blocks"] if "accessory" in b]
+    assert [(a["action_id"], a["value"]) for a in accessories] == [
+        (ActionId.DISPUTE_DECIDE, str(dispute.id))
+    ]
+    # Nobody else has it waiting for them.
+    assert "a dispute of their contact strategy" not in text_of(await home_of(slack, "U0BEA"))
+
+    # From the home there is no message to answer under: the form opens, or a notice does.
+    opened = len(slack.fake.calls_to("views.open"))
+    await slack.click("U0CASEY", ActionId.DISPUTE_DECIDE, str(dispute.id), container="view")
+    view = await slack.eventually(
+        lambda: slack.fake.calls_to("views.open")[opened:], what="the outcome form"
+    )
+    assert view[0]["view"]["callback_id"] == "dispute_outcome"
+    _, ack = await slack.submit(
+        "U0CASEY",
+        view[0]["view"],
+        {"dispute_outcome": "upheld", "dispute_outcome_reasons": "The calls were abusive."},
+    )
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    assert "a dispute of their contact strategy" not in text_of(await home_of(slack, "U0CASEY"))
+    opened = len(slack.fake.calls_to("views.open"))
+    await slack.click("U0CASEY", ActionId.DISPUTE_DECIDE, str(dispute.id), container="view")
+    notice = await slack.eventually(
+        lambda: slack.fake.calls_to("views.open")[opened:], what="a notice"
+    )
+    assert "Already decided by Casey Chief" in text_of(notice[0]["view"])
+
+
+async def restart_with(slack: SlackWorld, entries: list[StaffEntry]) -> None:
+    """What `serve` does at start with an edited directory file."""
+    slack.runtime.settings = slack.runtime.settings.model_copy(update={"staff": entries})
+    await prepare_database(slack.runtime)
+    slack.runtime.outbox_wakeup.set()
+    await slack.settle()
+
+
+async def test_a_dispute_whose_decider_left_goes_to_someone_independent(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """Only the person asked may decide (s7.3): when they leave, someone else is asked."""
+    slack, _ = world
+    strategy = await put_in_force(slack)  # proposed by Jo, authorised by Bea
+    await record(slack, strategy.person_id)
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    assert posts(slack, "U0CASEY", CARD)
+
+    await restart_with(slack, [e for e in DIRECTORY if e.email != "casey@example.org"])
+    moved = await the_dispute(slack)
+    # Not Jo or Bea, who took part in the decision: Alex, the other authoriser.
+    (card,) = posts(slack, "U0ALEX", CARD)
+    assert buttons(card) == {ActionId.DISPUTE_DECIDE: str(dispute.id)}
+    assert "took no part in the decision" in text_of(card)
+    assert moved.decider_id != dispute.decider_id
+    async with slack.db.read() as session:
+        event = (
+            await session.execute(
+                select(AuditEvent).where(AuditEvent.action == "dispute.reassigned")
+            )
+        ).scalar_one()
+    assert event.detail["from"] == dispute.decider_id and event.detail["to"] == moved.decider_id
+    ack = await decide(slack, "U0ALEX", dispute.id, "upheld", "Still needed.")
+    assert ack["response_action"] == "update", ack
+    assert (await the_dispute(slack)).outcome == "upheld"
+
+    # A second restart changes nothing more: decided disputes stay with who decided.
+    await restart_with(slack, [e for e in DIRECTORY if e.email != "casey@example.org"])
+    assert len(posts(slack, "U0ALEX", CARD)) == 1
+
+
+async def test_a_dispute_with_nobody_independent_left_is_logged_for_the_administrator(
+    world: tuple[SlackWorld, Clock], caplog: pytest.LogCaptureFixture
+) -> None:
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    await record(slack, strategy.person_id)
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    # Casey keeps her job but loses the role; Alex is no longer an authoriser.
+    roles = {"casey@example.org": ["staff"], "alex@example.org": ["manager"]}
+    entries = [
+        e.model_copy(update={"roles": roles[e.email]}) if e.email in roles else e for e in DIRECTORY
+    ]
+    with caplog.at_level("ERROR", logger="bot.server"):
+        await restart_with(slack, entries)
+    ref = await reference(slack, strategy.person_id)
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.server"]
+    assert any(f"the dispute for {ref} has nobody to decide it" in m for m in logged), logged
+    assert (await the_dispute(slack)).decider_id == dispute.decider_id
+    for user in ("U0ALEX", "U0BEA", "U0JO"):
+        assert posts(slack, user, CARD) == []

@@ -566,3 +566,26 @@ async def test_answers_of_only_spaces_count_as_missing(slack: SlackWorld) -> Non
     assert ack["response_action"] == "errors"
     assert ack["errors"]["reasons"] == "Please answer this question."
     assert ack["errors"]["adjustments"] == "Please answer this question."
+
+
+async def test_authorisers_find_undecided_requests_on_their_home(slack: SlackWorld) -> None:
+    """s7: a request must not wait unseen because its card scrolled away in a DM."""
+    _, incident = await propose(slack)
+    await slack.settle()
+    async with slack.db.read() as session:
+        ref = (await session.get(Person, incident.person_id)).reference
+        auth = (await session.execute(select(Authorisation))).scalar_one()
+    for user in ("U0ALEX", "U0BEA"):
+        home = await slack.home(user)
+        assert_valid_view(home)
+        text = json.dumps(home["blocks"])
+        assert f"*{ref}* - Jo Reed asks you to authorise a contact strategy" in text
+        assert "is in your messages from safecontact" in text
+    # The requester is not asked to decide their own request (s7).
+    assert "asks you to authorise" not in json.dumps((await slack.home("U0JO"))["blocks"])
+
+    await slack.click("U0BEA", ActionId.APPROVE, str(auth.id))
+    await slack.eventually(
+        lambda: [r for r in slack.fake.responses if "Approved" in r["text"]], what="approval"
+    )
+    assert "asks you to authorise" not in json.dumps((await slack.home("U0ALEX"))["blocks"])

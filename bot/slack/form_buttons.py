@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
 from bot.slack import payloads
-from bot.slack.context import actor_for, notice
+from bot.slack.context import actor_for, notice, notice_view
 from cards.forms import FormSpec
 from cards.render import render
 from dialogs.context import Ctx
@@ -40,6 +40,13 @@ def register(app: AsyncApp, runtime: Runtime, table: Mapping[str, FormBuilder]) 
             spec = await table[action.get("action_id")](ctx, actor, value)
             await client.views_open(trigger_id=body["trigger_id"], view=form_view(spec))
         except Exception as exc:
+            if not body.get("response_url"):
+                # A button on the App Home: no message to answer under, so say it in a modal.
+                await client.views_open(
+                    trigger_id=body["trigger_id"],
+                    view=notice_view("safecontact", message_for(exc)),
+                )
+                return
             await respond(
                 response_type="ephemeral", replace_original=False, **notice(message_for(exc))
             )
