@@ -251,7 +251,34 @@ MONITORING_MODELS: dict[str, list[dict[str, Any]]] = {
         },
     ],
 }
+HOME = {
+    "name": HOSTILE,
+    "reports": [{"reference": "SC-1", "occurred_at": "t", "status": "acknowledged"}],
+    "awaiting": [
+        {
+            "incident_id": 3,
+            "reference": "SC-2",
+            "reporter": HOSTILE,
+            "occurred_at": "t",
+            "police_required": True,
+        }
+    ],
+    "requests": [
+        {
+            "reference": "SC-3",
+            "what": "a contact strategy",
+            "requested_by": HOSTILE,
+            "requested_at": "t",
+        }
+    ],
+    "disputes": [{"dispute_id": 4, "reference": "SC-4", "received_on": "1 Nov 2026"}],
+}
+
 MODELS: dict[str, list[dict[str, Any]]] = {
+    "home": [
+        HOME,
+        {**HOME, "name": "Sam", "reports": [], "awaiting": [], "requests": [], "disputes": []},
+    ],
     "incident_card": [INCIDENT, {**INCIDENT, "acknowledged": None, "police_required": False}],
     "incident_receipt": [
         {
@@ -378,10 +405,8 @@ def test_every_template_is_a_valid_card_with_people_text_shown_literally(
 
 # Slack surfaces Teams has no equivalent of, each with why. Everything else the bot can
 # send on Slack it must be able to send on Teams, or a Teams-only recipient is failed.
-SLACK_ONLY = {
-    # The App Home tab is a Slack surface. Teams has no home tab for a bot in personal
-    # scope; the bot greets with the help card on install, and `help` shows it again.
-    "home": "Slack's App Home tab",
+SLACK_ONLY: dict[str, str] = {
+    # None left: the App Home's "home" is the Teams `waiting` command's card.
 }
 
 

@@ -238,6 +238,7 @@ async def test_commands_in_any_case_with_or_without_a_slash(teams: TeamsWorld) -
             "case <reference or name>",
             "strategy <reference or name>",
             "breach <reference or name>",
+            "waiting",
             "checkin",
             "help",
         ], text

@@ -52,6 +52,7 @@ from tests.test_teams_strategy import (
     error_under,
     everyone_opens,
     incident_card,
+    propose,
     put_in_force,
     reference_of,
     value_of,
@@ -727,3 +728,46 @@ async def test_dispute_bad_input_and_forged_ids(world: tuple[TeamsWorld, Clock])
     status, answer = await teams.invoke(NIA, ActionId.RECORD_DISPUTE, {"person_id": [1]})
     assert status == 200 and answer["type"] == MESSAGE and "malformed" in answer["value"]
     assert [i["id"] for i in inputs(form)] == ["dispute_received_on", "dispute_grounds"]
+
+
+async def test_waiting_lists_what_each_person_must_decide(world: tuple[TeamsWorld, Clock]) -> None:
+    """Teams has no home tab: `waiting` shows what Slack's App Home shows (s6, s7, s7.3)."""
+    teams, _ = world
+    card = await teams.say(ALEX, "waiting")
+    assert "Nothing is waiting for you." in visible(card)
+    # An incident for Jo to acknowledge, and Jo's proposal for the authorisers.
+    await propose(teams)
+    await teams.settle()
+    ref = await reference_of(teams)
+    jo = await teams.say(JO, "waiting")
+    assert f"{ref} reported by Sam Patel" in visible(jo)
+    assert [b["title"] for b in buttons(jo)] == ["Acknowledge"]
+    status, answer = await teams.click(JO, jo, "Acknowledge")
+    assert status == 200 and answer["type"] == MESSAGE, answer
+    assert f"{ref} reported by Sam Patel" not in visible(await teams.say(JO, "waiting"))
+    for user in (ALEX, BEA):
+        text = visible(await teams.say(user, "waiting"))
+        assert f"{ref} - Jo Reed asks you to authorise a contact strategy" in text
+    (request,) = approval_cards(teams, BEA)
+    await approve(teams, BEA, request.card)
+    await teams.settle()
+    assert "asks you to authorise" not in visible(await teams.say(ALEX, "waiting"))
+
+    # A dispute for Casey, decided from the waiting card itself.
+    async with teams.db.read() as session:
+        strategy = (await session.execute(select(ContactStrategy))).scalar_one()
+    await record_dispute(teams, strategy)
+    await teams.settle()
+    dispute = await the_dispute(teams)
+    casey = await teams.say(CASEY, "waiting")
+    assert f"{ref} - a dispute of their contact strategy" in visible(casey)
+    assert [(b["title"], b["data"]) for b in buttons(casey)] == [
+        ("Record the outcome", {"dispute_id": dispute.id})
+    ]
+    form = await teams.open_form(CASEY, casey, "Record the outcome")
+    status, answer = await teams.submit(
+        CASEY, form, {"dispute_outcome": "upheld", "dispute_outcome_reasons": "Still needed."}
+    )
+    assert status == 200, answer
+    await teams.settle()
+    assert "Nothing is waiting for you." in visible(await teams.say(CASEY, "waiting"))

@@ -1,5 +1,5 @@
 """Messages to the bot: `incident`, `case`, `strategy` and `breach` (each with a reference
-or name), `checkin`, `help`.
+or name), `waiting`, `checkin`, `help`.
 
 The same commands as Slack's slash commands, typed with or without the slash and in any
 case. The table is the one list of what works: the help card and manifest.json's
@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.teams.forms import render_form
 from cards.render import render
-from dialogs import breach, case_lookup, incident, monitoring, strategy, welfare
+from dialogs import breach, case_lookup, home, incident, monitoring, strategy, welfare
 from dialogs.context import Ctx
 from storage.models import StaffMember
 
@@ -49,6 +49,11 @@ async def _breach(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
     return render_form(await breach.form_for_query(ctx, actor=actor, query=args))
 
 
+async def _waiting(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
+    """What Slack's App Home shows; a Teams bot in personal scope has no home tab."""
+    return render("teams", "home", await home.home(ctx, actor=actor))
+
+
 async def _checkin(ctx: Ctx, actor: StaffMember, args: str) -> dict[str, Any]:
     return render("teams", "welfare_checkin", await welfare.start(ctx, actor=actor))
 
@@ -78,6 +83,13 @@ COMMANDS: dict[str, Command] = {
             "breach <reference or name>",
             "Record a breach of a contact strategy in force",
             _breach,
+        ),
+        Command(
+            "waiting",
+            "waiting",
+            "What is waiting for you: reports to acknowledge, requests to authorise, "
+            "disputes to decide",
+            _waiting,
         ),
         Command("checkin", "checkin", "Tell me how you are; I'll point you to support", _checkin),
         Command("help", "help", "Show what I can do", _help),
