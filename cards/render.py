@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from functools import cache
 from typing import Any, Literal
 
@@ -53,6 +54,8 @@ def chosen(field: dict[str, Any], value: Any) -> list[dict[str, Any]]:
 def _env(**kw: Any) -> Environment:
     env = SandboxedEnvironment(
         loader=PackageLoader("cards", "templates"),
+        # Templates are package data: nothing edits them while the server runs.
+        auto_reload=False,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -79,10 +82,37 @@ def letter_env() -> Environment:
     return _env(autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True))
 
 
+# Rendered payloads by (platform, template, model as JSON). Rendering is a pure function
+# of those (models are plain data, so JSON-equal models render alike), and a form is the
+# same for everyone in a minute: the incident form is ~3 ms to render and ~0.2 ms to
+# find here (docs/performance.md).
+_RENDERED: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+RENDERED_KEPT = 64
+
+
+def _model_key(model: dict[str, Any]) -> str | None:
+    try:
+        return json.dumps(model, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):  # not plain JSON (a date, an object): render afresh
+        return None
+
+
 def render(platform: Platform, name: str, model: dict[str, Any]) -> dict[str, Any]:
-    """The payload for `name` on `platform`; raises if the template or a value is missing."""
-    template = json_env().get_template(f"{platform}/{name}.json.j2")
-    text = template.render(**model)
+    """The payload for `name` on `platform`; raises if the template or a value is missing.
+
+    A new dict every call, so callers may change what they get.
+    """
+    key = _model_key(model)
+    text = _RENDERED.get((platform, name, key)) if key is not None else None
+    if text is None:
+        template = json_env().get_template(f"{platform}/{name}.json.j2")
+        text = template.render(**model)
+        if key is not None:
+            _RENDERED[(platform, name, key)] = text
+            if len(_RENDERED) > RENDERED_KEPT:
+                _RENDERED.popitem(last=False)
+    else:
+        _RENDERED.move_to_end((platform, name, key))
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:  # a template bug, never user input

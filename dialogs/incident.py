@@ -128,7 +128,8 @@ def form(ctx: Ctx, *, values: dict[str, Any] | None = None) -> FormSpec:
         submit="Send report",
         intro="Your manager will be told and you'll get a check-in from me afterwards.",
         fields=fields,
-        values={F.OCCURRED_AT: int(ctx.now.timestamp()), **(values or {})},
+        # To the minute, as the pickers show it; the same form for a minute can be reused.
+        values={F.OCCURRED_AT: int(ctx.now.timestamp()) // 60 * 60, **(values or {})},
         timezone=ctx.policy.timezone,
     )
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage import audit
 from storage.models import StaffMember, StaffRole
@@ -126,22 +127,23 @@ async def get_by_id(session: AsyncSession, *, staff_id: int) -> StaffMember | No
     return await session.get(StaffMember, staff_id)
 
 
+async def _one(session: AsyncSession, condition: ColumnElement[bool]) -> StaffMember | None:
+    """One member with their roles in one statement, not two: every request looks its
+    sender up, and each statement is a round trip to the driver (docs/performance.md)."""
+    stmt = select(StaffMember).where(condition).options(joinedload(StaffMember.roles))
+    return (await session.execute(stmt)).unique().scalar_one_or_none()
+
+
 async def get_by_email(session: AsyncSession, *, email: str) -> StaffMember | None:
-    return (
-        await session.execute(select(StaffMember).where(StaffMember.email == email.lower()))
-    ).scalar_one_or_none()
+    return await _one(session, StaffMember.email == email.lower())
 
 
 async def get_by_slack_id(session: AsyncSession, *, slack_user_id: str) -> StaffMember | None:
-    return (
-        await session.execute(select(StaffMember).where(StaffMember.slack_user_id == slack_user_id))
-    ).scalar_one_or_none()
+    return await _one(session, StaffMember.slack_user_id == slack_user_id)
 
 
 async def get_by_teams_id(session: AsyncSession, *, teams_user_id: str) -> StaffMember | None:
-    return (
-        await session.execute(select(StaffMember).where(StaffMember.teams_user_id == teams_user_id))
-    ).scalar_one_or_none()
+    return await _one(session, StaffMember.teams_user_id == teams_user_id)
 
 
 async def list_staff(session: AsyncSession, *, include_removed: bool = False) -> list[StaffMember]:

@@ -516,3 +516,25 @@ def test_form_with_errors_shows_them_under_their_fields(validator: Draft6Validat
     plain = render_form(spec)
     dates = {i["id"]: i.get("value") for i in inputs(plain) if i["id"].startswith("occurred_at")}
     assert dates == {"occurred_at__date": "2026-03-29", "occurred_at__time": "00:30"}
+
+
+def test_a_reused_render_is_a_fresh_payload_and_the_cache_stays_bounded() -> None:
+    """Rendering is memoised by model (a form is the same for a minute); callers still
+    get their own dict, and a changed model is rendered afresh."""
+    first = render("teams", "notice", {"text": "Saved."})
+    first["body"].clear()
+    again = render("teams", "notice", {"text": "Saved."})
+    assert again["body"] and again == render("teams", "notice", {"text": "Saved."})
+    assert "Changed." in visible(render("teams", "notice", {"text": "Changed."}))
+    for n in range(render_module.RENDERED_KEPT * 2):
+        render("teams", "notice", {"text": f"Message {n}"})
+    assert len(render_module._RENDERED) <= render_module.RENDERED_KEPT
+    # A model that is not plain JSON is rendered, not remembered.
+    before = len(render_module._RENDERED)
+
+    class Heading:
+        def __str__(self) -> str:
+            return "Report saved"
+
+    assert "Report saved" in visible(render("teams", "notice", {"text": "x", "title": Heading()}))
+    assert len(render_module._RENDERED) == before
