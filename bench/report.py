@@ -73,8 +73,11 @@ def throughput_block(r: dict[str, Any], meta: dict[str, Any]) -> str:
     if prof:
         lines += [
             "",
-            f"Where the time goes (py-spy, {prof['samples']} samples of the serve process during "
-            "one SQLite run; self time by library, then the inclusive time of our own functions):",
+            f"Where the time goes (py-spy, {prof['samples']} working samples of the serve "
+            "process during one SQLite run, leaving out "
+            f"{prof.get('waiting', 0)} that caught a thread blocked (the event loop in epoll, "
+            "aiosqlite's thread waiting for work); self time by library, then the inclusive "
+            "time of our own functions):",
             "",
             "| library (self time) | share | | our function (inclusive) | share |",
             "|---|---:|---|---|---:|",
@@ -90,6 +93,26 @@ def throughput_block(r: dict[str, Any], meta: dict[str, Any]) -> str:
             )
         lines += ["", "Hottest functions by self time:", ""]
         lines += [f"- {share:.1f}% `{name}`" for name, share in prof["self"][:10]]
+    driver = r.get("driver")
+    if driver:
+        lines += [
+            "",
+            "What one statement costs, layer by layer (`bench/driver_cost.py`, in one process "
+            f"pinned to the servers' core; CPU per primary-key SELECT, median of "
+            f"{driver['repeats']} × {driver['selects']:,}):",
+            "",
+            "| layer | CPU per statement |",
+            "|---|---:|",
+        ]
+        lines += [f"| {layer} | {us:.0f} µs |" for layer, us in driver["layers"]]
+        lines += [
+            f"| a write transaction holding one statement (`storage.db.write`) "
+            f"| {driver['write_transaction_us']:.0f} µs |",
+            "",
+            f"One report stored through `dialogs.incident.submit` alone (no Slack, no "
+            f"delivery): {driver['report_statements']:.0f} statements, "
+            f"{driver['report_cpu_ms']:.1f} ms CPU.",
+        ]
     return "\n".join(lines)
 
 

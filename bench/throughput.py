@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import linecache
 import signal
 import subprocess
 import time
@@ -21,7 +22,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
-from bench import procs, slack_requests
+from bench import driver_cost, procs, slack_requests
 from bench.ack import _opened_view, _reset
 from bench.loadgen import Result, drive, median
 from storage.db import Database
@@ -185,6 +186,7 @@ async def measure(
             out["profile"] = (await _one_run(workdir, plan, dbs, "sqlite", n, profile=True))[
                 "profile"
             ]
+        out["driver"] = await driver_cost.measure(workdir, plan)
     finally:
         await dbs.drop_all()
     return out
@@ -204,6 +206,18 @@ def _frame_name(frame: str) -> str:
     return f"{path}:{name or frame}"
 
 
+def _waiting(frame: str) -> bool:
+    """A sample of a thread blocked, not working: the event loop in epoll, or aiosqlite's
+    thread waiting for its next call. py-spy counts some of these; they are not CPU."""
+    name, _, where = frame.rpartition(" (")
+    path, _, line = where.rstrip(")").rpartition(":")
+    if path.endswith("selectors.py") and name.endswith(".select"):
+        return True
+    if path.endswith("aiosqlite/core.py") and line.isdigit():
+        return "tx.get()" in linecache.getline(path, int(line))
+    return False
+
+
 def _package(frame: str) -> str:
     path = _frame_name(frame).split(":")[0]
     if path.startswith(OUR_PACKAGES):
@@ -213,19 +227,25 @@ def _package(frame: str) -> str:
 
 
 def top_costs(raw: str, *, top: int = 15) -> dict[str, Any]:
-    """Self time by library, and inclusive time of our own functions, from py-spy samples."""
+    """Self time by library, and inclusive time of our own functions, from py-spy samples.
+
+    Shares are of the samples that were working: a thread seen blocked is counted apart.
+    """
     by_library: Counter[str] = Counter()
     ours_inclusive: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
-    total = 0
+    total = waiting = 0
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         samples = int(count)
         frames = stack.split(";")
-        total += samples
         leaf = frames[-1]
+        if _waiting(leaf):
+            waiting += samples
+            continue
+        total += samples
         by_library[_package(leaf)] += samples
         self_time[_frame_name(leaf)] += samples
         seen = set()
@@ -240,6 +260,7 @@ def top_costs(raw: str, *, top: int = 15) -> dict[str, Any]:
 
     return {
         "samples": total,
+        "waiting": waiting,
         "by_library": share(by_library),
         "self": share(self_time),
         "ours_inclusive": share(ours_inclusive),
