@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.server import prepare_database
 from bot.settings import StaffEntry
 from cards.ids import ActionId
-from storage.models import AuditEvent, Dispute
+from storage.models import AuditEvent, ContactStrategy, Dispute
 from tests.backends import both_backends
 from tests.monitoring_support import (
     Clock,
@@ -72,6 +72,14 @@ async def record(
 async def the_dispute(slack: SlackWorld) -> Dispute:
     async with slack.db.read() as session:
         return (await session.execute(select(Dispute))).scalar_one()
+
+
+async def in_force_and_disputed(slack: SlackWorld) -> tuple[ContactStrategy, Dispute]:
+    """A strategy proposed by Jo and authorised by Bea, disputed and recorded by Nia."""
+    strategy = await put_in_force(slack)
+    await record(slack, strategy.person_id)
+    await slack.settle()
+    return strategy, await the_dispute(slack)
 
 
 async def decide(
@@ -302,10 +310,7 @@ async def test_the_decider_finds_the_dispute_on_their_home_and_decides_from_ther
 ) -> None:
     """A card lost in a busy DM must not leave a dispute waiting (s7.3)."""
     slack, _ = world
-    strategy = await put_in_force(slack)
-    await record(slack, strategy.person_id)
-    await slack.settle()
-    dispute = await the_dispute(slack)
+    strategy, dispute = await in_force_and_disputed(slack)
     ref = await reference(slack, strategy.person_id)
     home = await home_of(slack, "U0CASEY")
     assert f"*{ref}* - a dispute of their contact strategy" in text_of(home)
@@ -352,10 +357,7 @@ async def test_a_dispute_whose_decider_left_goes_to_someone_independent(
 ) -> None:
     """Only the person asked may decide (s7.3): when they leave, someone else is asked."""
     slack, _ = world
-    strategy = await put_in_force(slack)  # proposed by Jo, authorised by Bea
-    await record(slack, strategy.person_id)
-    await slack.settle()
-    dispute = await the_dispute(slack)
+    strategy, dispute = await in_force_and_disputed(slack)
     assert posts(slack, "U0CASEY", CARD)
 
     await restart_with(slack, [e for e in DIRECTORY if e.email != "casey@example.org"])
@@ -385,10 +387,7 @@ async def test_a_dispute_with_nobody_independent_left_is_logged_for_the_administ
     world: tuple[SlackWorld, Clock], caplog: pytest.LogCaptureFixture
 ) -> None:
     slack, _ = world
-    strategy = await put_in_force(slack)
-    await record(slack, strategy.person_id)
-    await slack.settle()
-    dispute = await the_dispute(slack)
+    strategy, dispute = await in_force_and_disputed(slack)
     # Casey keeps her job but loses the role; Alex is no longer an authoriser.
     roles = {"casey@example.org": ["staff"], "alex@example.org": ["manager"]}
     entries = [
