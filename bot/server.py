@@ -41,9 +41,9 @@ async def prepare_database(runtime: Runtime) -> None:
     for moved in reassigned:
         if moved.decider is None:
             log.error(
-                "the dispute for %s has nobody to decide it: its decider left the directory "
-                "and nobody independent of the decision is in it (add a Chief Executive or "
-                "an authoriser who took no part)",
+                "the dispute for %s has nobody to decide it: its decider is no longer a Chief "
+                "Executive or authoriser in the directory, and nobody independent of the "
+                "decision is (add a Chief Executive or an authoriser who took no part)",
                 moved.reference,
             )
         else:
@@ -123,6 +123,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await prepare_database(runtime)
+        runtime.stopping.clear()  # a runtime may serve again after a stop
         tasks = [asyncio.create_task(loop(runtime)) for loop in (loops if background else [])]
         yield
         # Let each loop finish its pass so a transaction commits or rolls back whole;
