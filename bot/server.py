@@ -15,7 +15,7 @@ from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.settings import Settings
 from bot.webchat import wanted as webchat_wanted
-from dialogs import dispute
+from dialogs import authorisation_request, dispute
 from dialogs.records.jobs import ensure_recurring_jobs
 from storage import migrate
 from storage import staff as staff_repo
@@ -34,8 +34,11 @@ async def prepare_database(runtime: Runtime) -> None:
     await migrate.upgrade(runtime.db)
     async with runtime.db.write() as session:
         report = await staff_repo.sync_directory(session, entries=runtime.settings.staff)
+        ctx = ctx_for(runtime)
         # s7.3: only the person asked may decide a dispute; if they left, ask someone else.
-        reassigned = await dispute.reassign_undecided(session, ctx_for(runtime))
+        reassigned = await dispute.reassign_undecided(session, ctx)
+        # s7: an authoriser added since a request was made gets its card too.
+        handed_out = await authorisation_request.hand_out_pending(session, ctx)
         # The monthly retention purge and oversight report (s9, s7.1), stored once a month.
         await ensure_recurring_jobs(session, now=runtime.clock(), policy=runtime.settings.policy)
     for moved in reassigned:
@@ -48,7 +51,9 @@ async def prepare_database(runtime: Runtime) -> None:
             )
         else:
             log.info("the dispute for %s was passed to %s", moved.reference, moved.decider.name)
-    if reassigned:
+    if handed_out:
+        log.info("sent %d undecided request card(s) to authorisers who had none", handed_out)
+    if reassigned or handed_out:
         runtime.outbox_wakeup.set()
     if not report.unchanged:
         log.info(

@@ -21,7 +21,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.runtime import Runtime
-from bot.server import create_app
+from bot.server import create_app, prepare_database
 from bot.settings import Settings, StaffEntry
 from storage.db import Database
 from tests.fake_slack import FakeSlack
@@ -253,6 +253,13 @@ class SlackWorld:
             lambda: self.fake.calls_to("views.publish")[before:], what=f"{user}'s home"
         )
         return published[0]["view"]
+
+    async def restart_with(self, entries: list[StaffEntry]) -> None:
+        """What `serve` does at start with an edited directory file, then its messages."""
+        self.runtime.settings = self.runtime.settings.model_copy(update={"staff": entries})
+        await prepare_database(self.runtime)
+        self.runtime.outbox_wakeup.set()
+        await self.settle()
 
     def last_view(self) -> dict[str, Any]:
         return self.fake.calls_to("views.open")[-1]["view"]

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.server import prepare_database
 from bot.settings import StaffEntry
 from cards.ids import ActionId
 from storage.models import AuditEvent, ContactStrategy, Dispute
@@ -344,14 +343,6 @@ async def test_the_decider_finds_the_dispute_on_their_home_and_decides_from_ther
     assert "Already decided by Casey Chief" in text_of(notice[0]["view"])
 
 
-async def restart_with(slack: SlackWorld, entries: list[StaffEntry]) -> None:
-    """What `serve` does at start with an edited directory file."""
-    slack.runtime.settings = slack.runtime.settings.model_copy(update={"staff": entries})
-    await prepare_database(slack.runtime)
-    slack.runtime.outbox_wakeup.set()
-    await slack.settle()
-
-
 async def test_a_dispute_whose_decider_left_goes_to_someone_independent(
     world: tuple[SlackWorld, Clock],
 ) -> None:
@@ -360,7 +351,7 @@ async def test_a_dispute_whose_decider_left_goes_to_someone_independent(
     strategy, dispute = await in_force_and_disputed(slack)
     assert posts(slack, "U0CASEY", CARD)
 
-    await restart_with(slack, [e for e in DIRECTORY if e.email != "casey@example.org"])
+    await slack.restart_with([e for e in DIRECTORY if e.email != "casey@example.org"])
     moved = await the_dispute(slack)
     # Not Jo or Bea, who took part in the decision: Alex, the other authoriser.
     (card,) = posts(slack, "U0ALEX", CARD)
@@ -379,7 +370,7 @@ async def test_a_dispute_whose_decider_left_goes_to_someone_independent(
     assert (await the_dispute(slack)).outcome == "upheld"
 
     # A second restart changes nothing more: decided disputes stay with who decided.
-    await restart_with(slack, [e for e in DIRECTORY if e.email != "casey@example.org"])
+    await slack.restart_with([e for e in DIRECTORY if e.email != "casey@example.org"])
     assert len(posts(slack, "U0ALEX", CARD)) == 1
 
 
@@ -394,7 +385,7 @@ async def test_a_dispute_with_nobody_independent_left_is_logged_for_the_administ
         e.model_copy(update={"roles": roles[e.email]}) if e.email in roles else e for e in DIRECTORY
     ]
     with caplog.at_level("ERROR", logger="bot.server"):
-        await restart_with(slack, entries)
+        await slack.restart_with(entries)
     ref = await reference(slack, strategy.person_id)
     logged = [r.getMessage() for r in caplog.records if r.name == "bot.server"]
     assert any(f"the dispute for {ref} has nobody to decide it" in m for m in logged), logged

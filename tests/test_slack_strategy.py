@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.settings import StaffEntry
 from cards.ids import ActionId
 from storage.models import (
     Authorisation,
@@ -20,7 +21,7 @@ from storage.models import (
     ScheduledJob,
     SharingRequest,
 )
-from tests.slack_harness import SlackWorld
+from tests.slack_harness import DIRECTORY, SlackWorld
 from tests.test_slack_actions import report
 from tests.test_slack_incident import assert_valid_message, assert_valid_view
 
@@ -589,3 +590,29 @@ async def test_authorisers_find_undecided_requests_on_their_home(slack: SlackWor
         lambda: [r for r in slack.fake.responses if "Approved" in r["text"]], what="approval"
     )
     assert "asks you to authorise" not in json.dumps((await slack.home("U0ALEX"))["blocks"])
+
+
+async def test_an_authoriser_added_later_gets_the_undecided_request(slack: SlackWorld) -> None:
+    """s7: the card is what an authoriser decides from; one added to the directory after
+    the request was made gets it at the next start, and nobody gets a second copy."""
+    await propose(slack)
+    await slack.settle()
+    dana = StaffEntry(
+        name="Dana Deputy", email="dana@example.org", roles=["authoriser"], slack_user_id="U0DANA"
+    )
+    await slack.restart_with([*DIRECTORY, dana])
+    (card,) = await authorisation_cards(slack, "U0DANA")
+    assert "Approve" in json.dumps(card["blocks"])
+    for user in ("U0ALEX", "U0BEA"):
+        assert len(await authorisation_cards(slack, user)) == 1
+    assert await authorisation_cards(slack, "U0JO") == []  # never one's own request
+    async with slack.db.read() as session:
+        auth = (await session.execute(select(Authorisation))).scalar_one()
+    assert "asks you to authorise" in json.dumps((await slack.home("U0DANA"))["blocks"])
+
+    await slack.click("U0DANA", ActionId.APPROVE, str(auth.id))
+    await slack.eventually(
+        lambda: [r for r in slack.fake.responses if "Approved" in r["text"]], what="approval"
+    )
+    await slack.restart_with([*DIRECTORY, dana])  # decided: nothing more is sent
+    assert len(await authorisation_cards(slack, "U0DANA")) == 1
