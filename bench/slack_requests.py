@@ -1,7 +1,8 @@
 """What Slack sends, signed as Slack signs it: the load generator's requests.
 
 Kept free of pytest and of the server's code, so the bench drives safecontact and the
-bare bolt app with byte-identical requests.
+bare bolt app with byte-identical requests; the tests' Slack harness signs and fills in
+forms with the same functions.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ FORM = "application/x-www-form-urlencoded"
 _trigger = itertools.count(1)
 
 
-def signed(body: str, *, secret: str = SECRET, content_type: str = FORM) -> dict[str, str]:
-    """Headers Slack sends: a fresh timestamp and the v0 HMAC of `v0:ts:body`."""
-    ts = str(int(time.time()))
+def signed(
+    body: str, *, secret: str = SECRET, content_type: str = FORM, age: int = 0
+) -> dict[str, str]:
+    """Headers Slack sends: a timestamp `age` seconds old and the v0 HMAC of `v0:ts:body`."""
+    ts = str(int(time.time()) - age)
     return {
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body),
@@ -55,7 +58,7 @@ def interaction(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def _state_entry(element: dict[str, Any], answer: Any) -> dict[str, Any]:
+def state_entry(element: dict[str, Any], answer: Any) -> dict[str, Any]:
     kind = element["type"]
     entry: dict[str, Any] = {"type": kind}
     if kind in ("plain_text_input", "number_input"):
@@ -85,7 +88,7 @@ def submission(user: str, view: dict[str, Any], answers: dict[str, Any]) -> dict
             continue
         element = block["element"]
         values[block["block_id"]] = {
-            element["action_id"]: _state_entry(element, answers.get(block["block_id"]))
+            element["action_id"]: state_entry(element, answers.get(block["block_id"]))
         }
     return {
         "type": "view_submission",

@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 from aiohttp import web
-from slack_sdk.signature import SignatureVerifier
 
+from bench import slack_requests
 from bot.runtime import Runtime
 from bot.server import create_app, prepare_database
 from bot.settings import Settings, StaffEntry
@@ -60,28 +60,6 @@ def settings_for(db_url: str, api_url: str, **kw: Any) -> Settings:
     )
 
 
-def _state_entry(element: dict[str, Any], answer: Any) -> dict[str, Any]:
-    kind = element["type"]
-    entry: dict[str, Any] = {"type": kind}
-    if kind in ("plain_text_input", "number_input"):
-        entry["value"] = answer
-    elif kind in ("static_select", "radio_buttons", "external_select"):
-        entry["selected_option"] = (
-            None
-            if answer is None
-            else {"text": {"type": "plain_text", "text": "x"}, "value": answer}
-        )
-    elif kind in ("multi_static_select", "checkboxes"):
-        entry["selected_options"] = [
-            {"text": {"type": "plain_text", "text": "x"}, "value": v} for v in (answer or [])
-        ]
-    elif kind == "datetimepicker":
-        entry["selected_date_time"] = answer
-    elif kind == "datepicker":
-        entry["selected_date"] = answer
-    return entry
-
-
 @dataclass
 class SlackWorld:
     url: str
@@ -94,13 +72,7 @@ class SlackWorld:
 
     # -- signing -----------------------------------------------------------------
     def headers(self, body: str, content_type: str, *, age: int = 0) -> dict[str, str]:
-        ts = str(int(time.time()) - age)
-        sig = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
-        return {
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": sig,
-            "Content-Type": content_type,
-        }
+        return slack_requests.signed(body, secret=self.secret, content_type=content_type, age=age)
 
     async def post(
         self, body: str, content_type: str, *, headers: dict[str, str] | None = None
@@ -151,27 +123,7 @@ class SlackWorld:
     def submission(
         self, user: str, view: dict[str, Any], answers: dict[str, Any]
     ) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for block in view["blocks"]:
-            if block.get("type") != "input":
-                continue
-            element = block["element"]
-            values[block["block_id"]] = {
-                element["action_id"]: _state_entry(element, answers.get(block["block_id"]))
-            }
-        return {
-            "type": "view_submission",
-            "team": {"id": "T1"},
-            "user": {"id": user},
-            "api_app_id": "A1",
-            "trigger_id": "trigger-submit",
-            "view": {
-                **view,
-                "id": "V1",
-                "state": {"values": values},
-                "private_metadata": view.get("private_metadata", ""),
-            },
-        }
+        return slack_requests.submission(user, view, answers)
 
     async def submit(
         self, user: str, view: dict[str, Any], answers: dict[str, Any]
