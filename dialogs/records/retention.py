@@ -169,33 +169,27 @@ def _activity_queries() -> list[Any]:
     queries = [
         select(pid.label("pid"), func.max(col).label("latest")).group_by(pid) for pid, col in direct
     ]
-    via_strategy = [
-        (Breach, Breach.strategy_id, Breach.occurred_at),
-        (Breach, Breach.strategy_id, Breach.created_at),
-        (Review, Review.strategy_id, Review.created_at),
-        (Dispute, Dispute.strategy_id, Dispute.created_at),
-        (Dispute, Dispute.strategy_id, Dispute.decided_at),
-        (Authorisation, Authorisation.strategy_id, Authorisation.created_at),
-        (Authorisation, Authorisation.strategy_id, Authorisation.decided_at),
+    # Rows that reach their person through a strategy or a sharing request.
+    strategy = (ContactStrategy, ContactStrategy.person_id)
+    sharing = (SharingRequest, SharingRequest.person_id)
+    indirect = [
+        (strategy, Breach, Breach.strategy_id, Breach.occurred_at),
+        (strategy, Breach, Breach.strategy_id, Breach.created_at),
+        (strategy, Review, Review.strategy_id, Review.created_at),
+        (strategy, Dispute, Dispute.strategy_id, Dispute.created_at),
+        (strategy, Dispute, Dispute.strategy_id, Dispute.decided_at),
+        (strategy, Authorisation, Authorisation.strategy_id, Authorisation.created_at),
+        (strategy, Authorisation, Authorisation.strategy_id, Authorisation.decided_at),
+        (sharing, Authorisation, Authorisation.sharing_request_id, Authorisation.created_at),
+        (sharing, Authorisation, Authorisation.sharing_request_id, Authorisation.decided_at),
+        (sharing, Disclosure, Disclosure.sharing_request_id, Disclosure.disclosed_at),
     ]
-    for table, link, col in via_strategy:
+    for (parent, pid), table, link, col in indirect:
         queries.append(
-            select(ContactStrategy.person_id.label("pid"), func.max(col).label("latest"))
+            select(pid.label("pid"), func.max(col).label("latest"))
             .select_from(table)
-            .join(ContactStrategy, ContactStrategy.id == link)
-            .group_by(ContactStrategy.person_id)
-        )
-    via_sharing = [
-        (Authorisation, Authorisation.sharing_request_id, Authorisation.created_at),
-        (Authorisation, Authorisation.sharing_request_id, Authorisation.decided_at),
-        (Disclosure, Disclosure.sharing_request_id, Disclosure.disclosed_at),
-    ]
-    for table, link, col in via_sharing:
-        queries.append(
-            select(SharingRequest.person_id.label("pid"), func.max(col).label("latest"))
-            .select_from(table)
-            .join(SharingRequest, SharingRequest.id == link)
-            .group_by(SharingRequest.person_id)
+            .join(parent, parent.id == link)
+            .group_by(pid)
         )
     return queries
 
