@@ -148,13 +148,14 @@ async def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def case_show(settings: Settings, args: argparse.Namespace) -> int:
-    from dialogs import case_file
+    from dialogs.case import file as case_file
+    from storage import people as people_repo
 
     db = Database(settings.database_url)
     try:
         await migrate.upgrade(db)
         async with db.read() as session:
-            found = await case_file.find(session, query=args.ref)
+            found = await people_repo.find(session, query=args.ref)
             if not found:
                 print(f"No person or case matches '{args.ref}'.", file=sys.stderr)
                 return 1

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
-from dialogs import case_file, policy_map
+from dialogs import policy_map
+from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import DomainError
 from dialogs.records import export, report, retention, sar
 from storage import migrate
+from storage import people as people_repo
 from storage.db import Database
 from storage.models import Person
 
@@ -102,7 +104,7 @@ def add_parsers(sub: Any) -> None:
 
 
 async def _one_person(session: Any, ref: str) -> Person | None:
-    found = await case_file.find(session, query=ref)
+    found = await people_repo.find(session, query=ref)
     if not found:
         print(f"No person or case matches '{ref}'.", file=sys.stderr)
         return None
@@ -332,8 +334,8 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
         sent = 0
         if args.send:
             ctx = Ctx(db=db, organisation=settings.organisation, policy=settings.policy, now=now)
-            async with db.write() as session:
-                sent = await report.deliver(session, ctx, month=month, actor=actor())
+            async with change(ctx, actor()) as uow:
+                sent = await report.deliver(uow, month=month)
     finally:
         await db.dispose()
     print(report_text(report.card_model(figures)))

@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 
 from bot.context import ctx_for
 from bot.runtime import Runtime, pause
-from dialogs import reminders
+from dialogs.change import Change
 from dialogs.context import Ctx
+from dialogs.jobs import run as jobs
 from storage import jobs as jobs_repo
 from storage.db import DatabaseUnavailable
 from storage.models import ScheduledJob
+from storage.models.status import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +70,18 @@ async def _run_batch(
             job.claimed_at = now
             try:
                 async with session.begin_nested():
-                    summary = await reminders.run(session, ctx, job)
+                    summary = await jobs.run(Change(session, ctx, "scheduler"), job)
             except Exception as exc:
                 log.warning("job %s failed: %r", job.key, exc)
                 job.last_error = "".join(traceback.format_exception_only(exc))[:2000]
                 if job.attempts >= MAX_ATTEMPTS or isinstance(exc, LookupError):
-                    job.status = "failed"
+                    job.status = JobStatus.FAILED
                     results.append(JobRun(job.key, job.kind, "failed", job.last_error.strip()))
                 else:
                     job.due_at = now + timedelta(minutes=5 * 2 ** (job.attempts - 1))
                     results.append(JobRun(job.key, job.kind, "retry", job.last_error.strip()))
                 continue
-            job.status = "done"
+            job.status = JobStatus.DONE
             job.done_at = now
             results.append(JobRun(job.key, job.kind, "done", summary))
     # Only once the transaction has committed did these runs happen.

@@ -15,7 +15,9 @@ from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.settings import Settings
 from bot.webchat import wanted as webchat_wanted
-from dialogs import authorisation_request, dispute
+from dialogs.authorisation.request import hand_out_pending
+from dialogs.change import Change
+from dialogs.dispute.flow import reassign_undecided
 from dialogs.records.jobs import ensure_recurring_jobs
 from storage import migrate
 from storage import staff as staff_repo
@@ -34,13 +36,13 @@ async def prepare_database(runtime: Runtime) -> None:
     await migrate.upgrade(runtime.db)
     async with runtime.db.write() as session:
         report = await staff_repo.sync_directory(session, entries=runtime.settings.staff)
-        ctx = ctx_for(runtime)
+        uow = Change(session, ctx_for(runtime), "system")
         # s7.3: only the person asked may decide a dispute; if they left, ask someone else.
-        reassigned = await dispute.reassign_undecided(session, ctx)
+        reassigned = await reassign_undecided(uow)
         # s7: an authoriser added since a request was made gets its card too.
-        handed_out = await authorisation_request.hand_out_pending(session, ctx)
+        handed_out = await hand_out_pending(uow)
         # The monthly retention purge and oversight report (s9, s7.1), stored once a month.
-        await ensure_recurring_jobs(session, now=runtime.clock(), policy=runtime.settings.policy)
+        await ensure_recurring_jobs(uow)
     for moved in reassigned:
         if moved.decider is None:
             log.error(

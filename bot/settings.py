@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from dialogs.office import Organisation, PolicySettings, _Strict
+from dialogs.office import Organisation, PolicySettings, StrictModel
 
 ROLES = ("staff", "manager", "authoriser", "chief_executive", "admin")
 Role = Literal["staff", "manager", "authoriser", "chief_executive", "admin"]
@@ -26,7 +26,7 @@ class ConfigError(Exception):
     """A configuration the bot refuses to start with; str() is the message for the operator."""
 
 
-class StaffEntry(_Strict):
+class StaffEntry(StrictModel):
     """One `[[staff]]` table of the directory."""
 
     name: str = Field(min_length=1, max_length=200)

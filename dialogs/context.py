@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dialogs.office import Organisation, PolicySettings
@@ -23,6 +23,11 @@ class Ctx:
     @property
     def zone(self) -> ZoneInfo:
         return self.policy.zone
+
+    @property
+    def today(self) -> date:
+        """The office's date now: what "in the future" means to the people using the forms."""
+        return self.now.astimezone(self.zone).date()
 
     def local(self, when: datetime) -> str:
         """A time as staff read it: 'Tue 24 Nov 2026, 14:05' in the office's zone."""

@@ -1,23 +1,15 @@
-"""The App Home: a staff member's own open items, so nothing waits unseen."""
+"""What is waiting for someone: the Slack App Home, and `waiting` on Teams.
+
+A staff member's own reports, and everything they must act on, so nothing waits unseen.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dialogs.context import Ctx
-from storage.models import (
-    Authorisation,
-    ContactStrategy,
-    Dispute,
-    Incident,
-    OutboxMessage,
-    Person,
-    SharingRequest,
-    StaffMember,
-)
+from dialogs.interactions import Card, Command, Reply, Turn
+from dialogs.kinds import Template
+from storage import waiting
 
 RECENT = 10
 # What an authorisation card asks for, in the App Home's words.
@@ -28,38 +20,14 @@ REQUESTS = {
 }
 
 
-async def home(ctx: Ctx, *, actor: StaffMember) -> dict[str, Any]:
+async def home(turn: Turn, *_: Any) -> Reply:
+    ctx, actor = turn.ctx, turn.actor
     async with ctx.db.read() as session:
-        mine = (
-            await session.execute(
-                select(Incident, Person)
-                .join(Person, Person.id == Incident.person_id)
-                .where(Incident.reporter_id == actor.id)
-                .order_by(Incident.created_at.desc())
-                .limit(RECENT)
-            )
-        ).all()
-        # Incident cards this person received and nobody has acknowledged yet.
-        card_keys = select(OutboxMessage.card_key).where(
-            OutboxMessage.recipient_id == actor.id,
-            OutboxMessage.kind == "message",
-            OutboxMessage.card_key.like("incident:%"),
-        )
-        awaiting = (
-            await session.execute(
-                select(Incident, Person, StaffMember)
-                .join(Person, Person.id == Incident.person_id)
-                .join(StaffMember, StaffMember.id == Incident.reporter_id)
-                .where(
-                    Incident.acknowledged_at.is_(None),
-                    ("incident:" + Incident.id.cast(String)).in_(card_keys),
-                )
-                .order_by(Incident.created_at)
-            )
-        ).all()
-        requests = await _requests_for(session, actor)
-        disputes = await _disputes_for(session, actor)
-    return {
+        mine = await waiting.reported_by(session, staff_id=actor.id, limit=RECENT)
+        awaiting = await waiting.unacknowledged_cards(session, staff_id=actor.id)
+        requests = await waiting.undecided_requests(session, staff_id=actor.id)
+        disputes = await waiting.undecided_disputes_for(session, staff_id=actor.id)
+    model = {
         "name": actor.name,
         "reports": [
             {
@@ -79,7 +47,6 @@ async def home(ctx: Ctx, *, actor: StaffMember) -> dict[str, Any]:
             }
             for i, p, r in awaiting
         ],
-        # s7: requests this person was asked to authorise that nobody has decided yet.
         "requests": [
             {
                 "reference": p.reference,
@@ -89,7 +56,6 @@ async def home(ctx: Ctx, *, actor: StaffMember) -> dict[str, Any]:
             }
             for a, p, r in requests
         ],
-        # s7.3: disputes this person was asked to consider and has not decided.
         "disputes": [
             {
                 "dispute_id": d.id,
@@ -99,42 +65,16 @@ async def home(ctx: Ctx, *, actor: StaffMember) -> dict[str, Any]:
             for d, p in disputes
         ],
     }
+    return Reply(Card(Template.HOME, model))
 
 
-async def _requests_for(session: AsyncSession, actor: StaffMember) -> list[Any]:
-    cards = select(OutboxMessage.card_key).where(
-        OutboxMessage.recipient_id == actor.id,
-        OutboxMessage.kind == "message",
-        OutboxMessage.card_key.like("authorisation:%"),
-    )
-    person_id = func.coalesce(ContactStrategy.person_id, SharingRequest.person_id)
-    return list(
-        (
-            await session.execute(
-                select(Authorisation, Person, StaffMember)
-                .outerjoin(ContactStrategy, ContactStrategy.id == Authorisation.strategy_id)
-                .outerjoin(SharingRequest, SharingRequest.id == Authorisation.sharing_request_id)
-                .join(Person, Person.id == person_id)
-                .join(StaffMember, StaffMember.id == Authorisation.requested_by_id)
-                .where(
-                    Authorisation.status == "pending",
-                    ("authorisation:" + Authorisation.id.cast(String)).in_(cards),
-                )
-                .order_by(Authorisation.created_at)
-            )
-        ).all()
-    )
-
-
-async def _disputes_for(session: AsyncSession, actor: StaffMember) -> list[Any]:
-    return list(
-        (
-            await session.execute(
-                select(Dispute, Person)
-                .join(ContactStrategy, ContactStrategy.id == Dispute.strategy_id)
-                .join(Person, Person.id == ContactStrategy.person_id)
-                .where(Dispute.decider_id == actor.id, Dispute.outcome.is_(None))
-                .order_by(Dispute.created_at)
-            )
-        ).all()
-    )
+INTERACTIONS = (
+    Command(
+        "waiting",
+        "waiting",
+        "What is waiting for you: reports to acknowledge, requests to authorise, "
+        "disputes to decide",
+        home,
+        slack=False,  # Slack shows it on the App Home
+    ),
+)

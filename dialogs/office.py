@@ -17,11 +17,13 @@ from dialogs.policy_map import carries
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Settings read from the office's file: unknown keys refused, text trimmed."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class Organisation(_Strict):
+class Organisation(StrictModel):
     """Who the office is: printed on letters and in the support card (s8, Appendix A)."""
 
     name: str = Field("Office of the Police and Crime Commissioner", max_length=200)
@@ -49,7 +51,7 @@ class Organisation(_Strict):
     unacceptable_behaviour_policy_url: str = Field("", max_length=300)
 
 
-class PolicySettings(_Strict):
+class PolicySettings(StrictModel):
     """The policy's time settings; defaults follow s7 and Appendix A."""
 
     review_period_days: int = Field(90, ge=1, le=365)

@@ -168,3 +168,9 @@ async def manager_of(session: AsyncSession, *, member: StaffMember) -> StaffMemb
         return None
     manager = await get_by_email(session, email=member.manager_email)
     return manager if manager is not None and manager.in_directory else None
+
+
+async def names(session: AsyncSession) -> dict[int, str]:
+    """Every member of staff's name by id, for showing who did what."""
+    rows = await session.execute(select(StaffMember.id, StaffMember.name))
+    return {i: n for i, n in rows.all()}

@@ -8,8 +8,10 @@ from typing import Any
 
 from bot.runtime import Runtime
 from bot.settings import Settings
-from dialogs import authorisation, incident, strategy
+from dialogs.authorisation import decide
 from dialogs.context import Ctx
+from dialogs.incident import report
+from dialogs.strategy import propose
 from storage import staff as staff_repo
 from storage.db import Database
 from storage.models import Authorisation, StaffMember
@@ -53,7 +55,7 @@ class World:
             },
             **overrides,
         }
-        recorded = await incident.submit(self.ctx(now), actor=self.who(reporter), submitted=values)
+        recorded = await report.submit(self.ctx(now), actor=self.who(reporter), submitted=values)
         return recorded.incident_id
 
     async def active_strategy(
@@ -62,7 +64,7 @@ class World:
         """A strategy proposed by Jo and approved by Bea at `now`; returns its id."""
         incident_id = incident_id or await self.report(now)
         ctx = self.ctx(now)
-        spec = await strategy.proposal_form(ctx, actor=self.who("jo"), incident_id=incident_id)
+        spec = await propose.proposal_form(ctx, actor=self.who("jo"), incident_id=incident_id)
         review = (now.astimezone(ctx.zone).date() + timedelta(days=review_in_days)).isoformat()
         submitted = {
             "restrictions": ["call_limit"],
@@ -77,10 +79,10 @@ class World:
             "letter_channel": "letter",
             "letter_format": "standard",
         }
-        proposed = await strategy.submit_proposal(
+        proposed = await propose.submit_proposal(
             ctx, actor=self.who("jo"), context=spec.context, submitted=submitted
         )
-        await authorisation.decide(
+        await decide.decide(
             ctx,
             actor=self.who("bea"),
             authorisation_id=proposed.authorisation_id,

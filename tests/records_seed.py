@@ -1,7 +1,7 @@
 """Seeding for the records tests: a person with every kind of record, at a chosen time.
 
 Incidents, warnings, police referrals, strategies and their letters go through the real
-dialogs (dialogs/incident.py, incident_actions.py, strategy.py, authorisation.py) with the
+dialogs (dialogs/incident, dialogs/strategy, dialogs/authorisation) with the
 clock set by the test; the monitoring records (breach, review, dispute, contact log,
 sharing and its disclosure) are written as rows, as tests/test_case_show.py does, so these
 tests do not depend on the forms of flows being built alongside them.
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import incident_actions
+from dialogs.incident import follow_up
 from storage.db import Database
 from storage.models import (
     Authorisation,
@@ -67,7 +67,7 @@ async def full_history(
     )
     jo = world.who("jo")
     warned_at = now - 4 * day
-    await incident_actions.submit_warning(
+    await follow_up.submit_warning(
         world.ctx(warned_at),
         actor=jo,
         incident_id=incident_id,
@@ -77,7 +77,7 @@ async def full_history(
             "behaviour_to_change": "Stop shouting at staff.",
         },
     )
-    await incident_actions.submit_police(
+    await follow_up.submit_police(
         world.ctx(warned_at),
         actor=jo,
         incident_id=incident_id,

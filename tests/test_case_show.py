@@ -21,7 +21,7 @@ import pytest
 
 from bot import commands
 from bot.settings import Settings
-from dialogs import case_file
+from storage import people as people_repo
 from storage.db import Database
 from storage.models import (
     Authorisation,
@@ -361,7 +361,7 @@ async def test_find_by_reference_name_and_not_wildcards(db: Database) -> None:
     async with db.read() as s:
 
         async def refs(query: str) -> list[str]:
-            return [p.reference for p in await case_file.find(s, query=query)]
+            return [p.reference for p in await people_repo.find(s, query=query)]
 
         assert await refs(" sc-2026-00043 ") == ["SC-2026-00043"]
         assert await refs("exampleton") == ["SC-2026-00043"]

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from dialogs import policy_map, welfare
+from dialogs import policy_map
 from dialogs.context import Ctx
 from dialogs.office import Organisation, PolicySettings
+from dialogs.welfare.view import support_model
 from storage.models import WelfareCheckIn
 
 TESTS = Path(__file__).resolve().parent
@@ -90,7 +91,7 @@ def test_the_policy_command_prints_every_section(tmp_path: Path) -> None:
     for section in policy_map.SECTIONS:
         assert f"\n{section.id} {section.title}\n" in out
     assert "proved by tests/test_records_export.py::" in out
-    assert "[dialogs.dispute]" in out and "(nothing carries this out yet)" not in out
+    assert "[dialogs.dispute.interactions]" in out and "(nothing carries this out yet)" not in out
     # In policy order: s7.3 comes after s7.2 and before s8.
     assert out.index("\n7.2 ") < out.index("\n7.3 ") < out.index("\n8 ")
 
@@ -108,7 +109,7 @@ def test_the_support_card_links_the_related_policies() -> None:
         policy=PolicySettings(),
         now=datetime(2026, 11, 2, 10, tzinfo=UTC),
     )
-    model = welfare.support_model(ctx, WelfareCheckIn(id=1, kind="self", privacy_steps_done=[]))
+    model = support_model(ctx, WelfareCheckIn(id=1, kind="self", privacy_steps_done=[]))
     assert model["policies"] == [
         {"label": "Health and Safety Policy", "url": "https://intranet.example.org/hs"},
         {"label": "Dignity at Work Policy", "url": "https://intranet.example.org/daw"},
@@ -120,4 +121,4 @@ def test_the_support_card_links_the_related_policies() -> None:
     # Without addresses, no dead links.
     bare = Ctx(db=ctx.db, organisation=Organisation(), policy=ctx.policy, now=ctx.now)
     checkin = WelfareCheckIn(id=1, kind="self", privacy_steps_done=[])
-    assert welfare.support_model(bare, checkin)["policies"] == []
+    assert support_model(bare, checkin)["policies"] == []

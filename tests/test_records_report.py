@@ -25,8 +25,8 @@ from bot import cli, commands
 from bot.scheduler import run_due
 from bot.settings import Settings
 from cards.render import render
+from dialogs.jobs.payloads import JobKind
 from dialogs.office import PolicySettings
-from dialogs.records import jobs as records_jobs
 from dialogs.records import report
 from dialogs.records.report import Month
 from storage import audit
@@ -453,8 +453,8 @@ async def test_monthly_job_queues_card_chart_and_csv_and_slack_uploads_them(
     # The server stored this month's report job when it started; run it on the 1st.
     first = datetime.combine(this.shift(1).start(zone).date(), datetime.min.time(), tzinfo=zone)
     runs = {r.kind: r for r in await run_due(slack.runtime, at=first + timedelta(hours=8))}
-    assert runs[records_jobs.REPORT].outcome == "done", runs
-    assert "queued for 3 people" in runs[records_jobs.REPORT].summary
+    assert runs[JobKind.OVERSIGHT_REPORT].outcome == "done", runs
+    assert "queued for 3 people" in runs[JobKind.OVERSIGHT_REPORT].summary
     # Held for office hours; let the office open now.
     async with slack.db.write() as s:
         await s.execute(

@@ -19,6 +19,9 @@ from sqlalchemy import select, update
 from bot import cli, commands
 from bot.scheduler import run_due
 from bot.settings import Settings
+from dialogs.change import Change
+from dialogs.context import Ctx
+from dialogs.jobs.payloads import JobKind
 from dialogs.records import jobs as records_jobs
 from dialogs.records import retention, sar
 from dialogs.records.report import Month
@@ -358,9 +361,10 @@ async def test_the_monthly_jobs_are_stored_once_and_run_the_purge(db: Database) 
     await Cases(world, now).end(old.strategy_id, now - 7 * YEAR)
     policy = world.settings.policy
     zone = policy.zone
+    ctx = Ctx(db=db, organisation=world.settings.organisation, policy=policy, now=now)
     async with db.write() as s:
-        first = await records_jobs.ensure_recurring_jobs(s, now=now, policy=policy)
-        again = await records_jobs.ensure_recurring_jobs(s, now=now, policy=policy)
+        first = await records_jobs.ensure_recurring_jobs(Change(s, ctx, "system"))
+        again = await records_jobs.ensure_recurring_jobs(Change(s, ctx, "system"))
     this = Month.of(now, zone)
     nxt = this.shift(1)
     assert first == [f"retention-purge:{nxt}", f"oversight-report:{this}"]
@@ -371,9 +375,9 @@ async def test_the_monthly_jobs_are_stored_once_and_run_the_purge(db: Database) 
         hours=3
     )
     runs = {r.kind: r for r in await run_due(world.runtime(), at=at)}
-    assert runs[records_jobs.PURGE].outcome == "done"
-    assert "anonymised 1 cases" in runs[records_jobs.PURGE].summary
-    assert records_jobs.REPORT not in runs
+    assert runs[JobKind.RETENTION_PURGE].outcome == "done"
+    assert "anonymised 1 cases" in runs[JobKind.RETENTION_PURGE].summary
+    assert JobKind.OVERSIGHT_REPORT not in runs
     async with db.read() as s:
         person = await s.get(Person, old.person_id)
         assert person is not None and person.anonymised_at is not None
@@ -381,4 +385,4 @@ async def test_the_monthly_jobs_are_stored_once_and_run_the_purge(db: Database) 
     # The chain carries on: next month's purge and this month's report are stored.
     assert {f"retention-purge:{nxt.shift(1)}", f"oversight-report:{nxt}"} <= keys
     # Run again at the same moment: nothing of ours is due twice.
-    assert records_jobs.PURGE not in {r.kind for r in await run_due(world.runtime(), at=at)}
+    assert JobKind.RETENTION_PURGE not in {r.kind for r in await run_due(world.runtime(), at=at)}

@@ -183,7 +183,7 @@ async def test_police_referral_nudge_only_when_none_recorded(db: Database) -> No
 @both_backends
 async def test_undecided_authorisation_nudges_after_the_configured_hours(db: Database) -> None:
     world = await make_world(db)
-    from dialogs import strategy as strategy_dialog
+    from dialogs.strategy import propose as strategy_dialog
     from tests.dialog_world import CRITERIA
 
     now = on(MONDAY, 10)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack.commands import COMMANDS
+from bot.slack.dispatch import slash_commands
 from storage.models import AuditEvent, Incident, OutboxMessage, Person, WelfareCheckIn
 from tests.slack_harness import SlackWorld
 from tests.test_slack_incident import answers, assert_valid_message, open_incident_form
@@ -201,7 +201,7 @@ async def test_malformed_interactivity_is_4xx_or_a_message_never_5xx(slack: Slac
 async def test_manifest_declares_exactly_the_registered_commands(slack: SlackWorld) -> None:
     manifest = json.loads(MANIFEST.read_text())
     declared = [c["command"] for c in manifest["features"]["slash_commands"]]
-    assert sorted(declared) == sorted(COMMANDS)
+    assert sorted(declared) == sorted(slash_commands())
     for command in declared:
         status, _ = await slack.command("U0SAM", command, "SC-2026-00001")
         assert status == 200, f"{command} is declared but not handled"

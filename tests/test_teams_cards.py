@@ -19,8 +19,8 @@ from bot.teams.payloads import form_submission
 from cards import render as render_module
 from cards.forms import Choice, ChoiceGroup, FieldSpec, FormSpec
 from cards.render import has_template, render
-from dialogs import incident
 from dialogs.context import Ctx
+from dialogs.incident.form import incident_form
 from dialogs.office import Organisation, PolicySettings
 from tests.teams_harness import CARD_SCHEMA, inputs, visible
 
@@ -498,7 +498,7 @@ def test_form_with_errors_shows_them_under_their_fields(validator: Draft6Validat
         policy=PolicySettings(),
         now=datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the night the clocks go forward
     )
-    spec = incident.form(ctx)
+    spec = incident_form(ctx)
     card = render_form(
         spec,
         shown={"what_happened": HOSTILE, "behaviours": ["abuse", "volume"]},

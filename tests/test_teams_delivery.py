@@ -180,7 +180,7 @@ async def test_oversight_report_files_reach_teams_as_an_image_and_a_pointer(
     from sqlalchemy import update
 
     from bot.scheduler import run_due
-    from dialogs.records import jobs as records_jobs
+    from dialogs.jobs.payloads import JobKind
     from dialogs.records.report import Month
     from storage.models import OutboxMessage, StaffMember, utcnow
     from tests.teams_harness import ALEX, conversation
@@ -190,7 +190,7 @@ async def test_oversight_report_files_reach_teams_as_an_image_and_a_pointer(
     this = Month.of(datetime.now(UTC), zone)
     first = datetime.combine(this.shift(1).start(zone).date(), datetime.min.time(), tzinfo=zone)
     runs = {r.kind: r for r in await run_due(teams.runtime, at=first + timedelta(hours=8))}
-    assert runs[records_jobs.REPORT].outcome == "done", runs
+    assert runs[JobKind.OVERSIGHT_REPORT].outcome == "done", runs
     async with teams.db.write() as s:
         await s.execute(
             update(OutboxMessage)

@@ -242,9 +242,12 @@ async def test_commands_in_any_case_with_or_without_a_slash(teams: TeamsWorld) -
             "checkin",
             "help",
         ], text
-    # `strategy` and `breach` need someone to be about, and say so.
+    # `strategy` and `breach` need someone to be about, and say so; someone who may not
+    # propose a strategy is told that first, rather than asked for a reference in vain.
+    card = await teams.say(JO, "/Strategy")
+    assert "Tell me who it is about: `/strategy SC-2026-00042`." in visible(card)
     card = await teams.say(SAM, "/Strategy")
-    assert "Tell me who it is about: `strategy SC-2026-00042`." in visible(card)
+    assert "Only a manager or an authoriser can propose" in visible(card)
     card = await teams.say(SAM, "BREACH")
     assert "Tell me who it is about: `/breach SC-2026-00042`." in visible(card)
     unknown = await teams.say(SAM, "<at>safecontact</at> **what** can you do?")

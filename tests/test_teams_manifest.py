@@ -12,8 +12,9 @@ import pytest
 
 from bot import cli
 from bot.settings import ConfigError, Settings
-from bot.slack import commands as slack_commands
-from bot.teams import commands, package
+from bot.slack.dispatch import slash_commands
+from bot.teams import package
+from dialogs.registry import registry
 from tests.teams_harness import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,11 +64,11 @@ def test_manifest_validates_and_lists_exactly_the_working_commands() -> None:
     (commands_list,) = bot["commandLists"]
     assert commands_list["scopes"] == ["personal"]
     titles = [c["title"] for c in commands_list["commands"]]
-    assert titles == list(commands.COMMANDS)  # the same table the bot dispatches on
+    assert titles == list(registry().commands)  # the same table the bot dispatches on
     # The same words as Slack's slash commands, less the slash (DESIGN.md), plus help and
     # waiting: the App Home's list, which a Teams bot has no home tab to show.
     assert sorted(titles) == sorted(
-        [c.removeprefix("/") for c in slack_commands.COMMANDS] + ["help", "waiting"]
+        [c.removeprefix("/") for c in slash_commands()] + ["help", "waiting"]
     )
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 

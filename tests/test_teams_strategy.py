@@ -694,7 +694,7 @@ async def test_strategy_command(teams: TeamsWorld) -> None:
         form = await teams.say(JO, text)
         assert form["fallbackText"] == "Propose a strategy", (text, visible(form))
     for user, text, expected in (
-        (JO, "strategy", "Tell me who it is about: `strategy SC-2026-00042`."),
+        (JO, "strategy", "Tell me who it is about: `/strategy SC-2026-00042`."),
         (JO, "strategy SC-1999-99999", "No one on file matches 'SC-1999-99999'."),
         (SAM, f"strategy {reference}", "Only a manager or an authoriser"),
     ):

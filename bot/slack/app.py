@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,9 +20,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import commands, interactions, monitoring_handlers, strategy_handlers
+from bot.slack import dispatch
 from bot.slack.sender import SlackSender
-from storage.db import WRITE_DEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +29,6 @@ SLACK_APP = web.AppKey("slack_app", AsyncApp)
 SLACK_CLIENTS = web.AppKey("slack_clients", list)
 # The Web API client's timeout, seconds; the shared session carries it.
 TIMEOUT = 10
-# Seconds a view submission has to be stored, from its arrival; Slack waits 3 s for the
-# ack, and the rest is for the commit and the answer.
-SUBMISSION_WRITE_WAIT = 2.5
 
 
 def _client(runtime: Runtime, *, retries: bool) -> AsyncWebClient:
@@ -68,10 +63,7 @@ def build_app(runtime: Runtime) -> AsyncApp:
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-    commands.register(app, runtime)
-    interactions.register(app, runtime)
-    strategy_handlers.register(app, runtime)
-    monitoring_handlers.register(app, runtime)
+    dispatch.register(app, runtime)
 
     @app.error
     async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
@@ -171,10 +163,6 @@ def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
             return web.Response(status=400, text="malformed request body")
         if not well_formed(bolt_request.body):
             return web.Response(status=400, text="malformed payload")
-        if bolt_request.body.get("type") == "view_submission":
-            # Stored before the ack: a write that cannot be made in time is refused with
-            # "try again" rather than stored after Slack has given up on the answer.
-            WRITE_DEADLINE.set(asyncio.get_running_loop().time() + SUBMISSION_WRITE_WAIT)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

@@ -1,4 +1,4 @@
-"""Per-request plumbing shared by the Slack listeners: who is asking, and how to answer.
+"""How the Slack listeners answer: notices, modals, and refusals on the surface used.
 
 One place turns typed refusals into something the user reads on the surface they used,
 and unexpected errors into a reference the admin can find in the log.
@@ -6,40 +6,35 @@ and unexpected errors into a reference the admin can find in the log.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from bot.context import message_for
+from cards.forms import FormSpec
 from cards.render import render
-from dialogs import identity
-from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
+from dialogs.interactions import Card
 from storage.db import DatabaseUnavailable
-from storage.models import StaffMember
-
-log = logging.getLogger("bot.slack")
-
-
-async def actor_for(ctx: Ctx, user_id: Any) -> StaffMember:
-    if not isinstance(user_id, str) or not user_id:
-        from dialogs.errors import BadRequest
-
-        raise BadRequest("This request does not say who sent it.")
-    return await identity.resolve(ctx, platform="slack", user_id=user_id)
 
 
 def notice(text: str) -> dict[str, Any]:
     return render("slack", "notice", {"text": text})
 
 
+def card(shown: Card) -> dict[str, Any]:
+    return render("slack", shown.template, shown.model)
+
+
+def form_view(spec: FormSpec) -> dict[str, Any]:
+    return render("slack", "form", spec.model_dump(mode="json"))
+
+
 def notice_view(title: str, text: str) -> dict[str, Any]:
-    """A modal that replaces a form to say why it cannot go on."""
-    blocks = notice(text)["blocks"]
+    """A modal that replaces a form (or opens from the App Home) to say what happened."""
     return {
         "type": "modal",
         "title": {"type": "plain_text", "text": title[:24]},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": blocks,
+        "blocks": notice(text)["blocks"],
     }
 
 

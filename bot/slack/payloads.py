@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from dialogs.errors import BadRequest
+from dialogs.interactions import Click
 
 
 def _dict(value: Any, what: str) -> dict[str, Any]:
@@ -66,3 +67,24 @@ def int_value(raw: Any) -> int:
     if isinstance(raw, str) and raw.isdigit() and len(raw) < 12:
         return int(raw)
     raise BadRequest("This button's details are malformed.")
+
+
+def first_action(body: dict[str, Any]) -> dict[str, Any]:
+    """The action a block_actions payload carries; BadRequest if it carries none."""
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        return actions[0]
+    raise BadRequest("This request carries no action.")
+
+
+def click(action: dict[str, Any], key: str) -> Click:
+    """What a button or checklist names: the id in its value (a checklist: its block's),
+    and the options ticked. A button that names nothing (`key` empty) carries no id."""
+    chosen: tuple[str, ...] = ()
+    if "selected_options" in action:
+        picked = element_value(action) or []
+        chosen = tuple(v for v in picked if isinstance(v, str))
+        raw: Any = str(action.get("block_id") or "").rpartition(":")[2]
+    else:
+        raw = action.get("value")
+    return Click(int_value(raw) if key else 0, chosen)

@@ -15,10 +15,7 @@ from botbuilder.core import InvokeResponse
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from cards.render import render
-from dialogs import identity
-from dialogs.context import Ctx
 from dialogs.errors import BadRequest
-from storage.models import StaffMember
 
 log = logging.getLogger("bot.teams")
 
@@ -34,10 +31,6 @@ def teams_user_id(activity: Activity) -> str:
     if not isinstance(aad, str) or not aad or len(aad) > 100:
         raise BadRequest("This message does not say who sent it.")
     return aad
-
-
-async def actor_for(ctx: Ctx, activity: Activity) -> StaffMember:
-    return await identity.resolve(ctx, platform="teams", user_id=teams_user_id(activity))
 
 
 # -- what goes back --------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """The Teams bot: an ActivityHandler for a personal chat with each member of staff.
 
-Messages run a command from commands.py; card actions go to actions.py; an install or
-a first message stores the user's conversation reference, so the outbox can message
-them first later. Only people in the staff directory are remembered: someone else gets
-the polite refusal in reply and nothing about them is stored, not even the reference.
-A reference is a route to a person's chat; the bot has no business keeping one for
-someone it will never message, and if they are added to the directory later their next
-message stores it.
+Messages run a command and card actions a form or a button, both from the registry
+(bot/teams/dispatch.py); an install or a first message stores the user's conversation
+reference, so the outbox can message them first later. Only people in the staff
+directory are remembered: someone else gets the polite refusal in reply and nothing
+about them is stored, not even the reference. A reference is a route to a person's
+chat; the bot has no business keeping one for someone it will never message, and if
+they are added to the directory later their next message stores it.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from typing import Any
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
-from bot.context import ctx_for, message_for
+from bot.context import Turns, message_for
 from bot.runtime import Runtime
-from bot.teams import actions, commands
-from bot.teams.context import actor_for, card_activity, error_response, notice_card, teams_user_id
+from bot.teams import dispatch
+from bot.teams.context import card_activity, error_response, notice_card, teams_user_id
 from bot.teams.payloads import command_text
 from bot.teams.refs import ReferenceStore
 from dialogs.errors import DomainError
+from dialogs.help import help_card
 
 PERSONAL_ONLY = (
     "I only work in a private chat with you, so that reports and check-ins stay out of "
@@ -36,13 +37,23 @@ def _personal(turn: TurnContext) -> bool:
     return kind in (None, "personal")
 
 
+def _sender(turn: TurnContext) -> str | None:
+    try:
+        return teams_user_id(turn.activity)
+    except DomainError:
+        return None
+
+
 class SafecontactBot(ActivityHandler):
     def __init__(self, runtime: Runtime, refs: ReferenceStore) -> None:
         self.runtime = runtime
         self.refs = refs
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        """Any failure in a message turn is answered with a reference, never silence."""
+        """Every turn gets its `Turns`; a failure in a message turn is answered, never silent."""
+        turn_context.turn_state[dispatch.TURNS] = Turns(
+            self.runtime, "teams", _sender(turn_context)
+        )
         try:
             await super().on_turn(turn_context)
         except Exception as exc:
@@ -57,17 +68,12 @@ class SafecontactBot(ActivityHandler):
         await turn_context.send_activity(card_activity(await self._answer(turn_context)))
 
     async def _answer(self, turn: TurnContext) -> dict[str, Any]:
-        ctx = ctx_for(self.runtime)
         try:
-            actor = await actor_for(ctx, turn.activity)
+            await dispatch.turns_of(turn)()
             await self.refs.remember(teams_user_id(turn.activity), turn.activity)
-            text = command_text(turn.activity)
-            command, args = commands.parse(text)
-            if command is None:
-                return commands.help_card(said=text)
-            return await command.run(ctx, actor, args)
         except Exception as exc:
             return notice_card(message_for(exc))
+        return await dispatch.command_card(turn, command_text(turn.activity))
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
@@ -91,11 +97,10 @@ class SafecontactBot(ActivityHandler):
     async def _installed(self, turn: TurnContext, *, greet: bool) -> None:
         if not _personal(turn):
             return
-        ctx = ctx_for(self.runtime)
         try:
-            await actor_for(ctx, turn.activity)
+            await dispatch.turns_of(turn)()
             await self.refs.remember(teams_user_id(turn.activity), turn.activity)
-            card = commands.help_card()
+            card = dispatch.card(help_card())
         except Exception as exc:
             card = notice_card(message_for(exc))
         if greet:
@@ -103,7 +108,7 @@ class SafecontactBot(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name == "adaptiveCard/action":
-            return await actions.on_action(self.runtime, turn_context)
+            return await dispatch.on_action(turn_context)
         return error_response(
             HTTPStatus.BAD_REQUEST, "safecontact does not handle this kind of request."
         )

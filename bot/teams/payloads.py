@@ -21,9 +21,9 @@ from botbuilder.schema import Activity
 from bot.teams.forms import date_key, group_key, time_key
 from cards.forms import FieldSpec, FormSpec
 from dialogs.errors import BadRequest, FieldErrors
+from dialogs.interactions import Click
 
 CONTEXT_KEY = "_context"
-PRIVACY_PREFIX = "privacy__"
 CHANGED = "This form was changed outside safecontact; please reopen it."
 MAX_VERB = 100
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -106,17 +106,19 @@ def int_value(raw: Any) -> int:
     raise BadRequest("This button's details are malformed.")
 
 
-def privacy_steps(data: dict[str, Any]) -> list[str]:
-    """The Appendix A steps switched on in the support card's toggles."""
-    steps = []
-    for key, value in data.items():
-        if not key.startswith(PRIVACY_PREFIX):
+def click(data: dict[str, Any], key: str, checklist: str) -> Click:
+    """What a button names (the id under `key` in its data) and the checklist's options
+    switched on (toggles named "<checklist>__<option>")."""
+    chosen = []
+    prefix = f"{checklist}__"
+    for name, value in data.items() if checklist else ():
+        if not name.startswith(prefix):
             continue
         if value not in ("true", "false", True, False):
             raise BadRequest("The checklist in this request is malformed.")
         if value in ("true", True):
-            steps.append(key.removeprefix(PRIVACY_PREFIX))
-    return steps
+            chosen.append(name.removeprefix(prefix))
+    return Click(int_value(data.get(key)) if key else 0, tuple(chosen))
 
 
 # -- forms ---------------------------------------------------------------------------

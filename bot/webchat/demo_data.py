@@ -24,8 +24,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.runtime import Runtime
-from dialogs import authorisation, breach, incident, incident_actions, strategy
+from dialogs.authorisation import decide
+from dialogs.breach import flow as breach
 from dialogs.context import Ctx
+from dialogs.incident import follow_up, report
+from dialogs.strategy import propose
 from storage import staff as staff_repo
 from storage.models import OutboxMessage, Person, ScheduledJob, StaffMember
 
@@ -68,7 +71,7 @@ class _History:
             **values,
         }
         ctx = self.ctx(now)
-        recorded = await incident.submit(ctx, actor=self.who(reporter), submitted=submitted)
+        recorded = await report.submit(ctx, actor=self.who(reporter), submitted=submitted)
         return recorded.incident_id
 
 
@@ -109,7 +112,7 @@ async def _morgan(h: _History) -> tuple[str, date]:
         known_needs="Has told us they find long phone calls tiring.",
     )
     warned = h.at(39, 11)
-    await incident_actions.submit_warning(
+    await follow_up.submit_warning(
         h.ctx(warned),
         actor=h.who("jo.fielding"),
         incident_id=incident_1,
@@ -139,9 +142,9 @@ async def _morgan(h: _History) -> tuple[str, date]:
     proposed_at = h.at(32, 9, 30)
     ctx = h.ctx(proposed_at)
     jo = h.who("jo.fielding")
-    spec = await strategy.proposal_form(ctx, actor=jo, incident_id=incident_1)
+    spec = await propose.proposal_form(ctx, actor=jo, incident_id=incident_1)
     review = h.today + timedelta(days=REVIEW_IN_DAYS)
-    proposed = await strategy.submit_proposal(
+    proposed = await propose.submit_proposal(
         ctx,
         actor=jo,
         context=spec.context,
@@ -159,7 +162,7 @@ async def _morgan(h: _History) -> tuple[str, date]:
             "letter_format": "standard",
         },
     )
-    await authorisation.decide(
+    await decide.decide(
         h.ctx(h.at(32, 15)),
         actor=h.who("bea.okafor"),
         authorisation_id=proposed.authorisation_id,
@@ -169,7 +172,7 @@ async def _morgan(h: _History) -> tuple[str, date]:
     breached_at = h.at(6, 16, 5)
     ctx = h.ctx(breached_at + timedelta(minutes=20))
     sam = h.who("sam.rivers")
-    form = await breach.form_for_person(ctx, actor=sam, person_id=person_id)
+    form = await breach.form_for_person(ctx, sam, person_id)
     restriction = next(f for f in form.fields if f.id == "breached_restriction")
     await breach.submit(
         ctx,

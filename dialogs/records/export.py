@@ -1,7 +1,7 @@
 """Subject access export: everything held about a member of the public, for them (s9).
 
 The Data Protection Act 2018 gives a person a copy of their personal data (UK GDPR
-Art. 15). The content is the case file (`dialogs.case_file.full_record`, the same record
+Art. 15). The content is the case file (`dialogs.case.file.full_record`, the same record
 `safecontact case show` prints), plus the text of every letter sent, with two things
 taken out:
 
@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import case_file
 from dialogs import catalogue as cat
+from dialogs.case import file as case_file
 from dialogs.policy_map import carries
 from dialogs.records import sar
 from storage import audit

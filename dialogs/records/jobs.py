@@ -14,55 +14,36 @@ from __future__ import annotations
 
 from datetime import datetime, time, tzinfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dialogs.context import Ctx
-from dialogs.office import PolicySettings
+from dialogs.change import Change
+from dialogs.jobs.payloads import OversightReport, RetentionPurge
 from dialogs.records import report, retention
 from dialogs.records.report import Month
-from storage import jobs
-from storage.models import ScheduledJob
 
-PURGE = "retention_purge"
-REPORT = "oversight_report"
 PURGE_AT = time(2, 0)
 REPORT_AT = time(7, 0)
 ACTOR = "scheduler"
-
-
-def purge_key(month: Month) -> str:
-    return f"retention-purge:{month}"
-
-
-def report_key(month: Month) -> str:
-    return f"oversight-report:{month}"
 
 
 def _on_the_first(month: Month, at: time, zone: tzinfo) -> datetime:
     return datetime.combine(month.start(zone).date(), at, tzinfo=zone)
 
 
-async def ensure_recurring_jobs(
-    session: AsyncSession, *, now: datetime, policy: PolicySettings
-) -> list[str]:
+async def ensure_recurring_jobs(uow: Change) -> list[str]:
     """Store next month's purge and this month's report unless stored; returns new keys."""
-    zone = policy.zone
-    this = Month.of(now, zone)
+    zone = uow.ctx.zone
+    this = Month.of(uow.now, zone)
     nxt = this.shift(1)
     wanted = (
-        (purge_key(nxt), PURGE, _on_the_first(nxt, PURGE_AT, zone), {"month": str(nxt)}),
-        (report_key(this), REPORT, _on_the_first(nxt, REPORT_AT, zone), {"month": str(this)}),
+        (RetentionPurge(month=str(nxt)), _on_the_first(nxt, PURGE_AT, zone)),
+        (OversightReport(month=str(this)), _on_the_first(nxt, REPORT_AT, zone)),
     )
-    added = []
-    for key, kind, due, payload in wanted:
-        if await jobs.schedule(session, key=key, kind=kind, due_at=due, payload=payload):
-            added.append(key)
-    return added
+    return [job.key() for job, due in wanted if await uow.schedule(job, due_at=due)]
 
 
-async def retention_purge(session: AsyncSession, ctx: Ctx, job: ScheduledJob) -> str:
-    planned = await retention.purge(session, now=ctx.now, policy=ctx.policy, actor=ACTOR)
-    await ensure_recurring_jobs(session, now=ctx.now, policy=ctx.policy)
+async def retention_purge(uow: Change, job: RetentionPurge) -> str:
+    ctx = uow.ctx
+    planned = await retention.purge(uow.session, now=ctx.now, policy=ctx.policy, actor=ACTOR)
+    await ensure_recurring_jobs(uow)
     welfare = planned.welfare_checkins
     return f"anonymised {len(planned.people)} cases, deleted {welfare} welfare check-ins" + (
         f"; {len(planned.held_by_request)} held by an open request"
@@ -71,11 +52,11 @@ async def retention_purge(session: AsyncSession, ctx: Ctx, job: ScheduledJob) ->
     )
 
 
-async def oversight_report(session: AsyncSession, ctx: Ctx, job: ScheduledJob) -> str:
-    month = Month.parse(str(job.payload.get("month", "")))
-    sent = await report.deliver(session, ctx, month=month, actor=ACTOR)
-    await ensure_recurring_jobs(session, now=ctx.now, policy=ctx.policy)
+async def oversight_report(uow: Change, job: OversightReport) -> str:
+    month = Month.parse(job.month)
+    sent = await report.deliver(uow, month=month)
+    await ensure_recurring_jobs(uow)
     return f"oversight report for {month} queued for {sent} people"
 
 
-HANDLERS = {PURGE: retention_purge, REPORT: oversight_report}
+JOBS = {RetentionPurge.kind: retention_purge, OversightReport.kind: oversight_report}

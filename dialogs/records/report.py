@@ -32,12 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.records import incidents_chart
 from dialogs import catalogue as cat
-from dialogs import notify
-from dialogs.context import Ctx
+from dialogs.change import Change, actor_ref
+from dialogs.kinds import AuditAction, Template
 from dialogs.office import PolicySettings
 from dialogs.office_hours import next_opening
 from dialogs.policy_map import carries
-from storage import audit, outbox
+from storage import audit
 from storage import staff as staff_repo
 from storage.models import (
     Attachment,
@@ -52,6 +52,7 @@ from storage.models import (
     StaffMember,
     SubjectAccessRequest,
 )
+from storage.models.status import OutboxKind
 
 SERIES_MONTHS = 12
 # How many strategies the card lists by name; the CSV has every one.
@@ -613,13 +614,14 @@ async def recipients(session: AsyncSession) -> list[StaffMember]:
     return sorted(people.values(), key=lambda m: m.id)
 
 
-async def deliver(session: AsyncSession, ctx: Ctx, *, month: Month, actor: str) -> int:
+async def deliver(uow: Change, *, month: Month) -> int:
     """Queue the card, the chart and the CSV to every recipient; returns how many.
 
     The bytes are stored once as attachments; each recipient gets three outbox rows.
     Held for office hours, like every reminder.
     """
-    report = await figures(session, month=month, now=ctx.now, policy=ctx.policy)
+    ctx = uow.ctx
+    report = await figures(uow.session, month=month, now=ctx.now, policy=ctx.policy)
     made = await files(report)
     purpose = f"oversight-report:{month}"
     stored = []
@@ -635,32 +637,27 @@ async def deliver(session: AsyncSession, ctx: Ctx, *, month: Month, actor: str) 
             content=content,
             created_at=ctx.now,
         )
-        session.add(attachment)
+        uow.add(attachment)
         stored.append(attachment)
-    await session.flush()
     model = card_model(report)
     held = next_opening(ctx.now, ctx.policy)
-    people = await recipients(session)
+    people = await recipients(uow.session)
+    titles = ("Chart: incidents and strategies, 12 months", "Figures (CSV)")
     for member in people:
-        await notify.send(
-            session, to=member, template="oversight_report", model=model, not_before=held
-        )
-        for attachment, title in zip(
-            stored, ("Chart: incidents and strategies, 12 months", "Figures (CSV)"), strict=True
-        ):
-            await outbox.enqueue(
-                session,
-                recipient_id=member.id,
-                template="report_file",
-                model={"title": f"{title}, {month}", "comment": "", "month": str(month)},
-                kind="file",
-                attachment_id=attachment.id,
+        await uow.tell(member, Template.OVERSIGHT_REPORT, model, not_before=held)
+        for attachment, title in zip(stored, titles, strict=True):
+            await uow.tell(
+                member,
+                Template.REPORT_FILE,
+                {"title": f"{title}, {month}", "comment": "", "month": str(month)},
+                kind=OutboxKind.FILE,
+                attachment=attachment,
                 not_before=held,
             )
     await audit.record(
-        session,
-        actor=actor,
-        action="oversight_report.sent",
+        uow.session,
+        actor=actor_ref(uow.actor),
+        action=AuditAction.OVERSIGHT_REPORT_SENT,
         entity_type="oversight_report",
         entity_id=str(month),
         detail={

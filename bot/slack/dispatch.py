@@ -1,0 +1,190 @@
+"""Slack, dispatched from the one registry of forms, buttons and commands (dialogs/).
+
+One middleware gives every request its `Turns` (who is asking, resolved when needed)
+and, for a view submission, the deadline its write must meet; one listener per kind of
+payload looks the interaction up, checks who may use it, runs it and shows the answer
+on the surface it came from. Nothing here knows what any particular form asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.context import Turns, message_for
+from bot.runtime import Runtime
+from bot.slack import payloads
+from bot.slack.context import ack_refusal, card, form_view, notice, notice_view
+from cards.forms import FormSpec
+from dialogs.errors import DomainError, NotInDirectory
+from dialogs.interactions import Answer, Reply, Turn
+from dialogs.registry import registry
+from storage.db import WRITE_DEADLINE
+
+log = logging.getLogger(__name__)
+
+TURNS = "safecontact_turns"
+# Seconds a view submission has to be stored, from its arrival; Slack waits 3 s for the
+# ack, and the rest is for the commit and the answer.
+SUBMISSION_WRITE_WAIT = 2.5
+
+
+def register(app: AsyncApp, runtime: Runtime) -> None:
+    reg = registry()
+
+    async def turns(context: Any, body: dict[str, Any], next_: Any) -> None:
+        context[TURNS] = Turns(runtime, "slack", context.user_id)
+        if body.get("type") == "view_submission":
+            # Stored before the ack: a write that cannot be made in time is refused with
+            # "try again" rather than stored after Slack has given up on the answer.
+            WRITE_DEADLINE.set(asyncio.get_running_loop().time() + SUBMISSION_WRITE_WAIT)
+        await next_()
+
+    app.use(turns)
+
+    async def on_submission(ack: Any, body: dict[str, Any], context: Any) -> None:
+        """Validate and store before acking: errors go under their fields, nothing is lost."""
+        view = body.get("view") or {}
+        form = reg.forms[view.get("callback_id")]
+        try:
+            turn: Turn = await context[TURNS]()
+            form.who.check(turn.actor)
+            answer = await form.submit(turn, payloads.form_values(view), payloads.metadata(view))
+        except Exception as exc:
+            await ack_refusal(ack, view, exc)
+            return
+        if isinstance(answer, FormSpec):  # the flow goes on: the next form replaces this one
+            await ack(response_action="update", view=form_view(answer))
+        else:
+            text = answer.text if isinstance(answer, Reply) else answer
+            await ack(response_action="update", view=notice_view(form.done, text))
+
+    async def on_button(
+        ack: Any, body: dict[str, Any], context: Any, client: Any, respond: Any
+    ) -> None:
+        await ack()
+        try:
+            action = payloads.first_action(body)
+            button = reg.buttons[action.get("action_id")]
+            turn: Turn = await context[TURNS]()
+            button.who.check(turn.actor)
+            answer = await button.run(turn, payloads.click(action, button.key))
+            await _show(body, client, respond, turn, answer, replace=True)
+        except Exception as exc:
+            await _refuse(body, client, respond, exc)
+
+    async def on_command(
+        ack: Any, body: dict[str, Any], context: Any, client: Any, respond: Any
+    ) -> None:
+        await ack()
+        command = reg.commands[str(body.get("command", "")).removeprefix("/")]
+        try:
+            turn: Turn = await context[TURNS]()
+            command.who.check(turn.actor)
+            answer = await command.run(turn, str(body.get("text") or ""))
+            await _show(body, client, respond, turn, answer, replace=False)
+        except Exception as exc:
+            await _refuse(body, client, respond, exc)
+
+    async def on_options(ack: Any, body: dict[str, Any], context: Any) -> None:
+        lookup = reg.lookups[body.get("action_id") or body.get("block_id")]
+        try:
+            turn: Turn = await context[TURNS]()
+            choices = await lookup.run(turn, str(body.get("value") or ""))
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                message_for(exc)  # logged with a reference
+            await ack(options=[])
+            return
+        await ack(
+            options=[
+                {"text": {"type": "plain_text", "text": c.label}, "value": c.value} for c in choices
+            ]
+        )
+
+    async def home_opened(event: dict[str, Any], context: Any) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        try:
+            turn: Turn = await context[TURNS]()
+        except NotInDirectory as exc:
+            await app.client.views_publish(
+                user_id=event.get("user"),
+                view={"type": "home", "blocks": notice(exc.message)["blocks"]},
+            )
+            return
+        await publish_home(app.client, turn)
+
+    for name in reg.forms:
+        app.view(name)(on_submission)
+    for action in reg.buttons:
+        app.action(action)(on_button)
+    for command in slash_commands():
+        app.command(command)(on_command)
+    for field in reg.lookups:
+        app.options(field)(on_options)
+    app.event("app_home_opened")(home_opened)
+
+
+def slash_commands() -> list[str]:
+    """The slash commands Slack offers (bot/slack/manifest.json declares each)."""
+    return [f"/{c.name}" for c in registry().commands.values() if c.slack]
+
+
+async def publish_home(client: Any, turn: Turn) -> None:
+    reply = await registry().commands["waiting"].run(turn, "")
+    assert isinstance(reply, Reply) and reply.card is not None
+    await client.views_publish(user_id=turn.actor.slack_user_id, view=card(reply.card))
+
+
+def _on_home(body: dict[str, Any]) -> bool:
+    """A button on the App Home: no message to answer under, and the home to refresh."""
+    return not body.get("response_url")
+
+
+async def _show(
+    body: dict[str, Any], client: Any, respond: Any, turn: Turn, answer: Answer, *, replace: bool
+) -> None:
+    """Show an interaction's answer where the person is looking.
+
+    A form opens as a modal. A card replaces the message clicked (a button) or comes
+    privately (a command); from the App Home, which has no message, it goes to their DM.
+    A short answer is a private message, or on the App Home a refreshed home.
+    """
+    if isinstance(answer, FormSpec):
+        await client.views_open(trigger_id=body["trigger_id"], view=form_view(answer))
+        return
+    reply = answer if isinstance(answer, Reply) else Reply(text=answer)
+    if _on_home(body) and not body.get("command"):
+        await _show_from_home(client, turn, reply)
+        return
+    if reply.card is not None and replace:
+        await respond(replace_original=True, **card(reply.card))
+    elif reply.card is not None:
+        await respond(response_type="ephemeral", **card(reply.card))
+    elif reply.text:
+        await respond(response_type="ephemeral", replace_original=False, **notice(reply.text))
+    for more in reply.more:
+        await respond(replace_original=False, **card(more))
+
+
+async def _show_from_home(client: Any, turn: Turn, reply: Reply) -> None:
+    shown = [c for c in (reply.card, *reply.more) if c is not None]
+    if shown:
+        channel = (await client.conversations_open(users=turn.actor.slack_user_id))["channel"]["id"]
+        for each in shown:
+            await client.chat_postMessage(channel=channel, **card(each))
+    await publish_home(client, turn)
+
+
+async def _refuse(body: dict[str, Any], client: Any, respond: Any, exc: BaseException) -> None:
+    """A refusal, where the person will see it: under the message, or (App Home) a modal."""
+    if _on_home(body) and body.get("trigger_id") and not body.get("command"):
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=notice_view("safecontact", message_for(exc))
+        )
+        return
+    await respond(response_type="ephemeral", replace_original=False, **notice(message_for(exc)))

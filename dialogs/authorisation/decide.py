@@ -1,0 +1,159 @@
+"""Deciding an authorisation request: only an authoriser, never one's own, first wins (s7, s7.1).
+
+Every rule is checked here, against the database, whatever the card's payload says.
+The decision is one conditional UPDATE, so two authorisers clicking at the same moment
+get one decision; the other is told who decided and when.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.forms import FormSpec
+from cards.ids import DecisionField, FormName
+from dialogs import fields as f
+from dialogs.authorisation.activate import activate
+from dialogs.authorisation.rules import DECISIONS, DONE_LABEL, check_may_decide
+from dialogs.authorisation.view import card_key, card_model
+from dialogs.change import Change, change
+from dialogs.context import Ctx
+from dialogs.errors import AlreadyDone, BadRequest, NotFound
+from dialogs.kinds import AuditAction, Template
+from dialogs.validation import validate
+from storage import authorisations as authorisations_repo
+from storage.models import Authorisation, ContactStrategy, Person, SharingRequest, StaffMember
+from storage.models.status import AuthorisationKind, AuthorisationStatus, StrategyStatus
+
+MAX_REASON = 1500
+VERBS = {"approve": "Approved", "deny": "Denied", "changes": "Sent back for changes"}
+ACTIONS = {
+    AuthorisationStatus.APPROVED: AuditAction.AUTHORISATION_APPROVED,
+    AuthorisationStatus.DENIED: AuditAction.AUTHORISATION_DENIED,
+    AuthorisationStatus.CHANGES_REQUESTED: AuditAction.AUTHORISATION_CHANGES_REQUESTED,
+}
+
+
+def decision_form(ctx: Ctx, *, authorisation_id: int, decision: str) -> FormSpec:
+    """The reason asked for a Deny or an Ask for changes (approve needs none)."""
+    if decision not in ("deny", "changes"):
+        raise BadRequest("That is not a decision that needs a reason.")
+    deny = decision == "deny"
+    label = (
+        "Reason (goes to the proposer and the case file)"
+        if deny
+        else "What should change? (goes to the proposer)"
+    )
+    return FormSpec(
+        name=FormName.DECISION,
+        title="Deny request" if deny else "Ask for changes",
+        submit="Deny" if deny else "Send back",
+        fields=[f.textarea(DecisionField.REASON, label, max_length=MAX_REASON)],
+        context={"authorisation_id": authorisation_id, "decision": decision},
+        timezone=ctx.policy.timezone,
+    )
+
+
+async def _load(session: AsyncSession, authorisation_id: Any) -> Authorisation:
+    auth = await authorisations_repo.get(session, authorisation_id=authorisation_id)
+    if auth is None:
+        raise NotFound("That request could not be found.")
+    return auth
+
+
+async def _check_pending(session: AsyncSession, ctx: Ctx, auth: Authorisation) -> None:
+    if auth.status == AuthorisationStatus.PENDING:
+        return
+    who = await session.get(StaffMember, auth.decided_by_id) if auth.decided_by_id else None
+    label = DONE_LABEL.get(AuthorisationStatus(auth.status), auth.status)
+    when = ctx.local(auth.decided_at) if auth.decided_at else "an earlier time"
+    raise AlreadyDone(f"Already {label} by {who.name if who else 'someone'} at {when}.")
+
+
+async def reason_form(
+    ctx: Ctx, actor: StaffMember, authorisation_id: Any, decision: str
+) -> FormSpec:
+    """Deny or Ask for changes: refused before the form shows to someone who may not decide."""
+    async with ctx.db.read() as session:
+        auth = await _load(session, authorisation_id)
+        check_may_decide(actor, auth.requested_by_id)
+        await _check_pending(session, ctx, auth)
+    return decision_form(ctx, authorisation_id=auth.id, decision=decision)
+
+
+async def decide(
+    ctx: Ctx,
+    *,
+    actor: StaffMember,
+    authorisation_id: Any,
+    decision: str,
+    submitted: dict[str, Any] | None = None,
+) -> str:
+    if decision not in DECISIONS:
+        raise BadRequest("That is not a decision.")
+    reason = ""
+    if decision != "approve":
+        form = decision_form(ctx, authorisation_id=0, decision=decision)
+        reason = validate(form, submitted or {})[DecisionField.REASON]
+    async with change(ctx, actor) as uow:
+        auth = await _load(uow.session, authorisation_id)
+        check_may_decide(actor, auth.requested_by_id)
+        status = DECISIONS[decision]
+        if not await authorisations_repo.decide(
+            uow.session, authorisation=auth, status=status, by=actor.id, at=ctx.now, reason=reason
+        ):
+            await _check_pending(uow.session, ctx, auth)
+        decider = await uow.session.get(StaffMember, actor.id)
+        assert decider is not None
+        if auth.kind == AuthorisationKind.SHARING:
+            reference = await _sharing_decided(uow, auth, decider)
+        else:
+            reference = await _strategy_decided(uow, auth, decider)
+        await uow.audit(ACTIONS[status], auth, case=reference, kind=auth.kind)
+        await uow.refresh_card(card_key(auth.id), await card_model(uow.session, ctx, auth))
+    return f"{VERBS[decision]}: {reference}. The requester has been told."
+
+
+def _notice(
+    person: Person, what: str, outcome: str, decider: StaffMember, auth: Authorisation
+) -> dict[str, Any]:
+    return {
+        "reference": person.reference,
+        "what": what,
+        "outcome": outcome,
+        "by": decider.name,
+        "reason": auth.decision_reason,
+        "revise_id": None,
+    }
+
+
+async def _strategy_decided(uow: Change, auth: Authorisation, decider: StaffMember) -> str:
+    strategy = await uow.session.get(ContactStrategy, auth.strategy_id)
+    assert strategy is not None
+    person = await uow.session.get(Person, strategy.person_id)
+    proposer = await uow.session.get(StaffMember, auth.requested_by_id)
+    assert person is not None and proposer is not None
+    if auth.status == AuthorisationStatus.APPROVED:
+        await activate(uow, strategy, person, proposer, decider)
+        return person.reference
+    denied = auth.status == AuthorisationStatus.DENIED
+    strategy.status = StrategyStatus.DENIED if denied else StrategyStatus.DRAFT
+    notice = _notice(person, "contact strategy", "denied" if denied else "changes", decider, auth)
+    notice["revise_id"] = None if denied else strategy.id
+    await uow.tell(proposer, Template.DECISION_NOTICE, notice)
+    return person.reference
+
+
+async def _sharing_decided(uow: Change, auth: Authorisation, decider: StaffMember) -> str:
+    request = await uow.session.get(SharingRequest, auth.sharing_request_id)
+    assert request is not None
+    person = await uow.session.get(Person, request.person_id)
+    requester = await uow.session.get(StaffMember, auth.requested_by_id)
+    assert person is not None and requester is not None
+    approved = auth.status == AuthorisationStatus.APPROVED
+    outcome = {"approved": "approved", "denied": "denied"}.get(auth.status, "changes")
+    notice = _notice(person, f"request to share with {request.agency}", outcome, decider, auth)
+    notice["sharing_request_id"] = request.id if approved else None
+    await uow.tell(requester, Template.DECISION_NOTICE, notice)
+    return person.reference

@@ -1,0 +1,120 @@
+"""The card an authoriser decides from: everything needed to decide, then the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import catalogue as cat
+from dialogs.authorisation.rules import CARD_LABEL
+from dialogs.context import Ctx
+from dialogs.strategy.view import restrictions, routes_left
+from storage import incidents as incidents_repo
+from storage import staff as staff_repo
+from storage import strategies as strategies_repo
+from storage.models import Authorisation, ContactStrategy, Person, SharingRequest
+from storage.models.status import AuthorisationKind, AuthorisationStatus
+
+
+def card_key(authorisation_id: int) -> str:
+    return f"authorisation:{authorisation_id}"
+
+
+async def card_model(session: AsyncSession, ctx: Ctx, auth: Authorisation) -> dict[str, Any]:
+    """Everything an authoriser needs to decide, and the decision once made."""
+    names = await staff_repo.names(session)
+    decision = None
+    if auth.status != AuthorisationStatus.PENDING:
+        decision = {
+            "status": auth.status,
+            "label": CARD_LABEL[AuthorisationStatus(auth.status)],
+            "by": names.get(auth.decided_by_id or 0, "someone"),
+            "at": ctx.local(auth.decided_at) if auth.decided_at else "",
+            "reason": auth.decision_reason,
+        }
+    base = {
+        "authorisation_id": auth.id,
+        "kind": auth.kind,
+        "requested_by": names.get(auth.requested_by_id, "someone"),
+        "requested_at": ctx.local(auth.created_at),
+        "decision": decision,
+    }
+    if auth.kind == AuthorisationKind.SHARING:
+        request = await session.get(SharingRequest, auth.sharing_request_id)
+        assert request is not None
+        person = await session.get(Person, request.person_id)
+        assert person is not None
+        return {**base, **_sharing(person, request)}
+    strategy = await session.get(ContactStrategy, auth.strategy_id)
+    assert strategy is not None
+    person = await session.get(Person, strategy.person_id)
+    assert person is not None
+    history = await _history(session, ctx, person, exclude_strategy=strategy.id)
+    return {**base, **_strategy(strategy, person, names), "history": history}
+
+
+def _sharing(person: Person, request: SharingRequest) -> dict[str, Any]:
+    return {
+        "reference": person.reference,
+        "person_name": person.name,
+        "agency": request.agency,
+        "what": request.what,
+        "reason": cat.label(cat.SHARING_REASONS, request.reason_kind),
+        "explanation": request.reason_detail,
+        "consent": request.consent,
+    }
+
+
+def _strategy(strategy: ContactStrategy, person: Person, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "reference": person.reference,
+        "person_name": person.name,
+        "restrictions": restrictions(strategy, names),
+        "routes": routes_left(strategy),
+        "reasons": strategy.reasons,
+        "criteria": [
+            {"text": c.label, "note": strategy.criteria.get(c.id, "")} for c in cat.CRITERIA
+        ],
+        "adjustments": strategy.adjustments_considered,
+        "needs": person.additional_needs,
+        "unusable": [cat.label(cat.CONTACT_METHODS, m) for m in strategy.unusable_methods],
+        "warning": (
+            "A warning was given first (s6)."
+            if strategy.warning_given
+            else f"No warning was given first: {strategy.no_warning_reason}"
+        ),
+        "review_date": f"{strategy.review_date:%d %b %Y}",
+        "letter": (
+            f"By {cat.label(cat.CONTACT_METHODS, strategy.letter_channel or 'letter').lower()}"
+            f"{', in large print' if strategy.large_print else ''}"
+        ),
+        "revision": strategy.revision_of_id is not None,
+    }
+
+
+async def _history(
+    session: AsyncSession, ctx: Ctx, person: Person, *, exclude_strategy: int
+) -> dict[str, list[str]]:
+    """The person's record so far, for the authoriser to weigh."""
+    incidents = await incidents_repo.of_person(session, person_id=person.id)
+    warnings = await incidents_repo.warnings_of_person(session, person_id=person.id)
+    strategies = await strategies_repo.of_person(session, person_id=person.id)
+    return {
+        "incidents": [
+            f"{i.occurred_at.astimezone(ctx.zone):%d %b %Y}, "
+            f"{cat.label(cat.CHANNELS, i.channel).lower()}: "
+            + "; ".join(cat.BEHAVIOURS[b][1].label for b in i.behaviours)
+            + (" (violence used or threatened)" if i.violence else "")
+            for i in incidents
+        ],
+        "warnings": [
+            f"{w.given_on:%d %b %Y}: {'written' if w.kind == 'written' else 'verbal'} warning"
+            for w in warnings
+        ],
+        "strategies": [
+            f"{s.created_at.astimezone(ctx.zone):%d %b %Y}: {s.status}"
+            for s in strategies
+            if s.id != exclude_strategy
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Breaches of a contact strategy (s7.1, s7.2)."""

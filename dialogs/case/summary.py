@@ -1,0 +1,90 @@
+"""`/case`: what a member of staff needs to know before answering someone (s7.1).
+
+Shown privately to the asker: incidents, warnings and any active restrictions, so staff
+keep to the strategy in force. Welfare data never appears here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import catalogue as cat
+from dialogs.breach.flow import recent_breaches
+from dialogs.contact.flow import recent
+from dialogs.context import Ctx
+from dialogs.errors import BadRequest
+from dialogs.interactions import Card, Reply, Turn
+from dialogs.kinds import Template
+from dialogs.review.rules import may_review
+from dialogs.strategy.rules import may_propose
+from dialogs.strategy.view import summary as strategy_summary
+from storage import incidents as incidents_repo
+from storage import people as people_repo
+from storage import staff as staff_repo
+from storage import strategies as strategies_repo
+from storage.models import Person, StaffMember
+
+MAX_QUERY = 100
+MAX_LISTED = 20
+
+
+async def lookup(turn: Turn, query: str) -> Reply:
+    """A summary of one person, or the list of matches to choose from."""
+    query = (query or "").strip()
+    if not query:
+        raise BadRequest("Tell me who to look up: `/case SC-2026-00042` or `/case <name>`.")
+    if len(query) > MAX_QUERY:
+        raise BadRequest(f"Please search with at most {MAX_QUERY} characters.")
+    model: dict[str, Any] = {"query": query, "matches": [], "summary": None}
+    async with turn.ctx.db.read() as session:
+        found = await people_repo.find(session, query=query)
+        if len(found) > 1:
+            model["matches"] = [
+                {"reference": p.reference, "name": p.name} for p in found[:MAX_LISTED]
+            ]
+        elif found:
+            model["summary"] = await _summary(session, turn.ctx, found[0], turn.actor)
+    return Reply(Card(Template.CASE_SUMMARY, model))
+
+
+async def _summary(
+    session: AsyncSession, ctx: Ctx, person: Person, actor: StaffMember
+) -> dict[str, Any]:
+    incidents = await incidents_repo.of_person(session, person_id=person.id)
+    last = max(incidents, key=lambda i: i.occurred_at, default=None)
+    names = await staff_repo.names(session)
+    active = await strategies_repo.in_force(session, person_id=person.id)
+    restrictions = []
+    if active is not None:
+        # s7.1, s7.2: what staff need to monitor it, and whether this reader may review it.
+        restrictions.append(
+            {**strategy_summary(active, names), "may_review": may_review(actor, active)}
+        )
+    return {
+        "reference": person.reference,
+        "name": person.name,
+        "needs": person.additional_needs,
+        "incident_count": len(incidents),
+        "last_incident": (
+            {
+                "at": ctx.local(last.occurred_at),
+                "channel": cat.label(cat.CHANNELS, last.channel),
+                "behaviours": [cat.BEHAVIOURS[b][1].label for b in last.behaviours],
+            }
+            if last
+            else None
+        ),
+        "warnings": [
+            f"{'Written' if w.kind == 'written' else 'Verbal'} warning, {w.given_on:%d %b %Y}"
+            for w in await incidents_repo.warnings_of_person(session, person_id=person.id)
+        ],
+        "police_referrals": await incidents_repo.referral_count(session, person_id=person.id),
+        "person_id": person.id,
+        "restrictions": restrictions,
+        "recent_breaches": await recent_breaches(session, ctx, person.id) if active else 0,
+        "breach_window_days": ctx.policy.breach_window_days,
+        "contact_log": await recent(session, ctx, person.id),
+        "may_propose": may_propose(actor),
+    }

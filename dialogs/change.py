@@ -1,0 +1,178 @@
+"""The unit of work: one change, its audit events and the messages it causes, together.
+
+Every flow that changes something writes it as
+
+    async with change(ctx, actor) as uow:
+        uow.add(row)
+        await uow.audit(AuditAction.X, row, case=reference)
+        await uow.tell(manager, Template.Y, model)
+
+and gets, without repeating it: one transaction (a crash keeps all of it or none), one
+hash-chained audit event per call, outbox rows written in that same transaction, and the
+delivery loop woken once it has committed. The body awaits nothing but the database, so
+the whole transaction could be handed to the database driver in one piece.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.context import Ctx
+from dialogs.jobs.payloads import JobPayload
+from dialogs.kinds import AuditAction, Template
+from storage import audit, jobs, outbox
+from storage.models import (
+    Attachment,
+    Authorisation,
+    Breach,
+    ContactLog,
+    ContactStrategy,
+    Disclosure,
+    Dispute,
+    Incident,
+    Letter,
+    Person,
+    PoliceReferral,
+    SharingRequest,
+    StaffMember,
+    Warning,
+    WelfareCheckIn,
+)
+from storage.models.status import OutboxKind
+
+# The audit trail's name for each kind of record (kept as first written: events already
+# stored use them).
+ENTITY_TYPES: dict[type, str] = {
+    Person: "person",
+    Incident: "incident",
+    Warning: "warning",
+    PoliceReferral: "police_referral",
+    Letter: "letter",
+    ContactStrategy: "contact_strategy",
+    Authorisation: "authorisation",
+    SharingRequest: "sharing_request",
+    Disclosure: "disclosure",
+    Breach: "breach",
+    ContactLog: "contact_log",
+    Dispute: "dispute",
+    WelfareCheckIn: "welfare_checkin",
+}
+
+# `origin` left out of tell(): the change's own actor caused the message.
+_ACTOR = object()
+
+
+def actor_ref(actor: StaffMember | str | None) -> str:
+    """How the audit trail names who acted: "staff:7", or a system actor's own name."""
+    if isinstance(actor, StaffMember):
+        return f"staff:{actor.id}"
+    return actor or "system"
+
+
+class Change:
+    """What a flow holds while it changes the world; see the module docstring."""
+
+    def __init__(self, session: AsyncSession, ctx: Ctx, actor: StaffMember | str | None) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.actor = actor
+        self.queued = 0
+
+    @property
+    def now(self) -> datetime:
+        return self.ctx.now
+
+    def add(self, *rows: Any) -> None:
+        self.session.add_all(rows)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def audit(
+        self,
+        action: AuditAction,
+        entity: Any,
+        *,
+        by: StaffMember | str | None = None,
+        **detail: Any,
+    ) -> None:
+        """One event for `entity` (a stored row); `by` when someone else than the actor."""
+        if getattr(entity, "id", None) is None:
+            await self.session.flush()
+        await audit.record(
+            self.session,
+            actor=actor_ref(by if by is not None else self.actor),
+            action=action,
+            entity_type=ENTITY_TYPES[type(entity)],
+            entity_id=entity.id,
+            detail=detail,
+            at=self.ctx.now,
+        )
+
+    async def tell(
+        self,
+        to: StaffMember,
+        template: Template,
+        model: dict[str, Any],
+        *,
+        card_key: str | None = None,
+        origin: Any = _ACTOR,
+        kind: OutboxKind = OutboxKind.MESSAGE,
+        letter: Letter | None = None,
+        attachment: Attachment | None = None,
+        not_before: datetime | None = None,
+    ) -> None:
+        """Queue a message to one member of staff, in this transaction.
+
+        `origin` is who is told if it cannot be delivered (the actor unless given);
+        `not_before` holds a reminder for office hours, alerts leave it unset.
+        """
+        if origin is _ACTOR:
+            origin = self.actor if isinstance(self.actor, StaffMember) else None
+        if (letter is not None and letter.id is None) or (
+            attachment is not None and attachment.id is None
+        ):
+            await self.session.flush()
+        await outbox.enqueue(
+            self.session,
+            recipient_id=to.id,
+            template=template,
+            model=model,
+            card_key=card_key,
+            kind=kind,
+            letter_id=letter.id if letter is not None else None,
+            attachment_id=attachment.id if attachment is not None else None,
+            origin_id=origin.id if origin is not None else None,
+            not_before=not_before,
+        )
+        self.queued += 1
+
+    async def refresh_card(self, card_key: str, model: dict[str, Any]) -> None:
+        """Bring every copy of a card up to date (chat.update, update_activity)."""
+        if await outbox.refresh_card(self.session, card_key=card_key, model=model):
+            self.queued += 1
+
+    async def schedule(self, job: JobPayload, *, due_at: datetime) -> bool:
+        """Store a durable job once (its key comes from its payload); True if it was new."""
+        return await jobs.schedule(
+            self.session,
+            key=job.key(),
+            kind=job.kind,
+            due_at=due_at,
+            payload=job.model_dump(mode="json", exclude={"kind"}),
+        )
+
+
+@asynccontextmanager
+async def change(ctx: Ctx, actor: StaffMember | str | None) -> AsyncIterator[Change]:
+    """One write transaction; the outbox is woken only once it has committed."""
+    async with ctx.db.write() as session:
+        uow = Change(session, ctx, actor)
+        yield uow
+    if uow.queued:
+        ctx.wake_outbox()

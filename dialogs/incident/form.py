@@ -1,0 +1,83 @@
+"""The incident report form (s3-s6): the same questions on every platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cards.forms import FieldSpec, FormSpec
+from cards.ids import FormName
+from cards.ids import IncidentField as F
+from dialogs import catalogue as cat
+from dialogs import fields as f
+from dialogs.context import Ctx
+
+MAX_WHAT = 3000
+MAX_IMPACT = 1500
+MAX_NEEDS = 1000
+MAX_NAME = 200
+
+
+def incident_form(ctx: Ctx, *, values: dict[str, Any] | None = None) -> FormSpec:
+    """The incident form; the same questions on Slack and Teams."""
+    questions: list[FieldSpec] = [
+        FieldSpec(
+            id=F.PERSON,
+            label="Member of the public",
+            kind="person",
+            required=False,
+            hint="Search by name or case reference. Leave empty if they are new to us.",
+            placeholder="Type a name or SC- reference",
+        ),
+        f.text(
+            F.NEW_PERSON, "…or, if they are new, their name", max_length=MAX_NAME, required=False
+        ),
+        f.when(F.OCCURRED_AT, "When did it happen?"),
+        f.pick(
+            F.CHANNEL, "How were they in contact?", cat.CHANNELS, placeholder="Choose a channel"
+        ),
+        f.grouped(
+            F.BEHAVIOURS,
+            "What behaviour did you experience?",
+            cat.BEHAVIOUR_GROUPS,
+            hint="Choose all that apply, from the policy's lists (s3.1, s3.2).",
+            placeholder="Choose behaviours",
+        ),
+        f.textarea(
+            F.WHAT_HAPPENED,
+            "What happened?",
+            max_length=MAX_WHAT,
+            hint="What was said or done, in their words where you can.",
+        ),
+        f.textarea(F.IMPACT, "How has it affected you?", max_length=MAX_IMPACT, required=False),
+        f.pick(
+            F.ACTIONS, "What did you do at the time? (s6)", cat.ACTIONS_TAKEN, kind="checkboxes"
+        ),
+        f.yes_no(
+            F.VIOLENCE,
+            "Was physical violence used or threatened?",
+            hint="If yes, the office always reports it to the police (s6).",
+        ),
+        f.textarea(
+            F.NEEDS,
+            "Known additional needs or communication support (s5)",
+            max_length=MAX_NEEDS,
+            required=False,
+            hint="Only what they have told us; don't assess their health yourself.",
+        ),
+        f.info(
+            "s4_intro", "Before deciding what to do, the policy asks us to check ourselves (s4):"
+        ),
+    ]
+    questions += [
+        f.pick(f"s4_{q.id}", q.label, cat.SELF_CHECK_ANSWERS, kind="radio") for q in cat.SELF_CHECK
+    ]
+    return FormSpec(
+        name=FormName.INCIDENT,
+        title="Report an incident",
+        submit="Send report",
+        intro="Your manager will be told and you'll get a check-in from me afterwards.",
+        fields=questions,
+        # To the minute, as the pickers show it; the same form for a minute can be reused.
+        values={F.OCCURRED_AT: int(ctx.now.timestamp()) // 60 * 60, **(values or {})},
+        timezone=ctx.policy.timezone,
+    )

@@ -1,0 +1,101 @@
+"""The incident interactions: the report form and command, and the card's buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cards.forms import FormSpec
+from cards.ids import ActionId, FormName
+from dialogs.incident import follow_up, report
+from dialogs.incident.form import incident_form
+from dialogs.incident.jobs import police_nudge
+from dialogs.interactions import Button, Click, Command, Form, Turn, opens
+from dialogs.jobs.payloads import PoliceReferralNudge
+from dialogs.policy_map import carries
+
+
+async def _form(turn: Turn, *_: Any) -> FormSpec:
+    return incident_form(turn.ctx)
+
+
+async def _submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return report.confirmation(await report.submit(turn.ctx, actor=turn.actor, submitted=values))
+
+
+async def _warning_spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    return await follow_up.warning_form(turn.ctx, turn.actor, context.get("incident_id"))
+
+
+async def _submit_warning(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return await follow_up.submit_warning(
+        turn.ctx, actor=turn.actor, incident_id=context.get("incident_id"), submitted=values
+    )
+
+
+async def _police_spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    return await follow_up.police_form(turn.ctx, turn.actor, context.get("incident_id"))
+
+
+async def _submit_police(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return await follow_up.submit_police(
+        turn.ctx, actor=turn.actor, incident_id=context.get("incident_id"), submitted=values
+    )
+
+
+async def _acknowledge(turn: Turn, click: Click) -> str:
+    return await follow_up.acknowledge(turn.ctx, actor=turn.actor, incident_id=click.value)
+
+
+INTERACTIONS = (
+    Command("incident", "incident", "Report unacceptable or unreasonable behaviour", _form),
+    Button(ActionId.NEW_INCIDENT, "", _form),
+    Form(FormName.INCIDENT, "Report saved", _form, _submit),
+    Button(ActionId.ACKNOWLEDGE, "incident_id", _acknowledge),
+    opens(ActionId.RECORD_WARNING, "incident_id", follow_up.warning_form),
+    Form(FormName.WARNING, "Warning recorded", _warning_spec, _submit_warning),
+    opens(ActionId.RECORD_POLICE, "incident_id", follow_up.police_form),
+    Form(FormName.POLICE_REFERRAL, "Referral recorded", _police_spec, _submit_police),
+)
+
+JOBS = {PoliceReferralNudge.kind: police_nudge}
+
+POLICY = (
+    carries(
+        "2",
+        "Staff report unacceptable or unreasonable behaviour in chat; the report is kept "
+        "with its audit event and the reporter gets a receipt.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/test_teams_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "4",
+        "The s4 self-check is asked on every report, and an answer of No is shown to the "
+        "manager as something to address first.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "5",
+        "Known additional needs are asked on every report, taken as told, and kept on the person.",
+        "tests/test_slack_incident.py::test_incident_full_path",
+    ),
+    carries(
+        "6",
+        "The reporter's manager is told of every incident (the authorisers when there is "
+        "none), and violence used or threatened marks a police report as required.",
+        "tests/test_slack_incident.py::test_no_manager_sends_card_to_authorisers",
+        "tests/test_slack_incident.py::test_violence_marks_police_report_required",
+    ),
+    carries(
+        "6",
+        "From the incident card the manager records a warning (a written one produces the "
+        "letter saying what must change) or a police referral.",
+        "tests/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
+        "tests/test_slack_actions.py::test_verbal_warning_makes_no_letter",
+        "tests/test_slack_actions.py::test_police_referral_is_recorded",
+    ),
+    carries(
+        "6",
+        "A police report required but not recorded is chased.",
+        "tests/test_scheduler.py::test_police_referral_nudge_only_when_none_recorded",
+    ),
+)

@@ -1,0 +1,175 @@
+"""Every form, button and command, declared once for every transport.
+
+A transport (bot/slack, bot/teams and, through Teams, the local web chat) knows how to
+read its platform's payloads and how to show an answer; what each interaction asks,
+who may use it, what it does and what it answers is declared here, by the domain package
+it belongs to, and each transport dispatches from the same declaration. Adding a flow
+means adding its declaration and its templates, not a handler per platform.
+
+An interaction's answer is platform-neutral:
+- a `str`: a short message (a button) or the confirmation that replaces a form, shown
+  under the form's `done` title;
+- a `FormSpec`: a form to fill in next (a modal on Slack, a card on Teams);
+- a `Reply`: a card, with optionally a short message and further cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cards.forms import Choice, FormSpec
+from cards.ids import ActionId, FormName
+from dialogs.context import Ctx
+from dialogs.errors import Forbidden
+from dialogs.kinds import Template
+from storage.models import StaffMember
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Who is asking, and the server's context at the moment they asked."""
+
+    ctx: Ctx
+    actor: StaffMember
+
+
+@dataclass(frozen=True)
+class Card:
+    template: Template
+    model: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A card to show (for a button: in place of the card clicked), a short message, or
+    both, and cards to post after it (the support card a welfare answer brings)."""
+
+    card: Card | None = None
+    text: str = ""
+    more: tuple[Card, ...] = ()
+
+
+Answer = str | FormSpec | Reply
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who may use an interaction: a rule on the actor's roles, and the refusal they read.
+
+    Rules that depend on the record (never your own request, only the card's recipient)
+    are checked by the flow against the database, where the record is.
+    """
+
+    allows: Callable[[StaffMember], bool]
+    refusal: str = ""
+
+    def check(self, actor: StaffMember) -> None:
+        if not self.allows(actor):
+            raise Forbidden(self.refusal)
+
+
+ANY_STAFF = Who(lambda actor: True)
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button press: the record the button names, and any options ticked with it."""
+
+    value: int
+    chosen: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form by its name (Slack callback_id, Teams verb).
+
+    `spec` rebuilds it from the context it carried, because a card keeps no state (and it
+    refuses in the words submitting would); `submit` validates and stores; `done` is the
+    title the confirmation is shown under.
+    """
+
+    name: FormName
+    done: str
+    spec: Callable[[Turn, dict[str, Any]], Awaitable[FormSpec]]
+    submit: Callable[[Turn, dict[str, Any], dict[str, Any]], Awaitable[Answer]]
+    who: Who = ANY_STAFF
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button, or a checklist, on a card.
+
+    `key` names the id it carries in a card's data ("" for none). A checklist's options
+    are inputs named after `checklist`: "<checklist>__<option>" toggles on a Teams card,
+    a "<checklist>:<id>" checkbox block on Slack.
+    """
+
+    action: ActionId
+    key: str
+    run: Callable[[Turn, Click], Awaitable[Answer]]
+    who: Who = ANY_STAFF
+    checklist: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command: `/name` on Slack (when `slack`), the word on Teams; help lists them."""
+
+    name: str
+    usage: str
+    description: str
+    run: Callable[[Turn, str], Awaitable[Answer]]
+    who: Who = ANY_STAFF
+    slack: bool = True
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A type-ahead for a form field (Slack's external select)."""
+
+    field: str
+    run: Callable[[Turn, str], Awaitable[list[Choice]]]
+
+
+Interaction = Form | Button | Command | Lookup
+
+
+def opens(
+    action: ActionId,
+    key: str,
+    build: Callable[[Ctx, StaffMember, int], Awaitable[FormSpec]],
+    *,
+    who: Who = ANY_STAFF,
+) -> Button:
+    """A button that opens the form `build` makes for the one record the button names."""
+
+    async def run(turn: Turn, click: Click) -> FormSpec:
+        return await build(turn.ctx, turn.actor, click.value)
+
+    return Button(action, key, run, who)
+
+
+@dataclass
+class Registry:
+    forms: dict[str, Form] = field(default_factory=dict)
+    buttons: dict[str, Button] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
+    lookups: dict[str, Lookup] = field(default_factory=dict)
+
+    def add(self, *items: Interaction) -> None:
+        for item in items:
+            table, key = self._slot(item)
+            if key in table:
+                raise ValueError(f"{key!r} is declared twice")
+            table[key] = item  # type: ignore[index]
+
+    def _slot(self, item: Interaction) -> tuple[dict[str, Any], str]:
+        if isinstance(item, Form):
+            return self.forms, item.name
+        if isinstance(item, Button):
+            return self.buttons, item.action
+        if isinstance(item, Command):
+            return self.commands, item.name
+        return self.lookups, item.field

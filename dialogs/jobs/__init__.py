@@ -1,0 +1,1 @@
+"""Durable jobs: what each kind carries (payloads) and what it does when due (handlers)."""

@@ -1,0 +1,126 @@
+"""What each kind of durable job carries, typed, and the unique key it is stored under.
+
+The key is derived from the payload, never parsed back: a handler reads the payload's
+fields. Two jobs with the same key are one job (storage.jobs.schedule stores it once),
+which is how a reminder is never sent twice however often it is scheduled.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class JobKind(StrEnum):
+    WELFARE_FOLLOWUP = "welfare_followup"
+    POLICE_REFERRAL_NUDGE = "police_referral_nudge"
+    AUTHORISATION_NUDGE = "authorisation_nudge"
+    REVIEW_REMINDER = "review_reminder"
+    REVIEW_OVERDUE = "review_overdue"
+    RETENTION_PURGE = "retention_purge"
+    OVERSIGHT_REPORT = "oversight_report"
+
+
+class JobPayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    kind: ClassVar[JobKind]
+
+    @abstractmethod
+    def key(self) -> str:
+        """The job's unique key: scheduling the same key twice stores one job."""
+
+
+class WelfareFollowUp(JobPayload):
+    """Appendix A: a second check-in after an incident."""
+
+    kind: ClassVar[JobKind] = JobKind.WELFARE_FOLLOWUP
+    staff_id: int
+    incident_id: int | None = None
+
+    def key(self) -> str:
+        return f"welfare-followup:incident:{self.incident_id}"
+
+
+class PoliceReferralNudge(JobPayload):
+    """s6: violence used or threatened is always reported; chase an unrecorded referral."""
+
+    kind: ClassVar[JobKind] = JobKind.POLICE_REFERRAL_NUDGE
+    incident_id: int
+
+    def key(self) -> str:
+        return f"police-nudge:incident:{self.incident_id}"
+
+
+class AuthorisationNudge(JobPayload):
+    kind: ClassVar[JobKind] = JobKind.AUTHORISATION_NUDGE
+    authorisation_id: int
+
+    def key(self) -> str:
+        return f"authorisation-nudge:{self.authorisation_id}"
+
+
+class ReviewReminder(JobPayload):
+    """s7.1: `lead_days` before the review date the strategy had when it was stored."""
+
+    kind: ClassVar[JobKind] = JobKind.REVIEW_REMINDER
+    strategy_id: int
+    review_date: date
+    lead_days: int
+
+    def key(self) -> str:
+        return f"review-reminder:{self.strategy_id}:{self.review_date}:{self.lead_days}"
+
+
+class ReviewOverdue(JobPayload):
+    """Weekly while a review is overdue; `on` tells the repeats apart (None: the first)."""
+
+    kind: ClassVar[JobKind] = JobKind.REVIEW_OVERDUE
+    strategy_id: int
+    review_date: date
+    on: date | None = None
+
+    def key(self) -> str:
+        first = f"review-overdue:{self.strategy_id}:{self.review_date}"
+        return first if self.on is None else f"{first}:{self.on}"
+
+
+class RetentionPurge(JobPayload):
+    kind: ClassVar[JobKind] = JobKind.RETENTION_PURGE
+    month: str
+
+    def key(self) -> str:
+        return f"retention-purge:{self.month}"
+
+
+class OversightReport(JobPayload):
+    kind: ClassVar[JobKind] = JobKind.OVERSIGHT_REPORT
+    month: str
+
+    def key(self) -> str:
+        return f"oversight-report:{self.month}"
+
+
+PAYLOADS: dict[str, type[JobPayload]] = {
+    cls.kind: cls
+    for cls in (
+        WelfareFollowUp,
+        PoliceReferralNudge,
+        AuthorisationNudge,
+        ReviewReminder,
+        ReviewOverdue,
+        RetentionPurge,
+        OversightReport,
+    )
+}
+
+
+def parse(kind: str, payload: dict[str, Any]) -> JobPayload:
+    """The typed payload of a stored job; LookupError for a kind no handler knows."""
+    cls = PAYLOADS.get(kind)
+    if cls is None:
+        raise LookupError(f"no handler for jobs of kind {kind!r}")
+    return cls.model_validate(payload)

@@ -1,0 +1,73 @@
+"""Keeping a letter to a member of the public: rendered once, stored with the case, audited,
+and handed to the member of staff who will send it.
+
+Every letter goes this one way, whatever prompted it (a warning, a strategy, a review,
+a breach, a dispute), so each is kept exactly as rendered and none goes unrecorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cards import letters
+from dialogs import catalogue as cat
+from dialogs.change import Change
+from dialogs.context import Ctx
+from dialogs.kinds import AuditAction, LetterKind, Template
+from storage.models import ContactStrategy, Letter, Person, StaffMember, Warning
+from storage.models.status import OutboxKind
+
+
+def letter_date(ctx: Ctx) -> str:
+    """Today as a letter is dated: "4 December 2026"."""
+    return ctx.now.astimezone(ctx.zone).strftime("%d %B %Y")
+
+
+def send_by_label(channel: str | None) -> str:
+    return cat.label(cat.CONTACT_METHODS, channel or "letter").lower()
+
+
+async def keep(
+    uow: Change,
+    *,
+    kind: LetterKind,
+    model: dict[str, Any],
+    person: Person,
+    author: StaffMember,
+    deliver_to: StaffMember,
+    comment: str,
+    send_by: str = "letter",
+    filename: str | None = None,
+    strategy: ContactStrategy | None = None,
+    warning: Warning | None = None,
+) -> Letter:
+    """Render a letter, keep it with the case, audit it, and send it to staff as a file."""
+    subject, html, text = letters.render(kind, model)
+    letter = Letter(
+        person_id=person.id,
+        kind=kind,
+        send_by=send_by,
+        subject=subject,
+        html=html,
+        text=text,
+        strategy_id=strategy.id if strategy is not None else None,
+        warning_id=warning.id if warning is not None else None,
+        created_by_id=author.id,
+        created_at=uow.now,
+    )
+    uow.add(letter)
+    await uow.audit(AuditAction.LETTER_CREATED, letter, by=author, case=person.reference, kind=kind)
+    await uow.tell(
+        deliver_to,
+        Template.LETTER_FILE,
+        {
+            "reference": person.reference,
+            "subject": letter.subject,
+            "filename": filename or f"{person.reference}-{kind.replace('_', '-')}.html",
+            "comment": comment,
+        },
+        kind=OutboxKind.FILE,
+        letter=letter,
+        origin=author,
+    )
+    return letter

@@ -1,0 +1,1 @@
+"""Reviewing a contact strategy: continue, alter or end it, with reasons (s7, s7.1)."""

@@ -1,0 +1,301 @@
+"""Reviewing a contact strategy: continue, alter or end it, with reasons (s7, s7.1).
+
+Altering opens the proposal form, prefilled from the strategy in force, and the new
+version goes through authorisation; on approval the old one ends as "altered". The
+person is told about every change in writing (s7.1): a letter for a continuation (with
+the new review date) and for an ending; an alteration's letter is the strategy letter
+sent when the new version is approved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.forms import FormSpec
+from cards.ids import FormName
+from cards.ids import ReviewField as F
+from dialogs import letters
+from dialogs.authorisation.activate import schedule_review_reminders
+from dialogs.authorisation.request import ask, deciders
+from dialogs.breach.flow import recent_breaches
+from dialogs.change import Change, change
+from dialogs.context import Ctx
+from dialogs.errors import AlreadyDone, BadRequest, DomainError, FieldErrors, NotFound
+from dialogs.kinds import AuditAction, LetterKind, Template
+from dialogs.review.form import alteration_spec, evidence, review_spec
+from dialogs.review.rules import STORED, check_may_review, continue_errors
+from dialogs.strategy.in_force import guardians, strategy_in_force
+from dialogs.strategy.letter import letter_model
+from dialogs.strategy.propose import checked, load_subject, strategy_from
+from dialogs.validation import check
+from storage import monitoring as monitoring_repo
+from storage import staff as staff_repo
+from storage import strategies as strategies_repo
+from storage.models import ContactStrategy, Person, Review, StaffMember
+from storage.models.status import AuthorisationKind, ReviewOutcome, StrategyStatus
+
+
+async def _refuse_if_change_pending(session: AsyncSession, strategy: ContactStrategy) -> None:
+    if await strategies_repo.change_pending(session, strategy_id=strategy.id):
+        raise DomainError(
+            "A change to this strategy is waiting for authorisation. It must be decided "
+            "before the strategy can be reviewed again."
+        )
+
+
+async def _facts(session: AsyncSession, ctx: Ctx, strategy: ContactStrategy) -> str:
+    counts = await monitoring_repo.while_in_force(session, strategy_id=strategy.id)
+    recent = await recent_breaches(session, ctx, strategy.person_id)
+    return evidence(counts, recent, ctx.policy.breach_window_days)
+
+
+async def review_form(ctx: Ctx, actor: StaffMember, strategy_id: Any) -> FormSpec:
+    async with ctx.db.read() as session:
+        strategy, who = await strategy_in_force(session, strategy_id)
+        check_may_review(actor, strategy)
+        await _refuse_if_change_pending(session, strategy)
+        facts = await _facts(session, ctx, strategy)
+        return review_spec(ctx, strategy, who, await staff_repo.names(session), facts)
+
+
+async def _already_reviewed(
+    session: AsyncSession, ctx: Ctx, strategy_id: Any
+) -> AlreadyDone | None:
+    """Who reviewed it first, for the second reviewer to read; None if no review exists."""
+    last = (
+        await monitoring_repo.last_review(session, strategy_id=strategy_id)
+        if isinstance(strategy_id, int)
+        else None
+    )
+    if last is None:
+        return None
+    review, name = last
+    return AlreadyDone(
+        f"Already reviewed by {name} at {ctx.local(review.created_at)}: {review.outcome}."
+    )
+
+
+async def _current(
+    session: AsyncSession,
+    ctx: Ctx,
+    actor: StaffMember,
+    strategy_id: Any,
+    seen: Any,
+    *,
+    lock: bool = True,
+) -> tuple[ContactStrategy, Person]:
+    """The strategy as the reviewer saw it, locked; the first review to arrive wins."""
+    try:
+        strategy, who = await strategy_in_force(session, strategy_id, lock=lock)
+    except NotFound:
+        raise
+    except DomainError as exc:  # no longer in force: say who ended or altered it
+        raise (await _already_reviewed(session, ctx, strategy_id)) or exc from None
+    check_may_review(actor, strategy)
+    if seen != strategy.review_date.isoformat():
+        raise (await _already_reviewed(session, ctx, strategy.id)) or AlreadyDone(
+            "This strategy has changed since the form was opened; please start again."
+        )
+    await _refuse_if_change_pending(session, strategy)
+    return strategy, who
+
+
+async def submit_review(
+    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
+) -> str | FormSpec:
+    """Continue or end (stored now), or alter (answered with the alteration form)."""
+    async with change(ctx, actor) as uow:
+        strategy, who = await _current(
+            uow.session, ctx, actor, context.get("strategy_id"), context.get("review_date")
+        )
+        names = await staff_repo.names(uow.session)
+        spec = review_spec(ctx, strategy, who, names, "")
+        values, errors = check(spec, submitted)
+        outcome = values.get(F.OUTCOME)
+        if outcome == "continue":
+            errors.update(continue_errors(actor, strategy, values, ctx.today))
+        if errors:
+            raise FieldErrors(errors)
+        if outcome == "alter":
+            subject = await load_subject(uow.session, who.id)
+            return alteration_spec(ctx, subject, strategy, values[F.REASONS])
+        review, told = await _record(uow, strategy, who, names, outcome, values)
+    if review.outcome == ReviewOutcome.CONTINUED:
+        message = (
+            f"The strategy for *{who.reference}* continues; the next review is due by "
+            f"{strategy.review_date:%d %b %Y} and reminders are set."
+        )
+    else:
+        message = f"The strategy for *{who.reference}* has ended."
+    message += " The letter telling them is on its way to you as a file, to send."
+    if told:
+        message += f" I've told {', '.join(told)}."
+    return message
+
+
+async def _record(
+    uow: Change,
+    strategy: ContactStrategy,
+    who: Person,
+    names: dict[int, str],
+    outcome: str,
+    values: dict[str, Any],
+) -> tuple[Review, list[str]]:
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    review = Review(
+        strategy_id=strategy.id,
+        outcome=STORED[outcome],
+        reasons=values[F.REASONS],
+        reviewed_by_id=actor.id,
+        created_at=uow.now,
+    )
+    if outcome == "continue":
+        strategy.review_date = review.new_review_date = values[F.NEW_REVIEW_DATE]
+        await schedule_review_reminders(uow, strategy)
+    else:
+        strategy.status = StrategyStatus.ENDED
+        strategy.ended_at = uow.now
+    uow.add(review)
+    await uow.flush()
+    await uow.audit(
+        AuditAction.STRATEGY_REVIEWED,
+        strategy,
+        case=who.reference,
+        review=review.id,
+        outcome=review.outcome,
+        new_review_date=review.new_review_date,
+    )
+    await _letter(uow, strategy, who, names, review)
+    return review, await _tell(uow, strategy, who, review)
+
+
+async def _letter(
+    uow: Change, strategy: ContactStrategy, who: Person, names: dict[int, str], review: Review
+) -> None:
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    model = {
+        **letter_model(uow.ctx, strategy, who, actor, names),
+        "review_reasons": review.reasons,
+    }
+    continued = review.outcome == ReviewOutcome.CONTINUED
+    await letters.keep(
+        uow,
+        kind=LetterKind.STRATEGY_CONTINUED if continued else LetterKind.STRATEGY_ENDED,
+        model=model,
+        person=who,
+        author=actor,
+        deliver_to=actor,
+        send_by=strategy.letter_channel or "letter",
+        strategy=strategy,
+        comment=(
+            f"The letter telling {who.name} that the contact arrangements "
+            f"{'continue' if continued else 'have ended'} (s7.1: they must be told about any "
+            f"change). Send it by {model['send_by']}. It is kept in the case file."
+        ),
+    )
+
+
+async def _tell(uow: Change, strategy: ContactStrategy, who: Person, review: Review) -> list[str]:
+    """Staff keep to a strategy too (s7.1), so those who look after it hear of the outcome."""
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    model = {
+        "reference": who.reference,
+        "outcome": review.outcome,
+        "by": actor.name,
+        "review_date": f"{strategy.review_date:%d %b %Y}",
+    }
+    told = []
+    for member in await guardians(uow.session, strategy):
+        if member.id != actor.id:
+            await uow.tell(member, Template.REVIEW_NOTICE, model)
+            told.append(member.name)
+    return told
+
+
+async def form_from_context(
+    ctx: Ctx, *, actor: StaffMember, name: str, context: dict[str, Any]
+) -> FormSpec:
+    """The review or alteration form a submission answers, rebuilt from its context.
+
+    It is refused in the same words as submitting it would be (a late reviewer reads who
+    reviewed it first).
+    """
+    if name not in (FormName.REVIEW, FormName.ALTERATION):
+        raise BadRequest("That is not a review form.")
+    alteration = name == FormName.ALTERATION
+    async with ctx.db.read() as session:
+        strategy, who = await _current(
+            session,
+            ctx,
+            actor,
+            context.get("supersedes" if alteration else "strategy_id"),
+            context.get("review_date"),
+            lock=False,
+        )
+        if alteration:
+            subject = await load_subject(session, who.id)
+            return alteration_spec(ctx, subject, strategy, "")
+        facts = await _facts(session, ctx, strategy)
+        return review_spec(ctx, strategy, who, await staff_repo.names(session), facts)
+
+
+async def submit_alteration(
+    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
+) -> str:
+    """Store the review ("altered") and the new version, and ask the authorisers."""
+    async with change(ctx, actor) as uow:
+        old, who = await _current(
+            uow.session, ctx, actor, context.get("supersedes"), context.get("review_date")
+        )
+        if context.get("person_id") != who.id:
+            raise BadRequest("This form's details do not match the strategy it alters.")
+        subject = await load_subject(uow.session, who.id)
+        spec = alteration_spec(ctx, subject, old, "")
+        values = checked(ctx, spec, subject, submitted)
+        authorisers = await deciders(uow.session, requester=actor)
+        new = strategy_from(ctx, actor, subject, values)
+        new.supersedes_id = old.id
+        uow.add(new)
+        await uow.flush()
+        auth = await ask(
+            uow,
+            kind=AuthorisationKind.CHANGE,
+            requester=actor,
+            authorisers=authorisers,
+            strategy_id=new.id,
+        )
+        review = Review(
+            strategy_id=old.id,
+            outcome=ReviewOutcome.ALTERED,
+            reasons=values[F.REASONS],
+            new_strategy_id=new.id,
+            reviewed_by_id=actor.id,
+            created_at=ctx.now,
+        )
+        uow.add(review)
+        await uow.flush()
+        await uow.audit(
+            AuditAction.STRATEGY_REVIEWED,
+            old,
+            case=who.reference,
+            review=review.id,
+            outcome=ReviewOutcome.ALTERED,
+        )
+        await uow.audit(
+            AuditAction.STRATEGY_PROPOSED,
+            new,
+            case=who.reference,
+            authorisation=auth.id,
+            restrictions=[r.kind for r in new.restrictions],
+            supersedes=old.id,
+        )
+    return (
+        f"The changed strategy for *{who.reference}* has gone to "
+        f"{', '.join(a.name for a in authorisers)} to authorise. The current one stays in "
+        "force until then; I'll tell you the outcome."
+    )

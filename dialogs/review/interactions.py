@@ -1,0 +1,64 @@
+"""Reviewing a strategy: Start review, the review form, and the alteration form (s7.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cards.forms import FormSpec
+from cards.ids import ActionId, FormName
+from dialogs.interactions import Answer, Form, Turn, opens
+from dialogs.jobs.payloads import ReviewOverdue, ReviewReminder
+from dialogs.policy_map import carries
+from dialogs.review import flow
+from dialogs.review.jobs import overdue, reminder
+
+
+def _rebuilt(name: FormName) -> Callable[[Turn, dict[str, Any]], Awaitable[FormSpec]]:
+    async def spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
+        return await flow.form_from_context(turn.ctx, actor=turn.actor, name=name, context=context)
+
+    return spec
+
+
+async def _submit_review(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> Answer:
+    return await flow.submit_review(turn.ctx, actor=turn.actor, context=context, submitted=values)
+
+
+async def _submit_alteration(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return await flow.submit_alteration(
+        turn.ctx, actor=turn.actor, context=context, submitted=values
+    )
+
+
+INTERACTIONS = (
+    opens(ActionId.START_REVIEW, "strategy_id", flow.review_form),
+    Form(FormName.REVIEW, "Review recorded", _rebuilt(FormName.REVIEW), _submit_review),
+    Form(FormName.ALTERATION, "Change sent", _rebuilt(FormName.ALTERATION), _submit_alteration),
+)
+
+JOBS = {ReviewReminder.kind: reminder, ReviewOverdue.kind: overdue}
+
+POLICY = (
+    carries(
+        "7",
+        "Continuing a strategy is itself a decision to restrict contact: an authoriser "
+        "other than the proposer takes it.",
+        "tests/test_slack_review.py::test_an_authoriser_who_proposed_it_cannot_continue_it_alone",
+    ),
+    carries(
+        "7.1",
+        "A strategy is reviewed and continued, altered or ended, and the person is told "
+        "of the change in writing.",
+        "tests/test_slack_review.py::test_continue_sets_a_new_date_fresh_reminders_and_writes",
+        "tests/test_slack_review.py::test_end_lifts_the_restrictions_and_writes",
+        "tests/test_slack_review.py::test_alter_goes_through_authorisation_again",
+    ),
+    carries(
+        "7.1",
+        "Review reminders before the review date, then weekly while overdue, until a "
+        "review is held.",
+        "tests/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
+        "tests/test_scheduler.py::test_a_held_review_stops_the_overdue_reminders",
+    ),
+)

@@ -1,0 +1,1 @@
+"""Sharing a strategy with a partner agency (s7.1)."""

@@ -1,0 +1,1 @@
+"""Welfare check-ins and support for staff (Appendix A, s2, s8)."""

@@ -1,0 +1,81 @@
+"""Incidents and what is recorded on them: warnings and police referrals (s6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Incident, PoliceReferral, StaffMember, Warning
+
+
+async def get(session: AsyncSession, *, incident_id: Any) -> Incident | None:
+    if not isinstance(incident_id, int) or isinstance(incident_id, bool):
+        return None
+    return await session.get(Incident, incident_id)
+
+
+async def of_person(session: AsyncSession, *, person_id: int) -> list[Incident]:
+    """A person's incidents, oldest first."""
+    stmt = select(Incident).where(Incident.person_id == person_id).order_by(Incident.occurred_at)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def count_of_person(session: AsyncSession, *, person_id: int) -> int:
+    stmt = select(func.count()).select_from(Incident).where(Incident.person_id == person_id)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def acknowledge(
+    session: AsyncSession, *, incident: Incident, by: StaffMember, at: datetime
+) -> bool:
+    """Record the first acknowledgement in one conditional UPDATE; False if someone was first."""
+    result = await session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id, Incident.acknowledged_at.is_(None))
+        .values(acknowledged_by_id=by.id, acknowledged_at=at)
+    )
+    await session.refresh(incident)
+    return bool(result.rowcount)
+
+
+async def warnings_of_person(session: AsyncSession, *, person_id: int) -> list[Warning]:
+    stmt = select(Warning).where(Warning.person_id == person_id).order_by(Warning.given_on)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def warnings_on(
+    session: AsyncSession, *, incident_id: int
+) -> list[tuple[Warning, StaffMember]]:
+    """The warnings recorded on one incident, with who recorded each."""
+    stmt = (
+        select(Warning, StaffMember)
+        .join(StaffMember, StaffMember.id == Warning.recorded_by_id)
+        .where(Warning.incident_id == incident_id)
+        .order_by(Warning.id)
+    )
+    return [(w, who) for w, who in (await session.execute(stmt)).all()]
+
+
+async def referrals_on(
+    session: AsyncSession, *, incident_id: int
+) -> list[tuple[PoliceReferral, StaffMember]]:
+    """The police referrals recorded on one incident, with who recorded each."""
+    stmt = (
+        select(PoliceReferral, StaffMember)
+        .join(StaffMember, StaffMember.id == PoliceReferral.recorded_by_id)
+        .where(PoliceReferral.incident_id == incident_id)
+        .order_by(PoliceReferral.id)
+    )
+    return [(r, who) for r, who in (await session.execute(stmt)).all()]
+
+
+async def referral_count(session: AsyncSession, *, person_id: int) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(PoliceReferral)
+        .where(PoliceReferral.person_id == person_id)
+    )
+    return (await session.execute(stmt)).scalar_one()

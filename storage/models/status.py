@@ -1,0 +1,76 @@
+"""The states a stored row moves through, as enums instead of bare strings.
+
+Each is a StrEnum, so a value compares equal to the string stored in its column and the
+database keeps plain text (no migration, readable by hand); code that sets or tests a
+state names it here, so a misspelt state is an import error rather than a silent miss.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StrategyStatus(StrEnum):
+    """A contact strategy: draft -> pending -> active -> (altered | ended), or denied (s7)."""
+
+    DRAFT = "draft"  # sent back for changes; the proposer may resubmit it
+    PENDING = "pending"  # waiting for an authoriser
+    ACTIVE = "active"  # in force
+    DENIED = "denied"
+    ALTERED = "altered"  # replaced by an approved alteration
+    ENDED = "ended"  # ended at a review
+
+
+class AuthorisationKind(StrEnum):
+    STRATEGY = "strategy"
+    CHANGE = "change"  # an alteration of a strategy in force
+    SHARING = "sharing"  # sharing with a partner agency (s7.1)
+
+
+class AuthorisationStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+class ReviewOutcome(StrEnum):
+    CONTINUED = "continued"
+    ALTERED = "altered"
+    ENDED = "ended"
+
+
+class OutboxKind(StrEnum):
+    MESSAGE = "message"  # a new post
+    UPDATE = "update"  # replaces an earlier post with the same card key
+    FILE = "file"  # a letter or an attachment, uploaded
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # an update whose card was never posted
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SarStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class WarningKind(StrEnum):
+    VERBAL = "verbal"
+    WRITTEN = "written"
+
+
+class CheckInKind(StrEnum):
+    AFTER_INCIDENT = "after_incident"
+    FOLLOW_UP = "follow_up"
+    SELF = "self"

@@ -1,0 +1,72 @@
+"""Contact strategies (s7): the one in force, proposals and their revisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Authorisation, ContactStrategy
+from storage.models.status import AuthorisationStatus, StrategyStatus
+
+
+async def get(
+    session: AsyncSession, *, strategy_id: Any, lock: bool = False
+) -> ContactStrategy | None:
+    """A strategy by id. With `lock`, held until the transaction ends (FOR UPDATE on
+    PostgreSQL; SQLite already has one writer), so two people deciding at once are
+    decided in turn, each seeing the other's change."""
+    if not isinstance(strategy_id, int) or isinstance(strategy_id, bool):
+        return None
+    stmt = select(ContactStrategy).where(ContactStrategy.id == strategy_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def in_force(session: AsyncSession, *, person_id: int) -> ContactStrategy | None:
+    """The person's strategy in force, if any (the newest, should there ever be two)."""
+    stmt = (
+        select(ContactStrategy)
+        .where(
+            ContactStrategy.person_id == person_id,
+            ContactStrategy.status == StrategyStatus.ACTIVE,
+        )
+        .order_by(ContactStrategy.activated_at.desc(), ContactStrategy.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def of_person(session: AsyncSession, *, person_id: int) -> list[ContactStrategy]:
+    stmt = (
+        select(ContactStrategy)
+        .where(ContactStrategy.person_id == person_id)
+        .order_by(ContactStrategy.created_at, ContactStrategy.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def resubmitted(session: AsyncSession, *, strategy_id: int) -> bool:
+    """Whether a proposal sent back for changes has already been resubmitted."""
+    stmt = select(ContactStrategy.id).where(ContactStrategy.revision_of_id == strategy_id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def change_pending(session: AsyncSession, *, strategy_id: int) -> bool:
+    """Whether an alteration of this strategy is waiting for authorisation."""
+    stmt = select(ContactStrategy.id).where(
+        ContactStrategy.supersedes_id == strategy_id,
+        ContactStrategy.status == StrategyStatus.PENDING,
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def approvers(session: AsyncSession, *, strategy_id: int) -> list[int]:
+    """Who approved this strategy (staff ids)."""
+    stmt = select(Authorisation.decided_by_id).where(
+        Authorisation.strategy_id == strategy_id,
+        Authorisation.status == AuthorisationStatus.APPROVED,
+    )
+    return [a for a in (await session.execute(stmt)).scalars() if a is not None]
