@@ -6,10 +6,43 @@ dialogs.catalogue, so a form offers exactly the policy's words.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from cards.forms import Choice, ChoiceGroup, FieldKind, FieldSpec
+from cards.forms import Choice, ChoiceGroup, FieldKind, FieldSpec, FormSpec
+from cards.ids import FormName
 from dialogs import catalogue as cat
+from dialogs.context import Ctx
+
+
+@dataclass(frozen=True)
+class Head:
+    """A form's name, its title and its submit button: what stays the same each time."""
+
+    name: FormName
+    title: str
+    submit: str
+
+    def form(
+        self,
+        ctx: Ctx,
+        questions: list[FieldSpec],
+        *,
+        intro: str = "",
+        context: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> FormSpec:
+        """The form, its dates and times in the office's zone."""
+        return FormSpec(
+            name=self.name,
+            title=self.title,
+            submit=self.submit,
+            intro=intro,
+            fields=questions,
+            context=context or {},
+            values=values or {},
+            timezone=ctx.policy.timezone,
+        )
 
 
 def choices(items: tuple[cat.Item, ...]) -> list[Choice]:

@@ -139,14 +139,17 @@ Interaction = Form | Button | Command | Lookup
 def opens(
     action: ActionId,
     key: str,
-    build: Callable[[Ctx, StaffMember, int], Awaitable[FormSpec]],
+    spec: Callable[[Turn, dict[str, Any]], Awaitable[FormSpec]],
     *,
     who: Who = ANY_STAFF,
+    as_key: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Button:
-    """A button that opens the form `build` makes for the one record the button names."""
+    """A button that opens a form: the form's own `spec`, given the record the button names
+    (under `as_key` when the form calls it something else) and any `extra` context."""
 
     async def run(turn: Turn, click: Click) -> FormSpec:
-        return await build(turn.ctx, turn.actor, click.value)
+        return await spec(turn, {as_key or key: click.value, **(extra or {})})
 
     return Button(action, key, run, who)
 

@@ -11,6 +11,7 @@ from bot.settings import Settings
 from dialogs.authorisation import decide
 from dialogs.context import Ctx
 from dialogs.incident import report
+from dialogs.interactions import Turn
 from dialogs.strategy import propose
 from storage import staff as staff_repo
 from storage.db import Database
@@ -55,7 +56,7 @@ class World:
             },
             **overrides,
         }
-        recorded = await report.submit(self.ctx(now), actor=self.who(reporter), submitted=values)
+        recorded = await report.record(self.ctx(now), actor=self.who(reporter), submitted=values)
         return recorded.incident_id
 
     async def active_strategy(
@@ -64,7 +65,7 @@ class World:
         """A strategy proposed by Jo and approved by Bea at `now`; returns its id."""
         incident_id = incident_id or await self.report(now)
         ctx = self.ctx(now)
-        spec = await propose.proposal_form(ctx, actor=self.who("jo"), incident_id=incident_id)
+        spec = await propose.proposal_form(Turn(ctx, self.who("jo")), {"incident_id": incident_id})
         review = (now.astimezone(ctx.zone).date() + timedelta(days=review_in_days)).isoformat()
         submitted = {
             "restrictions": ["call_limit"],
@@ -79,7 +80,7 @@ class World:
             "letter_channel": "letter",
             "letter_format": "standard",
         }
-        proposed = await propose.submit_proposal(
+        proposed = await propose.propose(
             ctx, actor=self.who("jo"), context=spec.context, submitted=submitted
         )
         await decide.decide(

@@ -17,6 +17,7 @@ from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.incident import follow_up
+from dialogs.interactions import Turn
 from storage.db import Database
 from storage.models import (
     Authorisation,
@@ -67,22 +68,15 @@ async def full_history(
     )
     jo = world.who("jo")
     warned_at = now - 4 * day
-    await follow_up.submit_warning(
-        world.ctx(warned_at),
-        actor=jo,
-        incident_id=incident_id,
-        submitted={
-            "warning_kind": "written",
-            "given_on": warned_at.date().isoformat(),
-            "behaviour_to_change": "Stop shouting at staff.",
-        },
-    )
-    await follow_up.submit_police(
-        world.ctx(warned_at),
-        actor=jo,
-        incident_id=incident_id,
-        submitted={"referred_on": warned_at.date().isoformat(), "police_reference": "WK-55"},
-    )
+    as_jo, about = Turn(world.ctx(warned_at), jo), {"incident_id": incident_id}
+    warning = {
+        "warning_kind": "written",
+        "given_on": warned_at.date().isoformat(),
+        "behaviour_to_change": "Stop shouting at staff.",
+    }
+    await follow_up.submit_warning(as_jo, warning, about)
+    referral = {"referred_on": warned_at.date().isoformat(), "police_reference": "WK-55"}
+    await follow_up.submit_police(as_jo, referral, about)
     strategy_id = await world.active_strategy(now - 3 * day, incident_id=incident_id)
     sam, bea, casey = world.who("sam"), world.who("bea"), world.who("casey")
     async with world.db.write() as s:

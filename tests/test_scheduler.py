@@ -183,14 +183,17 @@ async def test_police_referral_nudge_only_when_none_recorded(db: Database) -> No
 @both_backends
 async def test_undecided_authorisation_nudges_after_the_configured_hours(db: Database) -> None:
     world = await make_world(db)
+    from dialogs.interactions import Turn
     from dialogs.strategy import propose as strategy_dialog
     from tests.dialog_world import CRITERIA
 
     now = on(MONDAY, 10)
     incident_id = await world.report(now)
     ctx = world.ctx(now)
-    spec = await strategy_dialog.proposal_form(ctx, actor=world.who("jo"), incident_id=incident_id)
-    await strategy_dialog.submit_proposal(
+    spec = await strategy_dialog.proposal_form(
+        Turn(ctx, world.who("jo")), {"incident_id": incident_id}
+    )
+    await strategy_dialog.propose(
         ctx,
         actor=world.who("jo"),
         context=spec.context,

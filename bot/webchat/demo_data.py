@@ -28,6 +28,7 @@ from dialogs.authorisation import decide
 from dialogs.breach import flow as breach
 from dialogs.context import Ctx
 from dialogs.incident import follow_up, report
+from dialogs.interactions import Turn
 from dialogs.strategy import propose
 from storage import staff as staff_repo
 from storage.models import OutboxMessage, Person, ScheduledJob, StaffMember
@@ -71,7 +72,7 @@ class _History:
             **values,
         }
         ctx = self.ctx(now)
-        recorded = await report.submit(ctx, actor=self.who(reporter), submitted=submitted)
+        recorded = await report.record(ctx, actor=self.who(reporter), submitted=submitted)
         return recorded.incident_id
 
 
@@ -113,14 +114,13 @@ async def _morgan(h: _History) -> tuple[str, date]:
     )
     warned = h.at(39, 11)
     await follow_up.submit_warning(
-        h.ctx(warned),
-        actor=h.who("jo.fielding"),
-        incident_id=incident_1,
-        submitted={
+        Turn(h.ctx(warned), h.who("jo.fielding")),
+        {
             "warning_kind": "verbal",
             "given_on": warned.astimezone(h.runtime.settings.policy.zone).date().isoformat(),
             "behaviour_to_change": "Shouting and swearing at staff on the phone.",
         },
+        {"incident_id": incident_1},
     )
     async with h.runtime.db.read() as session:
         person_id = (
@@ -142,9 +142,9 @@ async def _morgan(h: _History) -> tuple[str, date]:
     proposed_at = h.at(32, 9, 30)
     ctx = h.ctx(proposed_at)
     jo = h.who("jo.fielding")
-    spec = await propose.proposal_form(ctx, actor=jo, incident_id=incident_1)
+    spec = await propose.proposal_form(Turn(ctx, jo), {"incident_id": incident_1})
     review = h.today + timedelta(days=REVIEW_IN_DAYS)
-    proposed = await propose.submit_proposal(
+    proposed = await propose.propose(
         ctx,
         actor=jo,
         context=spec.context,
@@ -172,11 +172,10 @@ async def _morgan(h: _History) -> tuple[str, date]:
     breached_at = h.at(6, 16, 5)
     ctx = h.ctx(breached_at + timedelta(minutes=20))
     sam = h.who("sam.rivers")
-    form = await breach.form_for_person(ctx, sam, person_id)
+    form = await breach.form(Turn(ctx, sam), {"person_id": person_id})
     restriction = next(f for f in form.fields if f.id == "breached_restriction")
     await breach.submit(
-        ctx,
-        actor=sam,
+        Turn(ctx, sam),
         context=form.context,
         submitted={
             "breached_restriction": restriction.options[0].value,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dialogs import letters
 from dialogs.change import Change
 from dialogs.jobs.payloads import ReviewOverdue, ReviewReminder
 from dialogs.kinds import LetterKind, Template
-from dialogs.strategy.letter import letter_model
+from dialogs.strategy.letter import keep_letter
 from dialogs.strategy.rules import spoc_id
 from dialogs.strategy.view import in_force_summary
 from storage import staff as staff_repo
@@ -34,7 +33,6 @@ async def activate(
             old.ended_at = uow.now
     await schedule_review_reminders(uow, strategy)
     names = await staff_repo.names(uow.session)
-    letter_info = letter_model(uow.ctx, strategy, person, decider, names)
     await uow.tell(
         proposer,
         Template.DECISION_NOTICE,
@@ -47,20 +45,16 @@ async def activate(
             "revise_id": None,
         },
     )
-    await letters.keep(
+    await keep_letter(
         uow,
-        kind=LetterKind.STRATEGY,
-        model=letter_info,
-        person=person,
-        author=decider,
+        LetterKind.STRATEGY,
+        strategy,
+        person,
         deliver_to=proposer,
-        send_by=strategy.letter_channel or "letter",
+        names=names,
         filename=f"{person.reference}-contact-strategy.html",
-        comment=(
-            f"The letter telling {person.name} about the contact strategy. Send it by "
-            f"{letter_info['send_by']}, with a copy of the policy. It is kept in the case file."
-        ),
-        strategy=strategy,
+        about=f"The letter telling {person.name} about the contact strategy.",
+        enclosing=", with a copy of the policy",
     )
     await _tell_staff(uow, strategy, person, proposer, decider, names)
 

@@ -20,6 +20,7 @@ from dialogs.authorisation.view import card_key, card_model
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, BadRequest, NotFound
+from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.validation import validate
 from storage import authorisations as authorisations_repo
@@ -71,15 +72,34 @@ async def _check_pending(session: AsyncSession, ctx: Ctx, auth: Authorisation) -
     raise AlreadyDone(f"Already {label} by {who.name if who else 'someone'} at {when}.")
 
 
-async def reason_form(
-    ctx: Ctx, actor: StaffMember, authorisation_id: Any, decision: str
-) -> FormSpec:
-    """Deny or Ask for changes: refused before the form shows to someone who may not decide."""
-    async with ctx.db.read() as session:
-        auth = await _load(session, authorisation_id)
-        check_may_decide(actor, auth.requested_by_id)
-        await _check_pending(session, ctx, auth)
-    return decision_form(ctx, authorisation_id=auth.id, decision=decision)
+async def reason_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """Deny or Ask for changes: refused, before the form shows, to someone who may not decide."""
+    decision = str(context.get("decision"))
+    async with turn.ctx.db.read() as session:
+        auth = await _load(session, context.get("authorisation_id"))
+        check_may_decide(turn.actor, auth.requested_by_id)
+        await _check_pending(session, turn.ctx, auth)
+    return decision_form(turn.ctx, authorisation_id=auth.id, decision=decision)
+
+
+async def approve(turn: Turn, click: Click) -> str:
+    return await decide(
+        turn.ctx, actor=turn.actor, authorisation_id=click.value, decision="approve"
+    )
+
+
+async def submit_reason(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    decision = context.get("decision")
+    if decision not in ("deny", "changes"):
+        # The reason form only ever denies or sends back; Approve is its own button.
+        raise BadRequest("This form's details are not valid; please use the card's buttons.")
+    return await decide(
+        turn.ctx,
+        actor=turn.actor,
+        authorisation_id=context.get("authorisation_id"),
+        decision=decision,
+        submitted=values,
+    )
 
 
 async def decide(

@@ -2,63 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
 from dialogs.authorisation import decide
 from dialogs.authorisation.jobs import nudge
 from dialogs.authorisation.rules import AUTHORISERS
-from dialogs.context import Ctx
-from dialogs.errors import BadRequest
-from dialogs.interactions import Button, Click, Form, Turn, opens
+from dialogs.interactions import Button, Form, opens
 from dialogs.jobs.payloads import AuthorisationNudge
 from dialogs.policy_map import carries
-from storage.models import StaffMember
 
-
-async def _approve(turn: Turn, click: Click) -> str:
-    return await decide.decide(
-        turn.ctx, actor=turn.actor, authorisation_id=click.value, decision="approve"
-    )
-
-
-async def _deny(ctx: Ctx, actor: StaffMember, authorisation_id: int) -> FormSpec:
-    return await decide.reason_form(ctx, actor, authorisation_id, "deny")
-
-
-async def _changes(ctx: Ctx, actor: StaffMember, authorisation_id: int) -> FormSpec:
-    return await decide.reason_form(ctx, actor, authorisation_id, "changes")
-
-
-async def _spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    # Who may decide is checked when the decision is stored, from the database.
-    return decide.decision_form(
-        turn.ctx,
-        authorisation_id=context.get("authorisation_id"),  # type: ignore[arg-type]
-        decision=str(context.get("decision")),
-    )
-
-
-async def _submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    decision = context.get("decision")
-    if decision not in ("deny", "changes"):
-        # The reason form only ever denies or sends back; Approve is its own button.
-        raise BadRequest("This form's details are not valid; please use the card's buttons.")
-    return await decide.decide(
-        turn.ctx,
-        actor=turn.actor,
-        authorisation_id=context.get("authorisation_id"),
-        decision=decision,
-        submitted=values,
-    )
+DENY = {"decision": "deny"}
+CHANGES = {"decision": "changes"}
 
 
 INTERACTIONS = (
-    Button(ActionId.APPROVE, "authorisation_id", _approve, AUTHORISERS),
-    opens(ActionId.DENY, "authorisation_id", _deny, who=AUTHORISERS),
-    opens(ActionId.ASK_CHANGES, "authorisation_id", _changes, who=AUTHORISERS),
-    Form(FormName.DECISION, "Decision recorded", _spec, _submit, AUTHORISERS),
+    Button(ActionId.APPROVE, "authorisation_id", decide.approve, AUTHORISERS),
+    opens(ActionId.DENY, "authorisation_id", decide.reason_form, who=AUTHORISERS, extra=DENY),
+    opens(
+        ActionId.ASK_CHANGES, "authorisation_id", decide.reason_form, who=AUTHORISERS, extra=CHANGES
+    ),
+    Form(
+        FormName.DECISION,
+        "Decision recorded",
+        decide.reason_form,
+        decide.submit_reason,
+        AUTHORISERS,
+    ),
 )
 
 JOBS = {AuthorisationNudge.kind: nudge}

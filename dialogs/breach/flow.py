@@ -20,15 +20,15 @@ from cards.ids import BreachField as F
 from cards.ids import FormName
 from dialogs import catalogue as cat
 from dialogs import fields as f
-from dialogs import letters
 from dialogs.breach.rules import confirmation, time_errors
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
+from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.people.find import one_person
 from dialogs.strategy.in_force import guardians, require_active, strategy_in_force
-from dialogs.strategy.letter import letter_model
+from dialogs.strategy.letter import keep_letter
 from dialogs.strategy.view import describe_restriction
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
@@ -70,25 +70,23 @@ def _spec(ctx: Ctx, strategy: ContactStrategy, who: Person, names: dict[int, str
     )
 
 
-async def form_for_person(ctx: Ctx, actor: StaffMember, person_id: Any) -> FormSpec:
-    """Any member of staff may record a breach: they are the ones who meet it."""
-    async with ctx.db.read() as session:
-        who, strategy = await require_active(session, person_id, doing="breach")
-        return _spec(ctx, strategy, who, await staff_repo.names(session))
+async def form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """The breach form for a person (`person_id`, from /case) or for the strategy it was
+    opened for (`strategy_id`, when a card brings it back). Any member of staff may record
+    a breach: they are the ones who meet it."""
+    async with turn.ctx.db.read() as session:
+        if "person_id" not in context:
+            strategy, who = await strategy_in_force(session, context.get("strategy_id"))
+        else:
+            who, strategy = await require_active(session, context.get("person_id"), doing="breach")
+        return _spec(turn.ctx, strategy, who, await staff_repo.names(session))
 
 
-async def form_for_query(ctx: Ctx, actor: StaffMember, query: str) -> FormSpec:
+async def for_named(turn: Turn, args: str) -> FormSpec:
     """`/breach SC-2026-00042`: the same form, found by reference or name."""
-    async with ctx.db.read() as session:
-        who = await one_person(session, query, usage="/breach")
-    return await form_for_person(ctx, actor, who.id)
-
-
-async def form_from_context(ctx: Ctx, context: dict[str, Any]) -> FormSpec:
-    """The form a submission answers, rebuilt from the context it carried."""
-    async with ctx.db.read() as session:
-        strategy, who = await strategy_in_force(session, context.get("strategy_id"))
-        return _spec(ctx, strategy, who, await staff_repo.names(session))
+    async with turn.ctx.db.read() as session:
+        who = await one_person(session, args, usage="/breach")
+    return await form(turn, {"person_id": who.id})
 
 
 async def recent_breaches(session: AsyncSession, ctx: Ctx, person_id: int) -> int:
@@ -105,9 +103,8 @@ class Recorded:
     alerted: list[str]
 
 
-async def submit(
-    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
-) -> str:
+async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
         strategy, who = await strategy_in_force(uow.session, context.get("strategy_id"))
         names = await staff_repo.names(uow.session)
@@ -200,26 +197,24 @@ async def _letter(
     breach: Breach,
     described: str,
 ) -> None:
-    ctx, actor = uow.ctx, uow.actor
-    assert isinstance(actor, StaffMember)
-    model = {
-        **letter_model(ctx, strategy, who, actor, names),
-        "breach_on": breach.occurred_at.astimezone(ctx.zone).strftime("%d %B %Y"),
+    """s7.1: a clear reminder of the consequences of breaching, and of the reasons."""
+    recorder = uow.actor
+    assert isinstance(recorder, StaffMember)
+    extra = {
+        "breach_on": breach.occurred_at.astimezone(uow.ctx.zone).strftime("%d %B %Y"),
         "breach_channel": cat.label(cat.CHANNELS, breach.channel).lower(),
         "breached": described,
     }
-    await letters.keep(
+    await keep_letter(
         uow,
-        kind=LetterKind.BREACH_REMINDER,
-        model=model,
-        person=who,
-        author=actor,
-        deliver_to=actor,
-        send_by=strategy.letter_channel or "letter",
-        strategy=strategy,
-        comment=(
+        LetterKind.BREACH_REMINDER,
+        strategy,
+        who,
+        deliver_to=recorder,
+        names=names,
+        extra=extra,
+        about=(
             f"The letter reminding {who.name} of the reasons for the contact strategy and of "
-            f"the consequences of breaching it (s7.1). Send it by {model['send_by']}. It is "
-            "kept in the case file."
+            "the consequences of breaching it (s7.1)."
         ),
     )

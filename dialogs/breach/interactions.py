@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
-from dialogs.breach.flow import form_for_person, form_for_query, form_from_context, submit
-from dialogs.interactions import Command, Form, Turn, opens
+from dialogs.breach.flow import for_named, form, submit
+from dialogs.interactions import Command, Form, opens
 from dialogs.policy_map import carries
-
-
-async def _command(turn: Turn, args: str) -> FormSpec:
-    return await form_for_query(turn.ctx, turn.actor, args)
-
-
-async def _spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    return await form_from_context(turn.ctx, context)
-
-
-async def _submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    return await submit(turn.ctx, actor=turn.actor, context=context, submitted=values)
-
 
 INTERACTIONS = (
     Command(
         "breach",
         "breach <reference or name>",
         "Record a breach of a contact strategy in force",
-        _command,
+        for_named,
     ),
-    opens(ActionId.RECORD_BREACH, "person_id", form_for_person),
-    Form(FormName.BREACH, "Breach recorded", _spec, _submit),
+    opens(ActionId.RECORD_BREACH, "person_id", form),
+    Form(FormName.BREACH, "Breach recorded", form, submit),
 )
 
 POLICY = (

@@ -23,6 +23,7 @@ from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
 from dialogs.incident.card import recipients
+from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.strategy.in_force import require_active
 from dialogs.validation import check
@@ -63,10 +64,10 @@ def _spec(ctx: Ctx, who: Person) -> FormSpec:
     )
 
 
-async def form(ctx: Ctx, actor: StaffMember, person_id: Any) -> FormSpec:
-    async with ctx.db.read() as session:
-        who, _ = await require_active(session, person_id, doing="log against")
-        return _spec(ctx, who)
+async def form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    async with turn.ctx.db.read() as session:
+        who, _ = await require_active(session, context.get("person_id"), doing="log against")
+        return _spec(turn.ctx, who)
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,8 @@ def confirmation(logged: Logged) -> str:
     return text
 
 
-async def submit(
-    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
-) -> str:
+async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
         who, strategy = await require_active(
             uow.session, context.get("person_id"), doing="log against"

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
 from dialogs.contact.flow import form, submit
-from dialogs.interactions import Form, Turn, opens
+from dialogs.interactions import Form, opens
 from dialogs.policy_map import carries
-
-
-async def _spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    return await form(turn.ctx, turn.actor, context.get("person_id"))
-
-
-async def _submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    return await submit(turn.ctx, actor=turn.actor, context=context, submitted=values)
-
 
 INTERACTIONS = (
     opens(ActionId.LOG_CONTACT, "person_id", form),
-    Form(FormName.CONTACT_LOG, "Contact logged", _spec, _submit),
+    Form(FormName.CONTACT_LOG, "Contact logged", form, submit),
 )
 
 POLICY = (

@@ -20,16 +20,16 @@ from cards.ids import DisputeOutcomeField as O
 from cards.ids import FormName
 from dialogs import catalogue as cat
 from dialogs import fields as f
-from dialogs import letters
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.dispute.rules import check_may_decide, may_still_decide
 from dialogs.dispute.view import assignment, card_key, card_model
 from dialogs.errors import AlreadyDone, DomainError, FieldErrors, NotFound
+from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.people.find import person
 from dialogs.strategy.in_force import require_active, strategy_in_force
-from dialogs.strategy.letter import letter_model
+from dialogs.strategy.letter import keep_letter
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
 from storage import staff as staff_repo
@@ -60,17 +60,16 @@ def _record_spec(ctx: Ctx, who: Person, strategy: ContactStrategy) -> FormSpec:
     )
 
 
-async def record_form(ctx: Ctx, actor: StaffMember, person_id: Any) -> FormSpec:
-    """Any member of staff may record a dispute: whoever opens the post."""
-    async with ctx.db.read() as session:
-        who, strategy = await require_active(session, person_id, doing="dispute")
-        return _record_spec(ctx, who, strategy)
-
-
-async def record_form_from_context(ctx: Ctx, context: dict[str, Any]) -> FormSpec:
-    async with ctx.db.read() as session:
-        strategy, who = await strategy_in_force(session, context.get("strategy_id"))
-        return _record_spec(ctx, who, strategy)
+async def record_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """The form for a person (`person_id`, from /case), or rebuilt for the strategy it was
+    opened for (`strategy_id`). Any member of staff may record a dispute: whoever opens
+    the post."""
+    async with turn.ctx.db.read() as session:
+        if "person_id" not in context:
+            strategy, who = await strategy_in_force(session, context.get("strategy_id"))
+        else:
+            who, strategy = await require_active(session, context.get("person_id"), doing="dispute")
+        return _record_spec(turn.ctx, who, strategy)
 
 
 def _received_errors(ctx: Ctx, strategy: ContactStrategy, received: Any) -> dict[str, str]:
@@ -87,9 +86,8 @@ def _received_errors(ctx: Ctx, strategy: ContactStrategy, received: Any) -> dict
     return {}
 
 
-async def submit_dispute(
-    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
-) -> str:
+async def submit_dispute(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
         strategy, who = await strategy_in_force(uow.session, context.get("strategy_id"))
         values, errors = check(_record_spec(ctx, who, strategy), submitted)
@@ -212,17 +210,16 @@ def _outcome_spec(ctx: Ctx, dispute_id: int) -> FormSpec:
     )
 
 
-async def outcome_form(ctx: Ctx, actor: StaffMember, dispute_id: Any) -> FormSpec:
-    async with ctx.db.read() as session:
-        dispute = await _load(session, ctx, actor, dispute_id)
-        return _outcome_spec(ctx, dispute.id)
+async def outcome_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    async with turn.ctx.db.read() as session:
+        dispute = await _load(session, turn.ctx, turn.actor, context.get("dispute_id"))
+        return _outcome_spec(turn.ctx, dispute.id)
 
 
-async def decide(
-    ctx: Ctx, *, actor: StaffMember, dispute_id: Any, submitted: dict[str, Any]
-) -> str:
+async def decide(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
-        dispute = await _load(uow.session, ctx, actor, dispute_id)
+        dispute = await _load(uow.session, ctx, actor, context.get("dispute_id"))
         values, errors = check(_outcome_spec(ctx, dispute.id), submitted)
         if errors:
             raise FieldErrors(errors)
@@ -263,26 +260,20 @@ async def _after_decision(
     names = await staff_repo.names(uow.session)
     recorder = await uow.session.get(StaffMember, dispute.recorded_by_id)
     assert recorder is not None
-    model = {
-        **letter_model(ctx, strategy, who, actor, names),
-        "received_on": dispute.received_on.strftime("%d %B %Y"),
-        "outcome": dispute.outcome,
-        "outcome_reasons": dispute.outcome_reasons,
-        "still_in_force": strategy.status == StrategyStatus.ACTIVE,
-    }
-    await letters.keep(
+    await keep_letter(
         uow,
-        kind=LetterKind.DISPUTE_OUTCOME,
-        model=model,
-        person=who,
-        author=actor,
+        LetterKind.DISPUTE_OUTCOME,
+        strategy,
+        who,
         deliver_to=recorder,
-        send_by=strategy.letter_channel or "letter",
-        strategy=strategy,
-        comment=(
-            f"The letter telling {who.name} the outcome of their dispute (s7.3). Send it by "
-            f"{model['send_by']}. It is kept in the case file."
-        ),
+        names=names,
+        extra={
+            "received_on": dispute.received_on.strftime("%d %B %Y"),
+            "outcome": dispute.outcome,
+            "outcome_reasons": dispute.outcome_reasons,
+            "still_in_force": strategy.status == StrategyStatus.ACTIVE,
+        },
+        about=f"The letter telling {who.name} the outcome of their dispute (s7.3).",
     )
     await uow.refresh_card(card_key(dispute.id), await card_model(uow.session, ctx, dispute))
     notice = {

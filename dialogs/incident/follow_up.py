@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, FieldErrors, NotFound
 from dialogs.incident.card import card_key, card_model, follow_up_lines, recipients
 from dialogs.incident.rules import Deciders, check_may_act, not_in_future
+from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, LetterKind
 from dialogs.validation import validate
 from storage import incidents as incidents_repo
@@ -25,6 +27,8 @@ from storage.models.status import WarningKind
 
 MAX_BEHAVIOUR = 1500
 MAX_POLICE_REF = 100
+WARNING = f.Head(FormName.WARNING, "Record a warning", "Record warning")
+POLICE = f.Head(FormName.POLICE_REFERRAL, "Record police referral", "Record referral")
 
 
 @dataclass
@@ -73,10 +77,11 @@ async def refresh_card(uow: Change, loaded: Loaded) -> None:
     await uow.refresh_card(card_key(incident.id), model)
 
 
-async def acknowledge(ctx: Ctx, *, actor: StaffMember, incident_id: Any) -> str:
+async def acknowledge(turn: Turn, click: Click) -> str:
     """First acknowledgement wins; a second click is told who acknowledged and when."""
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
-        loaded = await _load_for(uow.session, actor, incident_id)
+        loaded = await _load_for(uow.session, actor, click.value)
         if not await incidents_repo.acknowledge(
             uow.session, incident=loaded.incident, by=actor, at=ctx.now
         ):
@@ -92,20 +97,10 @@ async def acknowledge(ctx: Ctx, *, actor: StaffMember, incident_id: Any) -> str:
     return f"Acknowledged {loaded.person.reference}. Thank you."
 
 
-def _today(ctx: Ctx) -> str:
-    return ctx.now.astimezone(ctx.zone).date().isoformat()
-
-
 def _warning_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
-    return FormSpec(
-        name=FormName.WARNING,
-        title="Record a warning",
-        submit="Record warning",
-        intro=(
-            f"*{loaded.person.reference}*: before any restriction, the person must be told "
-            "what is wrong with their behaviour and how to change it (s6)."
-        ),
-        fields=[
+    return WARNING.form(
+        ctx,
+        [
             f.pick(WarningField.KIND, "Kind of warning", cat.WARNING_KINDS, kind="radio"),
             f.day(WarningField.GIVEN_ON, "Date given"),
             f.textarea(
@@ -115,19 +110,19 @@ def _warning_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
                 hint="Say what was unacceptable and what they should do instead.",
             ),
         ],
+        intro=(
+            f"*{loaded.person.reference}*: before any restriction, the person must be told "
+            "what is wrong with their behaviour and how to change it (s6)."
+        ),
         context={"incident_id": loaded.incident.id},
-        values={WarningField.GIVEN_ON: _today(ctx)},
-        timezone=ctx.policy.timezone,
+        values={WarningField.GIVEN_ON: ctx.today.isoformat()},
     )
 
 
 def _police_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
-    return FormSpec(
-        name=FormName.POLICE_REFERRAL,
-        title="Record police referral",
-        submit="Record referral",
-        intro=f"*{loaded.person.reference}*: record the report made to the police (s6).",
-        fields=[
+    return POLICE.form(
+        ctx,
+        [
             f.day(PoliceField.REFERRED_ON, "Date reported"),
             f.text(
                 PoliceField.REFERENCE,
@@ -136,53 +131,92 @@ def _police_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
                 placeholder="e.g. the crime or incident number",
             ),
         ],
+        intro=f"*{loaded.person.reference}*: record the report made to the police (s6).",
         context={"incident_id": loaded.incident.id},
-        values={PoliceField.REFERRED_ON: _today(ctx)},
-        timezone=ctx.policy.timezone,
+        values={PoliceField.REFERRED_ON: ctx.today.isoformat()},
     )
 
 
-async def warning_form(ctx: Ctx, actor: StaffMember, incident_id: Any) -> FormSpec:
-    async with ctx.db.read() as session:
-        return _warning_spec(ctx, await _load_for(session, actor, incident_id))
+Spec = Callable[[Ctx, Loaded], FormSpec]
+Record = Callable[[Change, Loaded, dict[str, Any]], Awaitable[str]]
 
 
-async def police_form(ctx: Ctx, actor: StaffMember, incident_id: Any) -> FormSpec:
-    async with ctx.db.read() as session:
-        return _police_spec(ctx, await _load_for(session, actor, incident_id))
+async def _open(turn: Turn, context: dict[str, Any], spec: Spec) -> FormSpec:
+    async with turn.ctx.db.read() as session:
+        loaded = await _load_for(session, turn.actor, context.get("incident_id"))
+        return spec(turn.ctx, loaded)
 
 
-async def submit_warning(
-    ctx: Ctx, *, actor: StaffMember, incident_id: Any, submitted: dict[str, Any]
+async def _follow_up(
+    turn: Turn, context: dict[str, Any], submitted: dict[str, Any], spec: Spec, record: Record
 ) -> str:
-    async with change(ctx, actor) as uow:
-        loaded = await _load_for(uow.session, actor, incident_id)
-        values = validate(_warning_spec(ctx, loaded), submitted)
-        today = ctx.now.astimezone(ctx.zone).date()
-        if errors := not_in_future(values[WarningField.GIVEN_ON], today, WarningField.GIVEN_ON):
-            raise FieldErrors(errors)
-        warning = Warning(
-            person_id=loaded.person.id,
-            incident_id=loaded.incident.id,
-            kind=values[WarningField.KIND],
-            given_on=values[WarningField.GIVEN_ON],
-            behaviour_to_change=values[WarningField.BEHAVIOUR],
-            recorded_by_id=actor.id,
-            created_at=ctx.now,
-        )
-        uow.add(warning)
-        loaded.person.last_activity_at = ctx.now
-        await uow.audit(
-            AuditAction.WARNING_RECORDED, warning, case=loaded.person.reference, kind=warning.kind
-        )
-        note = (
-            f"{cat.label(cat.WARNING_KINDS, warning.kind)} recorded for {loaded.person.reference}."
-        )
-        if warning.kind == WarningKind.WRITTEN:
-            await _warning_letter(uow, loaded, warning, actor)
-            note += " The letter is on its way to you as a file."
+    """Check a follow-up form against its incident, record it, and refresh the card."""
+    async with change(turn.ctx, turn.actor) as uow:
+        loaded = await _load_for(uow.session, turn.actor, context.get("incident_id"))
+        note = await record(uow, loaded, validate(spec(turn.ctx, loaded), submitted))
+        loaded.person.last_activity_at = uow.now
         await refresh_card(uow, loaded)
     return note
+
+
+async def warning_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    return await _open(turn, context, _warning_spec)
+
+
+async def submit_warning(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return await _follow_up(turn, context, values, _warning_spec, _warn)
+
+
+async def police_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    return await _open(turn, context, _police_spec)
+
+
+async def submit_police(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return await _follow_up(turn, context, values, _police_spec, _refer)
+
+
+async def _warn(uow: Change, loaded: Loaded, values: dict[str, Any]) -> str:
+    if errors := not_in_future(values[WarningField.GIVEN_ON], uow.ctx.today, WarningField.GIVEN_ON):
+        raise FieldErrors(errors)
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    warning = Warning(
+        person_id=loaded.person.id,
+        incident_id=loaded.incident.id,
+        kind=values[WarningField.KIND],
+        given_on=values[WarningField.GIVEN_ON],
+        behaviour_to_change=values[WarningField.BEHAVIOUR],
+        recorded_by_id=actor.id,
+        created_at=uow.now,
+    )
+    uow.add(warning)
+    await uow.audit(
+        AuditAction.WARNING_RECORDED, warning, case=loaded.person.reference, kind=warning.kind
+    )
+    note = f"{cat.label(cat.WARNING_KINDS, warning.kind)} recorded for {loaded.person.reference}."
+    if warning.kind == WarningKind.WRITTEN:
+        await _warning_letter(uow, loaded, warning, actor)
+        note += " The letter is on its way to you as a file."
+    return note
+
+
+async def _refer(uow: Change, loaded: Loaded, values: dict[str, Any]) -> str:
+    day = values[PoliceField.REFERRED_ON]
+    if errors := not_in_future(day, uow.ctx.today, PoliceField.REFERRED_ON):
+        raise FieldErrors(errors)
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    referral = PoliceReferral(
+        person_id=loaded.person.id,
+        incident_id=loaded.incident.id,
+        referred_on=day,
+        police_reference=values[PoliceField.REFERENCE],
+        recorded_by_id=actor.id,
+        created_at=uow.now,
+    )
+    uow.add(referral)
+    await uow.audit(AuditAction.POLICE_REFERRAL_RECORDED, referral, case=loaded.person.reference)
+    return f"Police referral recorded for {loaded.person.reference}."
 
 
 async def _warning_letter(
@@ -218,29 +252,3 @@ async def _warning_letter(
         comment="Here is the written warning letter to send. It is also kept in the case file.",
         warning=warning,
     )
-
-
-async def submit_police(
-    ctx: Ctx, *, actor: StaffMember, incident_id: Any, submitted: dict[str, Any]
-) -> str:
-    async with change(ctx, actor) as uow:
-        loaded = await _load_for(uow.session, actor, incident_id)
-        values = validate(_police_spec(ctx, loaded), submitted)
-        today = ctx.now.astimezone(ctx.zone).date()
-        if errors := not_in_future(values[PoliceField.REFERRED_ON], today, PoliceField.REFERRED_ON):
-            raise FieldErrors(errors)
-        referral = PoliceReferral(
-            person_id=loaded.person.id,
-            incident_id=loaded.incident.id,
-            referred_on=values[PoliceField.REFERRED_ON],
-            police_reference=values[PoliceField.REFERENCE],
-            recorded_by_id=actor.id,
-            created_at=ctx.now,
-        )
-        uow.add(referral)
-        loaded.person.last_activity_at = ctx.now
-        await uow.audit(
-            AuditAction.POLICE_REFERRAL_RECORDED, referral, case=loaded.person.reference
-        )
-        await refresh_card(uow, loaded)
-    return f"Police referral recorded for {loaded.person.reference}."

@@ -2,63 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
 from dialogs.incident import follow_up, report
-from dialogs.incident.form import incident_form
 from dialogs.incident.jobs import police_nudge
-from dialogs.interactions import Button, Click, Command, Form, Turn, opens
+from dialogs.interactions import Button, Command, Form, opens
 from dialogs.jobs.payloads import PoliceReferralNudge
 from dialogs.policy_map import carries
 
-
-async def _form(turn: Turn, *_: Any) -> FormSpec:
-    return incident_form(turn.ctx)
-
-
-async def _submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    return report.confirmation(await report.submit(turn.ctx, actor=turn.actor, submitted=values))
-
-
-async def _warning_spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    return await follow_up.warning_form(turn.ctx, turn.actor, context.get("incident_id"))
-
-
-async def _submit_warning(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    return await follow_up.submit_warning(
-        turn.ctx, actor=turn.actor, incident_id=context.get("incident_id"), submitted=values
-    )
-
-
-async def _police_spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    return await follow_up.police_form(turn.ctx, turn.actor, context.get("incident_id"))
-
-
-async def _submit_police(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    return await follow_up.submit_police(
-        turn.ctx, actor=turn.actor, incident_id=context.get("incident_id"), submitted=values
-    )
-
-
-async def _acknowledge(turn: Turn, click: Click) -> str:
-    return await follow_up.acknowledge(turn.ctx, actor=turn.actor, incident_id=click.value)
-
-
 INTERACTIONS = (
-    Command("incident", "incident", "Report unacceptable or unreasonable behaviour", _form),
-    Button(ActionId.NEW_INCIDENT, "", _form),
-    Form(FormName.INCIDENT, "Report saved", _form, _submit),
-    Button(ActionId.ACKNOWLEDGE, "incident_id", _acknowledge),
+    Command("incident", "incident", "Report unacceptable or unreasonable behaviour", report.form),
+    Button(ActionId.NEW_INCIDENT, "", report.form),
+    Form(FormName.INCIDENT, "Report saved", report.form, report.submit),
+    Button(ActionId.ACKNOWLEDGE, "incident_id", follow_up.acknowledge),
     opens(ActionId.RECORD_WARNING, "incident_id", follow_up.warning_form),
-    Form(FormName.WARNING, "Warning recorded", _warning_spec, _submit_warning),
+    Form(FormName.WARNING, "Warning recorded", follow_up.warning_form, follow_up.submit_warning),
     opens(ActionId.RECORD_POLICE, "incident_id", follow_up.police_form),
-    Form(FormName.POLICE_REFERRAL, "Referral recorded", _police_spec, _submit_police),
+    Form(
+        FormName.POLICE_REFERRAL,
+        "Referral recorded",
+        follow_up.police_form,
+        follow_up.submit_police,
+    ),
 )
 
 JOBS = {PoliceReferralNudge.kind: police_nudge}
-
 POLICY = (
     carries(
         "2",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from cards.forms import FormSpec
 from cards.ids import IncidentField as F
 from dialogs import catalogue as cat
 from dialogs.change import Change, change
@@ -19,6 +20,7 @@ from dialogs.errors import FieldErrors
 from dialogs.incident.card import card_key, card_model, receipt_model, recipients
 from dialogs.incident.form import incident_form
 from dialogs.incident.rules import report_errors
+from dialogs.interactions import Turn
 from dialogs.jobs.payloads import PoliceReferralNudge, WelfareFollowUp
 from dialogs.kinds import AuditAction, Template
 from dialogs.validation import check
@@ -43,7 +45,16 @@ def confirmation(recorded: Recorded) -> str:
     )
 
 
-async def submit(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> Recorded:
+async def form(turn: Turn, *_: Any) -> FormSpec:
+    """The report form: from /incident, the App Home, or rebuilt to read a Teams card."""
+    return incident_form(turn.ctx)
+
+
+async def submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return confirmation(await record(turn.ctx, actor=turn.actor, submitted=values))
+
+
+async def record(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> Recorded:
     """Store a report and tell everyone who must know; FieldErrors leave nothing behind."""
     values, errors = check(incident_form(ctx), submitted)
     errors = {**report_errors(values, ctx.now), **errors}

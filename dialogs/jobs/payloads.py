@@ -7,7 +7,6 @@ which is how a reminder is never sent twice however often it is scheduled.
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -28,10 +27,12 @@ class JobKind(StrEnum):
 class JobPayload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     kind: ClassVar[JobKind]
+    # The job's unique key, filled from the payload's fields: scheduling the same key twice
+    # stores one job. Keys are stored, so never change one.
+    key_format: ClassVar[str]
 
-    @abstractmethod
     def key(self) -> str:
-        """The job's unique key: scheduling the same key twice stores one job."""
+        return self.key_format.format(**self.model_dump())
 
 
 class WelfareFollowUp(JobPayload):
@@ -40,9 +41,7 @@ class WelfareFollowUp(JobPayload):
     kind: ClassVar[JobKind] = JobKind.WELFARE_FOLLOWUP
     staff_id: int
     incident_id: int | None = None
-
-    def key(self) -> str:
-        return f"welfare-followup:incident:{self.incident_id}"
+    key_format: ClassVar[str] = "welfare-followup:incident:{incident_id}"
 
 
 class PoliceReferralNudge(JobPayload):
@@ -50,17 +49,13 @@ class PoliceReferralNudge(JobPayload):
 
     kind: ClassVar[JobKind] = JobKind.POLICE_REFERRAL_NUDGE
     incident_id: int
-
-    def key(self) -> str:
-        return f"police-nudge:incident:{self.incident_id}"
+    key_format: ClassVar[str] = "police-nudge:incident:{incident_id}"
 
 
 class AuthorisationNudge(JobPayload):
     kind: ClassVar[JobKind] = JobKind.AUTHORISATION_NUDGE
     authorisation_id: int
-
-    def key(self) -> str:
-        return f"authorisation-nudge:{self.authorisation_id}"
+    key_format: ClassVar[str] = "authorisation-nudge:{authorisation_id}"
 
 
 class ReviewReminder(JobPayload):
@@ -70,9 +65,7 @@ class ReviewReminder(JobPayload):
     strategy_id: int
     review_date: date
     lead_days: int
-
-    def key(self) -> str:
-        return f"review-reminder:{self.strategy_id}:{self.review_date}:{self.lead_days}"
+    key_format: ClassVar[str] = "review-reminder:{strategy_id}:{review_date}:{lead_days}"
 
 
 class ReviewOverdue(JobPayload):
@@ -82,26 +75,23 @@ class ReviewOverdue(JobPayload):
     strategy_id: int
     review_date: date
     on: date | None = None
+    key_format: ClassVar[str] = "review-overdue:{strategy_id}:{review_date}"
 
     def key(self) -> str:
-        first = f"review-overdue:{self.strategy_id}:{self.review_date}"
+        first = super().key()
         return first if self.on is None else f"{first}:{self.on}"
 
 
 class RetentionPurge(JobPayload):
     kind: ClassVar[JobKind] = JobKind.RETENTION_PURGE
     month: str
-
-    def key(self) -> str:
-        return f"retention-purge:{self.month}"
+    key_format: ClassVar[str] = "retention-purge:{month}"
 
 
 class OversightReport(JobPayload):
     kind: ClassVar[JobKind] = JobKind.OVERSIGHT_REPORT
     month: str
-
-    def key(self) -> str:
-        return f"oversight-report:{self.month}"
+    key_format: ClassVar[str] = "oversight-report:{month}"
 
 
 PAYLOADS: dict[str, type[JobPayload]] = {

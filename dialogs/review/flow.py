@@ -14,20 +14,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.forms import FormSpec
-from cards.ids import FormName
 from cards.ids import ReviewField as F
-from dialogs import letters
 from dialogs.authorisation.activate import schedule_review_reminders
 from dialogs.authorisation.request import ask, deciders
 from dialogs.breach.flow import recent_breaches
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, BadRequest, DomainError, FieldErrors, NotFound
+from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.review.form import alteration_spec, evidence, review_spec
 from dialogs.review.rules import STORED, check_may_review, continue_errors
 from dialogs.strategy.in_force import guardians, strategy_in_force
-from dialogs.strategy.letter import letter_model
+from dialogs.strategy.letter import keep_letter
 from dialogs.strategy.propose import checked, load_subject, strategy_from
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
@@ -51,11 +50,20 @@ async def _facts(session: AsyncSession, ctx: Ctx, strategy: ContactStrategy) -> 
     return evidence(counts, recent, ctx.policy.breach_window_days)
 
 
-async def review_form(ctx: Ctx, actor: StaffMember, strategy_id: Any) -> FormSpec:
+async def review_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """The review form: opened for a strategy (`strategy_id`), or rebuilt from a card that
+    also says which review date it was opened at (`review_date`), which is refused in
+    the same words as submitting it would be (a late reviewer reads who reviewed first)."""
+    ctx, actor = turn.ctx, turn.actor
     async with ctx.db.read() as session:
-        strategy, who = await strategy_in_force(session, strategy_id)
-        check_may_review(actor, strategy)
-        await _refuse_if_change_pending(session, strategy)
+        if "review_date" in context:
+            strategy, who = await _current(
+                session, ctx, actor, context.get("strategy_id"), context["review_date"], lock=False
+            )
+        else:
+            strategy, who = await strategy_in_force(session, context.get("strategy_id"))
+            check_may_review(actor, strategy)
+            await _refuse_if_change_pending(session, strategy)
         facts = await _facts(session, ctx, strategy)
         return review_spec(ctx, strategy, who, await staff_repo.names(session), facts)
 
@@ -103,9 +111,10 @@ async def _current(
 
 
 async def submit_review(
-    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
+    turn: Turn, submitted: dict[str, Any], context: dict[str, Any]
 ) -> str | FormSpec:
     """Continue or end (stored now), or alter (answered with the alteration form)."""
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
         strategy, who = await _current(
             uow.session, ctx, actor, context.get("strategy_id"), context.get("review_date")
@@ -175,26 +184,22 @@ async def _record(
 async def _letter(
     uow: Change, strategy: ContactStrategy, who: Person, names: dict[int, str], review: Review
 ) -> None:
-    actor = uow.actor
-    assert isinstance(actor, StaffMember)
-    model = {
-        **letter_model(uow.ctx, strategy, who, actor, names),
-        "review_reasons": review.reasons,
-    }
+    """s7.1: "The member of the public should be told about any changes"."""
+    reviewer = uow.actor
+    assert isinstance(reviewer, StaffMember)
     continued = review.outcome == ReviewOutcome.CONTINUED
-    await letters.keep(
+    await keep_letter(
         uow,
-        kind=LetterKind.STRATEGY_CONTINUED if continued else LetterKind.STRATEGY_ENDED,
-        model=model,
-        person=who,
-        author=actor,
-        deliver_to=actor,
-        send_by=strategy.letter_channel or "letter",
-        strategy=strategy,
-        comment=(
+        LetterKind.STRATEGY_CONTINUED if continued else LetterKind.STRATEGY_ENDED,
+        strategy,
+        who,
+        deliver_to=reviewer,
+        names=names,
+        extra={"review_reasons": review.reasons},
+        about=(
             f"The letter telling {who.name} that the contact arrangements "
             f"{'continue' if continued else 'have ended'} (s7.1: they must be told about any "
-            f"change). Send it by {model['send_by']}. It is kept in the case file."
+            "change)."
         ),
     )
 
@@ -217,37 +222,25 @@ async def _tell(uow: Change, strategy: ContactStrategy, who: Person, review: Rev
     return told
 
 
-async def form_from_context(
-    ctx: Ctx, *, actor: StaffMember, name: str, context: dict[str, Any]
-) -> FormSpec:
-    """The review or alteration form a submission answers, rebuilt from its context.
-
-    It is refused in the same words as submitting it would be (a late reviewer reads who
-    reviewed it first).
-    """
-    if name not in (FormName.REVIEW, FormName.ALTERATION):
-        raise BadRequest("That is not a review form.")
-    alteration = name == FormName.ALTERATION
+async def alteration_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """The alteration form a card brings back, rebuilt from the context it carried."""
+    ctx = turn.ctx
     async with ctx.db.read() as session:
         strategy, who = await _current(
             session,
             ctx,
-            actor,
-            context.get("supersedes" if alteration else "strategy_id"),
+            turn.actor,
+            context.get("supersedes"),
             context.get("review_date"),
             lock=False,
         )
-        if alteration:
-            subject = await load_subject(session, who.id)
-            return alteration_spec(ctx, subject, strategy, "")
-        facts = await _facts(session, ctx, strategy)
-        return review_spec(ctx, strategy, who, await staff_repo.names(session), facts)
+        subject = await load_subject(session, who.id)
+        return alteration_spec(ctx, subject, strategy, "")
 
 
-async def submit_alteration(
-    ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
-) -> str:
+async def submit_alteration(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
     """Store the review ("altered") and the new version, and ask the authorisers."""
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
         old, who = await _current(
             uow.session, ctx, actor, context.get("supersedes"), context.get("review_date")

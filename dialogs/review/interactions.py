@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
-from dialogs.interactions import Answer, Form, Turn, opens
+from dialogs.interactions import Form, opens
 from dialogs.jobs.payloads import ReviewOverdue, ReviewReminder
 from dialogs.policy_map import carries
 from dialogs.review import flow
 from dialogs.review.jobs import overdue, reminder
 
-
-def _rebuilt(name: FormName) -> Callable[[Turn, dict[str, Any]], Awaitable[FormSpec]]:
-    async def spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
-        return await flow.form_from_context(turn.ctx, actor=turn.actor, name=name, context=context)
-
-    return spec
-
-
-async def _submit_review(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> Answer:
-    return await flow.submit_review(turn.ctx, actor=turn.actor, context=context, submitted=values)
-
-
-async def _submit_alteration(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    return await flow.submit_alteration(
-        turn.ctx, actor=turn.actor, context=context, submitted=values
-    )
-
-
 INTERACTIONS = (
     opens(ActionId.START_REVIEW, "strategy_id", flow.review_form),
-    Form(FormName.REVIEW, "Review recorded", _rebuilt(FormName.REVIEW), _submit_review),
-    Form(FormName.ALTERATION, "Change sent", _rebuilt(FormName.ALTERATION), _submit_alteration),
+    Form(FormName.REVIEW, "Review recorded", flow.review_form, flow.submit_review),
+    Form(FormName.ALTERATION, "Change sent", flow.alteration_form, flow.submit_alteration),
 )
 
 JOBS = {ReviewReminder.kind: reminder, ReviewOverdue.kind: overdue}

@@ -16,6 +16,7 @@ from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import DomainError, FieldErrors, NotFound
 from dialogs.incident.rules import not_in_future
+from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction
 from dialogs.people.find import person as find_person
 from dialogs.validation import check, validate
@@ -57,16 +58,15 @@ def _spec(ctx: Ctx, person: Person) -> FormSpec:
     )
 
 
-async def sharing_form(ctx: Ctx, actor: StaffMember, person_id: Any) -> FormSpec:
-    async with ctx.db.read() as session:
-        return _spec(ctx, await find_person(session, person_id))
+async def sharing_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    async with turn.ctx.db.read() as session:
+        return _spec(turn.ctx, await find_person(session, context.get("person_id")))
 
 
-async def submit_request(
-    ctx: Ctx, *, actor: StaffMember, person_id: Any, submitted: dict[str, Any]
-) -> str:
+async def submit_request(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
-        person = await find_person(uow.session, person_id)
+        person = await find_person(uow.session, context.get("person_id"))
         values, errors = check(_spec(ctx, person), submitted)
         if (
             values.get(SharingField.REASON) == "other"
@@ -139,16 +139,17 @@ async def _approved_request(
     return request
 
 
-async def disclosure_form(ctx: Ctx, actor: StaffMember, request_id: Any) -> FormSpec:
-    async with ctx.db.read() as session:
-        request = await _approved_request(session, actor, request_id)
-        return _disclosure_spec(ctx, request.id)
+async def disclosure_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    async with turn.ctx.db.read() as session:
+        request_id = context.get("sharing_request_id")
+        request = await _approved_request(session, turn.actor, request_id)
+        return _disclosure_spec(turn.ctx, request.id)
 
 
-async def record_disclosure(
-    ctx: Ctx, *, actor: StaffMember, request_id: Any, submitted: dict[str, Any]
-) -> str:
+async def record_disclosure(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
+        request_id = context.get("sharing_request_id")
         request = await _approved_request(uow.session, actor, request_id)
         values = validate(_disclosure_spec(ctx, request.id), submitted)
         shared_on = values[DisclosureField.DISCLOSED_ON]

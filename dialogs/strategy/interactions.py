@@ -2,61 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from cards.forms import FormSpec
 from cards.ids import ActionId, FormName
-from dialogs.context import Ctx
-from dialogs.interactions import Command, Form, Turn, opens
-from dialogs.people.find import one_person
+from dialogs.interactions import Command, Form, opens
 from dialogs.policy_map import carries
-from dialogs.strategy.propose import confirmation, proposal_form, submit_proposal
+from dialogs.strategy.propose import for_named, proposal_form, submit
 from dialogs.strategy.rules import PROPOSERS
-from storage.models import StaffMember
-
-
-async def _command(turn: Turn, args: str) -> FormSpec:
-    """The proposal form for the one person named."""
-    async with turn.ctx.db.read() as session:
-        who = await one_person(session, args, usage="/strategy")
-    return await proposal_form(turn.ctx, actor=turn.actor, person_id=who.id)
-
-
-async def _from_incident(ctx: Ctx, actor: StaffMember, incident_id: int) -> FormSpec:
-    return await proposal_form(ctx, actor=actor, incident_id=incident_id)
-
-
-async def _for_person(ctx: Ctx, actor: StaffMember, person_id: int) -> FormSpec:
-    return await proposal_form(ctx, actor=actor, person_id=person_id)
-
-
-async def _revise(ctx: Ctx, actor: StaffMember, strategy_id: int) -> FormSpec:
-    return await proposal_form(ctx, actor=actor, revise_strategy_id=strategy_id)
-
-
-async def _spec(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    if context.get("revision_of") is not None:
-        return await _revise(turn.ctx, turn.actor, context["revision_of"])
-    return await _for_person(turn.ctx, turn.actor, context.get("person_id"))  # type: ignore[arg-type]
-
-
-async def _submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
-    proposed = await submit_proposal(turn.ctx, actor=turn.actor, context=context, submitted=values)
-    return confirmation(proposed)
-
 
 INTERACTIONS = (
     Command(
         "strategy",
         "strategy <reference or name>",
         "Propose a contact strategy (managers and authorisers)",
-        _command,
+        for_named,
         PROPOSERS,
     ),
-    opens(ActionId.PROPOSE_FROM_INCIDENT, "incident_id", _from_incident, who=PROPOSERS),
-    opens(ActionId.PROPOSE_FOR_PERSON, "person_id", _for_person, who=PROPOSERS),
-    opens(ActionId.REVISE_STRATEGY, "strategy_id", _revise, who=PROPOSERS),
-    Form(FormName.STRATEGY, "Proposal sent", _spec, _submit, PROPOSERS),
+    opens(ActionId.PROPOSE_FROM_INCIDENT, "incident_id", proposal_form, who=PROPOSERS),
+    opens(ActionId.PROPOSE_FOR_PERSON, "person_id", proposal_form, who=PROPOSERS),
+    opens(
+        ActionId.REVISE_STRATEGY, "strategy_id", proposal_form, who=PROPOSERS, as_key="revision_of"
+    ),
+    Form(FormName.STRATEGY, "Proposal sent", proposal_form, submit, PROPOSERS),
 )
 
 POLICY = (

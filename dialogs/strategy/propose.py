@@ -14,7 +14,9 @@ from dialogs.authorisation.request import ask, deciders
 from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, DomainError, FieldErrors, NotFound
+from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction
+from dialogs.people.find import one_person
 from dialogs.people.find import person as find_person
 from dialogs.strategy.form import RESTRICTION_FIELDS, Subject, proposal_spec, values_from
 from dialogs.strategy.rules import proposal_errors
@@ -58,39 +60,41 @@ async def revisable(session: AsyncSession, actor: StaffMember, strategy_id: Any)
     return old
 
 
-async def proposal_form(
-    ctx: Ctx,
-    *,
-    actor: StaffMember,
-    person_id: Any = None,
-    incident_id: Any = None,
-    revise_strategy_id: Any = None,
-) -> FormSpec:
-    """The proposal form, for a person, from an incident, or to revise a returned proposal."""
-    async with ctx.db.read() as session:
+async def proposal_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """The proposal form: to revise a returned proposal (`revision_of`), from an incident
+    (`incident_id`), or for a person (`person_id`)."""
+    async with turn.ctx.db.read() as session:
         values: dict[str, Any] = {}
-        context: dict[str, Any] = {}
-        if revise_strategy_id is not None:
-            old = await revisable(session, actor, revise_strategy_id)
+        revising = context.get("revision_of")
+        person_id = context.get("person_id")
+        if revising is not None:
+            old = await revisable(session, turn.actor, revising)
             person_id = old.person_id
             values = values_from(old)
-            context["revision_of"] = old.id
-        elif incident_id is not None:
-            incident = await incidents_repo.get(session, incident_id=incident_id)
+        elif context.get("incident_id") is not None:
+            incident = await incidents_repo.get(session, incident_id=context["incident_id"])
             if incident is None:
                 raise NotFound("That incident could not be found.")
             person_id = incident.person_id
             values[F.INCIDENTS] = [str(incident.id)]
         subject = await load_subject(session, person_id)
-        if revise_strategy_id is None:
+        if revising is None:
             await _refuse_if_in_force(session, subject)
         if not subject.incidents:
             raise DomainError(
                 f"{subject.person.reference} has no recorded incidents. A strategy must rest "
                 "on recorded behaviour: report the incident first with /incident."
             )
-        context["person_id"] = subject.person.id
-        return proposal_spec(ctx, subject, context, values)
+        kept = {"revision_of": revising} if revising is not None else {}
+        context = {**kept, "person_id": subject.person.id}
+        return proposal_spec(turn.ctx, subject, context, values)
+
+
+async def for_named(turn: Turn, args: str) -> FormSpec:
+    """`/strategy REF`: the proposal form for the one person named."""
+    async with turn.ctx.db.read() as session:
+        who = await one_person(session, args, usage="/strategy")
+    return await proposal_form(turn, {"person_id": who.id})
 
 
 def checked(
@@ -115,16 +119,18 @@ class Proposed:
     authorisers: list[str]
 
 
-def confirmation(proposed: Proposed) -> str:
+async def submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    proposed = await propose(turn.ctx, actor=turn.actor, context=context, submitted=values)
     return (
         f"The proposal for *{proposed.reference}* has gone to "
         f"{', '.join(proposed.authorisers)} to decide. I'll tell you the outcome."
     )
 
 
-async def submit_proposal(
+async def propose(
     ctx: Ctx, *, actor: StaffMember, context: dict[str, Any], submitted: dict[str, Any]
 ) -> Proposed:
+    """Store a proposal and send it to every authoriser but the proposer (s7)."""
     async with change(ctx, actor) as uow:
         session = uow.session
         subject = await load_subject(session, context.get("person_id"))

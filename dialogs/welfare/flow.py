@@ -6,6 +6,7 @@ talk, and only when they ask.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from dialogs import catalogue as cat
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, NotFound
-from dialogs.interactions import Card, Reply
+from dialogs.interactions import Card, Click, Reply, Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.welfare.view import checkin_key, checkin_model, support_model
 from storage import staff as staff_repo
@@ -51,8 +52,9 @@ async def send_checkin(
     return checkin
 
 
-async def start(ctx: Ctx, *, actor: StaffMember) -> Reply:
+async def start(turn: Turn, *_: object) -> Reply:
     """/checkin: a check-in the staff member asked for themselves, shown to them at once."""
+    ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
         checkin = WelfareCheckIn(staff_id=actor.id, kind=CheckInKind.SELF, created_at=ctx.now)
         uow.add(checkin)
@@ -68,10 +70,19 @@ async def _own(uow: Change, actor: StaffMember, checkin_id: Any) -> WelfareCheck
     return checkin
 
 
-async def answer(ctx: Ctx, *, actor: StaffMember, checkin_id: Any, choice: str) -> Reply:
-    """The check-in as it now reads, with the support card when asked for."""
+def answering(choice: str) -> Callable[[Turn, Click], Awaitable[Reply]]:
+    """The button for one answer to a check-in."""
     if choice not in {a.id for a in cat.WELFARE_ANSWERS}:
-        raise BadRequest("That answer is not one of the options.")
+        raise ValueError(f"{choice!r} is not one of the answers")
+
+    async def run(turn: Turn, click: Click) -> Reply:
+        return await _answer(turn.ctx, turn.actor, click.value, choice)
+
+    return run
+
+
+async def _answer(ctx: Ctx, actor: StaffMember, checkin_id: int, choice: str) -> Reply:
+    """The check-in as it now reads, with the support card when asked for."""
     async with change(ctx, actor) as uow:
         checkin = await _own(uow, actor, checkin_id)
         first_talk = choice == "talk" and checkin.answer != "talk"
@@ -113,14 +124,12 @@ async def _ask_manager(
     )
 
 
-async def save_privacy_steps(
-    ctx: Ctx, *, actor: StaffMember, checkin_id: Any, steps: list[str] | tuple[str, ...]
-) -> str:
-    """The staff member's own ticks; no one else sees them."""
+async def save_privacy_steps(turn: Turn, click: Click) -> str:
+    """The staff member's own ticks on the Appendix A checklist; no one else sees them."""
     known = {s.id for s in cat.PRIVACY_STEPS}
-    if not all(isinstance(s, str) and s in known for s in steps):
+    if not all(isinstance(s, str) and s in known for s in click.chosen):
         raise BadRequest("That step is not on the checklist.")
-    async with change(ctx, actor) as uow:
-        checkin = await _own(uow, actor, checkin_id)
-        checkin.privacy_steps_done = sorted(set(steps))
+    async with change(turn.ctx, turn.actor) as uow:
+        checkin = await _own(uow, turn.actor, click.value)
+        checkin.privacy_steps_done = sorted(set(click.chosen))
     return "Saved. Only you can see this checklist."

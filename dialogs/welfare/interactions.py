@@ -1,39 +1,19 @@
 """The welfare interactions: answers to a check-in, the privacy checklist, /checkin."""
 
-from collections.abc import Awaitable, Callable
-
 from cards.ids import ActionId
-from dialogs.interactions import Answer, Button, Click, Command, Turn
+from dialogs.interactions import Button, Command
 from dialogs.jobs.payloads import WelfareFollowUp
 from dialogs.policy_map import carries
 from dialogs.welfare import flow
 from dialogs.welfare.jobs import followup
 
-
-def _answering(choice: str) -> Callable[[Turn, Click], Awaitable[Answer]]:
-    async def run(turn: Turn, click: Click) -> Answer:
-        return await flow.answer(turn.ctx, actor=turn.actor, checkin_id=click.value, choice=choice)
-
-    return run
-
-
-async def _privacy(turn: Turn, click: Click) -> str:
-    return await flow.save_privacy_steps(
-        turn.ctx, actor=turn.actor, checkin_id=click.value, steps=click.chosen
-    )
-
-
-async def _start(turn: Turn, *_: object) -> Answer:
-    return await flow.start(turn.ctx, actor=turn.actor)
-
-
 INTERACTIONS = (
-    Button(ActionId.WELFARE_OK, "checkin_id", _answering("ok")),
-    Button(ActionId.WELFARE_TALK, "checkin_id", _answering("talk")),
-    Button(ActionId.WELFARE_SUPPORT, "checkin_id", _answering("support")),
-    Button(ActionId.PRIVACY_STEPS, "checkin_id", _privacy, checklist="privacy"),
-    Button(ActionId.NEW_CHECKIN, "", _start),
-    Command("checkin", "checkin", "Tell me how you are; I'll point you to support", _start),
+    Button(ActionId.WELFARE_OK, "checkin_id", flow.answering("ok")),
+    Button(ActionId.WELFARE_TALK, "checkin_id", flow.answering("talk")),
+    Button(ActionId.WELFARE_SUPPORT, "checkin_id", flow.answering("support")),
+    Button(ActionId.PRIVACY_STEPS, "checkin_id", flow.save_privacy_steps, checklist="privacy"),
+    Button(ActionId.NEW_CHECKIN, "", flow.start),
+    Command("checkin", "checkin", "Tell me how you are; I'll point you to support", flow.start),
 )
 
 JOBS = {WelfareFollowUp.kind: followup}
