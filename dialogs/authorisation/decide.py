@@ -35,6 +35,9 @@ ACTIONS = {
     AuthorisationStatus.CHANGES_REQUESTED: AuditAction.AUTHORISATION_CHANGES_REQUESTED,
 }
 
+DENY = f.Head(FormName.DECISION, "Deny request", "Deny")
+CHANGES = f.Head(FormName.DECISION, "Ask for changes", "Send back")
+
 
 def decision_form(ctx: Ctx, *, authorisation_id: int, decision: str) -> FormSpec:
     """The reason asked for a Deny or an Ask for changes (approve needs none)."""
@@ -46,13 +49,10 @@ def decision_form(ctx: Ctx, *, authorisation_id: int, decision: str) -> FormSpec
         if deny
         else "What should change? (goes to the proposer)"
     )
-    return FormSpec(
-        name=FormName.DECISION,
-        title="Deny request" if deny else "Ask for changes",
-        submit="Deny" if deny else "Send back",
-        fields=[f.textarea(DecisionField.REASON, label, max_length=MAX_REASON)],
+    return (DENY if deny else CHANGES).form(
+        ctx,
+        [f.textarea(DecisionField.REASON, label, max_length=MAX_REASON)],
         context={"authorisation_id": authorisation_id, "decision": decision},
-        timezone=ctx.policy.timezone,
     )
 
 

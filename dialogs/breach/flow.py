@@ -37,23 +37,17 @@ from storage.models import Breach, ContactStrategy, Person, StaffMember
 
 MAX_WHAT = 1500
 
+BREACH = f.Head(FormName.BREACH, "Record a breach", "Record breach")
+
 
 def _spec(ctx: Ctx, strategy: ContactStrategy, who: Person, names: dict[int, str]) -> FormSpec:
     restrictions = [
         Choice(value=str(r.id), label=describe_restriction(r, names)[:75])
         for r in sorted(strategy.restrictions, key=lambda r: r.id)
     ]
-    return FormSpec(
-        name=FormName.BREACH,
-        title="Record a breach",
-        submit="Record breach",
-        intro=(
-            f"*{who.reference}*: a breach of the contact strategy must be dealt with swiftly "
-            "(s7.1). You need not engage with contact that breaks it. I'll alert the people "
-            "who look after the strategy and prepare a letter reminding them of its reasons "
-            "and of the consequences of breaching it."
-        ),
-        fields=[
+    return BREACH.form(
+        ctx,
+        [
             f.pick(F.RESTRICTION, "Which restriction was breached?", restrictions),
             f.when(F.OCCURRED_AT, "When did it happen?"),
             f.pick(F.CHANNEL, "How did they contact us?", cat.CHANNELS),
@@ -64,9 +58,14 @@ def _spec(ctx: Ctx, strategy: ContactStrategy, who: Person, names: dict[int, str
                 hint="Facts only; this goes in the case file.",
             ),
         ],
+        intro=(
+            f"*{who.reference}*: a breach of the contact strategy must be dealt with swiftly "
+            "(s7.1). You need not engage with contact that breaks it. I'll alert the people "
+            "who look after the strategy and prepare a letter reminding them of its reasons "
+            "and of the consequences of breaching it."
+        ),
         context={"strategy_id": strategy.id},
         values={F.OCCURRED_AT: int(ctx.now.timestamp())},
-        timezone=ctx.policy.timezone,
     )
 
 

@@ -41,26 +41,25 @@ FLAG_LABELS = {
 }
 URGENT = ("criminal", "safeguarding")
 
+CONTACT_LOG = f.Head(FormName.CONTACT_LOG, "Log a contact", "Log contact")
+
 
 def _spec(ctx: Ctx, who: Person) -> FormSpec:
-    return FormSpec(
-        name=FormName.CONTACT_LOG,
-        title="Log a contact",
-        submit="Log contact",
-        intro=(
-            f"*{who.reference}*: whatever the strategy, every contact must be read for new "
-            "information or complaints, criminal matters and safeguarding issues (s7.2). "
-            "A yes to a criminal matter or a safeguarding issue alerts your manager at once."
-        ),
-        fields=[
+    return CONTACT_LOG.form(
+        ctx,
+        [
             f.when(F.OCCURRED_AT, "When did they contact us?"),
             f.pick(F.CHANNEL, "How?", cat.CHANNELS),
             f.textarea(F.SUMMARY, "What did they say or ask?", max_length=MAX_SUMMARY),
             *[f.yes_no(q.id, q.label) for q in cat.CONTACT_QUESTIONS],
         ],
+        intro=(
+            f"*{who.reference}*: whatever the strategy, every contact must be read for new "
+            "information or complaints, criminal matters and safeguarding issues (s7.2). "
+            "A yes to a criminal matter or a safeguarding issue alerts your manager at once."
+        ),
         context={"person_id": who.id},
         values={F.OCCURRED_AT: int(ctx.now.timestamp())},
-        timezone=ctx.policy.timezone,
     )
 
 

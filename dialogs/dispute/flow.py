@@ -39,24 +39,24 @@ from storage.models.status import StrategyStatus
 MAX_GROUNDS = 3000
 MAX_REASONS = 3000
 
+DISPUTE = f.Head(FormName.DISPUTE, "Record a dispute", "Send to decide")
+DISPUTE_OUTCOME = f.Head(FormName.DISPUTE_OUTCOME, "Decide the dispute", "Record outcome")
+
 
 def _record_spec(ctx: Ctx, who: Person, strategy: ContactStrategy) -> FormSpec:
-    return FormSpec(
-        name=FormName.DISPUTE,
-        title="Record a dispute",
-        submit="Send to decide",
+    return DISPUTE.form(
+        ctx,
+        [
+            f.day(F.RECEIVED_ON, "Date received"),
+            f.textarea(F.GROUNDS, "Their grounds, as they put them", max_length=MAX_GROUNDS),
+        ],
         intro=(
             f"*{who.reference}*: anyone may dispute a decision to restrict contact by writing "
             "to the Chief Executive (s7.3). Record what they wrote; it goes to the Chief "
             "Executive, or to someone independent if the Chief Executive took the decision."
         ),
-        fields=[
-            f.day(F.RECEIVED_ON, "Date received"),
-            f.textarea(F.GROUNDS, "Their grounds, as they put them", max_length=MAX_GROUNDS),
-        ],
         context={"strategy_id": strategy.id},
         values={F.RECEIVED_ON: ctx.today.isoformat()},
-        timezone=ctx.policy.timezone,
     )
 
 
@@ -185,15 +185,9 @@ async def _load(session: AsyncSession, ctx: Ctx, actor: StaffMember, dispute_id:
 
 
 def _outcome_spec(ctx: Ctx, dispute_id: int) -> FormSpec:
-    return FormSpec(
-        name=FormName.DISPUTE_OUTCOME,
-        title="Decide the dispute",
-        submit="Record outcome",
-        intro=(
-            "They will be told in writing that either the restricted contact arrangements "
-            "still apply or a different course of action has been determined (s7.3)."
-        ),
-        fields=[
+    return DISPUTE_OUTCOME.form(
+        ctx,
+        [
             f.pick(O.OUTCOME, "Outcome", cat.DISPUTE_OUTCOMES, kind="radio"),
             f.textarea(
                 O.REASONS,
@@ -205,8 +199,11 @@ def _outcome_spec(ctx: Ctx, dispute_id: int) -> FormSpec:
                 ),
             ),
         ],
+        intro=(
+            "They will be told in writing that either the restricted contact arrangements "
+            "still apply or a different course of action has been determined (s7.3)."
+        ),
         context={"dispute_id": dispute_id},
-        timezone=ctx.policy.timezone,
     )
 
 

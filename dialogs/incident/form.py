@@ -16,6 +16,8 @@ MAX_IMPACT = 1500
 MAX_NEEDS = 1000
 MAX_NAME = 200
 
+INCIDENT = f.Head(FormName.INCIDENT, "Report an incident", "Send report")
+
 
 def incident_form(ctx: Ctx, *, values: dict[str, Any] | None = None) -> FormSpec:
     """The incident form; the same questions on Slack and Teams."""
@@ -71,13 +73,9 @@ def incident_form(ctx: Ctx, *, values: dict[str, Any] | None = None) -> FormSpec
     questions += [
         f.pick(f"s4_{q.id}", q.label, cat.SELF_CHECK_ANSWERS, kind="radio") for q in cat.SELF_CHECK
     ]
-    return FormSpec(
-        name=FormName.INCIDENT,
-        title="Report an incident",
-        submit="Send report",
+    return INCIDENT.form(
+        ctx,
+        questions,
         intro="Your manager will be told and you'll get a check-in from me afterwards.",
-        fields=questions,
-        # To the minute, as the pickers show it; the same form for a minute can be reused.
         values={F.OCCURRED_AT: int(ctx.now.timestamp()) // 60 * 60, **(values or {})},
-        timezone=ctx.policy.timezone,
     )

@@ -17,6 +17,8 @@ from storage.models import ContactStrategy, Person
 
 MAX_REASONS = 1500
 
+REVIEW = f.Head(FormName.REVIEW, "Review the strategy", "Record review")
+
 
 def evidence(counts: dict[str, int], recent: int, window_days: int) -> str:
     """What happened while it was in force, so the reviewer weighs it (s7.1, s7.2)."""
@@ -33,15 +35,9 @@ def review_spec(
     since = ctx.local(strategy.activated_at) if strategy.activated_at else "approval"
     listed = "; ".join(restrictions(strategy, names))
     next_review = ctx.today + timedelta(days=ctx.policy.review_period_days)
-    return FormSpec(
-        name=FormName.REVIEW,
-        title="Review the strategy",
-        submit="Record review",
-        intro=(
-            f"*{who.reference}*: is the contact strategy still appropriate and fit for "
-            "purpose? (s7.1) Whatever you decide, they will be told in writing."
-        ),
-        fields=[
+    return REVIEW.form(
+        ctx,
+        [
             f.info(
                 "strategy_info",
                 f"In force since {since}, review date {strategy.review_date:%d %b %Y}. "
@@ -65,9 +61,12 @@ def review_spec(
                 hint="In the future and within 12 months.",
             ),
         ],
+        intro=(
+            f"*{who.reference}*: is the contact strategy still appropriate and fit for "
+            "purpose? (s7.1) Whatever you decide, they will be told in writing."
+        ),
         context={"strategy_id": strategy.id, "review_date": strategy.review_date.isoformat()},
         values={F.NEW_REVIEW_DATE: next_review.isoformat()},
-        timezone=ctx.policy.timezone,
     )
 
 

@@ -27,18 +27,14 @@ from storage.models.status import AuthorisationKind
 
 MAX_WHAT = 1500
 
+SHARING = f.Head(FormName.SHARING, "Share with an agency", "Ask to share")
+DISCLOSURE = f.Head(FormName.DISCLOSURE, "Record a disclosure", "Record")
+
 
 def _spec(ctx: Ctx, person: Person) -> FormSpec:
-    return FormSpec(
-        name=FormName.SHARING,
-        title="Share with an agency",
-        submit="Ask to share",
-        intro=(
-            f"*{person.reference}*: details may be shared with a partner agency only for a "
-            "legitimate reason, such as safeguarding or a risk to life, and a senior manager "
-            "must agree first (s7.1)."
-        ),
-        fields=[
+    return SHARING.form(
+        ctx,
+        [
             f.text(
                 SharingField.AGENCY, "Agency", max_length=200, placeholder="e.g. Adult Social Care"
             ),
@@ -53,8 +49,12 @@ def _spec(ctx: Ctx, person: Person) -> FormSpec:
             ),
             f.yes_no(SharingField.CONSENT, "Has the person consented?"),
         ],
+        intro=(
+            f"*{person.reference}*: details may be shared with a partner agency only for a "
+            "legitimate reason, such as safeguarding or a risk to life, and a senior manager "
+            "must agree first (s7.1)."
+        ),
         context={"person_id": person.id},
-        timezone=ctx.policy.timezone,
     )
 
 
@@ -112,11 +112,9 @@ async def submit_request(turn: Turn, submitted: dict[str, Any], context: dict[st
 
 
 def _disclosure_spec(ctx: Ctx, request_id: int) -> FormSpec:
-    return FormSpec(
-        name=FormName.DISCLOSURE,
-        title="Record a disclosure",
-        submit="Record",
-        fields=[
+    return DISCLOSURE.form(
+        ctx,
+        [
             f.day(DisclosureField.DISCLOSED_ON, "Date shared"),
             f.textarea(
                 DisclosureField.NOTE, "What was shared, with whom, and how", max_length=MAX_WHAT
@@ -124,7 +122,6 @@ def _disclosure_spec(ctx: Ctx, request_id: int) -> FormSpec:
         ],
         context={"sharing_request_id": request_id},
         values={DisclosureField.DISCLOSED_ON: ctx.now.astimezone(ctx.zone).date().isoformat()},
-        timezone=ctx.policy.timezone,
     )
 
 

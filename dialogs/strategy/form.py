@@ -25,6 +25,8 @@ MAX_REASONS = 3000
 MAX_NOTE = 500
 MAX_ADJUSTMENTS = 1500
 
+STRATEGY = f.Head(FormName.STRATEGY, "Propose a strategy", "Send for approval")
+
 
 @dataclass
 class Subject:
@@ -172,18 +174,15 @@ def proposal_spec(
         F.LETTER_CHANNEL: "letter",
         F.LETTER_FORMAT: "large_print" if large else "standard",
     }
-    return FormSpec(
-        name=FormName.STRATEGY,
-        title="Propose a strategy",
-        submit="Send for approval",
+    return STRATEGY.form(
+        ctx,
+        [*_restriction_fields(subject), *_working_fields(ctx, subject), *_letter_fields()],
         intro=(
             f"*{person.reference}*: a contact strategy restricts how they may contact us. "
             "Only an authoriser can approve it, and never the person who proposed it (s7)."
         ),
-        fields=[*_restriction_fields(subject), *_working_fields(ctx, subject), *_letter_fields()],
         context=context,
         values={**defaults, **values},
-        timezone=ctx.policy.timezone,
     )
 
 
