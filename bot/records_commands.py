@@ -23,7 +23,7 @@ from dialogs import policy_map
 from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import DomainError
-from dialogs.records import export, report, retention, sar
+from dialogs.records import export, report, retention, sar, sar_rules
 from storage import migrate
 from storage import people as people_repo
 from storage.db import Database
@@ -77,7 +77,7 @@ def add_parsers(sub: Any) -> None:
     closed.add_argument("ref", nargs="?", help="case reference or name (or give --id)")
     closed.add_argument("--id", type=int, default=None, help="the request's number")
     closed.add_argument(
-        "--outcome", choices=sar.OUTCOMES, default="answered", help="default %(default)s"
+        "--outcome", choices=sar_rules.OUTCOMES, default="answered", help="default %(default)s"
     )
     closed.add_argument("--on", type=_day, default=None, help="date answered (default today)")
     sar_sub.add_parser("list", help="open requests, soonest due first")
@@ -200,33 +200,29 @@ class _progress:
             self.bar.stop()
 
 
-def _today(settings: Settings) -> tuple[datetime, date]:
-    now = datetime.now(UTC)
-    return now, now.astimezone(settings.policy.zone).date()
+def _ctx(settings: Settings, db: Database) -> Ctx:
+    """What the records flows need to know of this run: the database, the office, now."""
+    return Ctx(
+        db=db, organisation=settings.organisation, policy=settings.policy, now=datetime.now(UTC)
+    )
 
 
 async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
-    now, today = _today(settings)
     db = Database(settings.database_url)
     try:
         await migrate.upgrade(db)
-        async with db.write() as session:
-            person = await _one_person(session, args.ref)
+        ctx = _ctx(settings, db)
+        async with change(ctx, actor()) as uow:
+            person = await _one_person(uow.session, args.ref)
             if person is None:
                 return 1
-            try:
-                request = await sar.open_request(
-                    session,
-                    person=person,
-                    received_on=args.received or today,
-                    today=today,
-                    actor=actor(),
-                    now=now,
-                )
-            except DomainError as exc:
-                print(exc.message, file=sys.stderr)
-                return 1
+            request = await sar.open_request(
+                uow, person=person, received_on=args.received or ctx.today
+            )
             reference = person.reference
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
     finally:
         await db.dispose()
     print(
@@ -240,43 +236,39 @@ async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.id is None):
         print("Give either a case reference or --id, not both.", file=sys.stderr)
         return 2
-    now, today = _today(settings)
     db = Database(settings.database_url)
     try:
         await migrate.upgrade(db)
-        async with db.write() as session:
+        ctx = _ctx(settings, db)
+        async with change(ctx, actor()) as uow:
             person = None
             if args.ref is not None:
-                person = await _one_person(session, args.ref)
+                person = await _one_person(uow.session, args.ref)
                 if person is None:
                     return 1
-            try:
-                request, reference = await sar.close_request(
-                    session,
-                    request_id=args.id,
-                    person=person,
-                    outcome=args.outcome,
-                    closed_on=args.on or today,
-                    today=today,
-                    actor=actor(),
-                    now=now,
-                )
-            except DomainError as exc:
-                print(exc.message, file=sys.stderr)
-                return 1
+            request, reference = await sar.close_request(
+                uow,
+                request_id=args.id,
+                person=person,
+                outcome=args.outcome,
+                closed_on=args.on or ctx.today,
+            )
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
     finally:
         await db.dispose()
-    late = request.closed_on is not None and request.closed_on > request.due_on
     print(
         f"Subject access request #{request.id} for {reference} closed on {request.closed_on} "
-        f"({request.outcome}); it was due {request.due_on}" + (", so it was late." if late else ".")
+        f"({request.outcome}); it was due {request.due_on}"
+        + (", so it was late." if sar_rules.late(request) else ".")
     )
     return 0
 
 
 async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
-    _, today = _today(settings)
     db = Database(settings.database_url)
+    today = _ctx(settings, db).today
     try:
         await migrate.upgrade(db)
         async with db.read() as session:

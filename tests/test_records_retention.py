@@ -101,12 +101,7 @@ class Cases:
             person = await s.get(Person, self.asked.person_id)
             assert person is not None
             await sar.open_request(
-                s,
-                person=person,
-                received_on=now.date(),
-                today=now.date(),
-                actor="test",
-                now=now,
+                Change(s, w.ctx(now), "test"), person=person, received_on=now.date()
             )
         # A welfare check-in of thirteen months on a case that is kept: the check-in goes.
         self.welfare_incident = await w.report(
@@ -322,16 +317,14 @@ async def test_an_open_subject_access_request_holds_the_purge_back(db: Database)
         person = await s.get(Person, seeded.person_id)
         assert person is not None
         await sar.open_request(
-            s, person=person, received_on=now.date(), today=now.date(), actor="t", now=now
+            Change(s, world.ctx(now), "t"), person=person, received_on=now.date()
         )
         planned = await retention.purge(s, now=now, policy=policy, actor="t")
     assert planned.people == () and planned.held_by_request == (seeded.reference,)
     async with db.write() as s:
         person = await s.get(Person, seeded.person_id)
         assert person is not None and person.anonymised_at is None
-        await sar.close_request(
-            s, person=person, closed_on=now.date(), today=now.date(), actor="t", now=now
-        )
+        await sar.close_request(Change(s, world.ctx(now), "t"), person=person, closed_on=now.date())
         planned = await retention.purge(s, now=now, policy=policy, actor="t")
     assert [p.reference for p in planned.people] == [seeded.reference]
     async with db.read() as s:

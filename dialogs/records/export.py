@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import catalogue as cat
 from dialogs.case import file as case_file
 from dialogs.policy_map import carries
-from dialogs.records import sar
 from storage import audit
+from storage import subject_access as sar_repo
 from storage.models import Letter, Person, StaffMember
 
 # Exports with at least this many records show a progress bar on the command line.
@@ -272,7 +272,7 @@ async def record_export(
     session: AsyncSession, *, person: Person, export: Export, actor: str, now: datetime
 ) -> None:
     """The export is an audit event (s9): who exported which case, and how much."""
-    open_request = await sar.open_for(session, person_id=person.id)
+    open_request = await sar_repo.open_for(session, person_id=person.id)
     await audit.record(
         session,
         actor=actor,

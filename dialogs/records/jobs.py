@@ -17,7 +17,7 @@ from datetime import datetime, time, tzinfo
 from dialogs.change import Change
 from dialogs.jobs.payloads import OversightReport, RetentionPurge
 from dialogs.records import report, retention
-from dialogs.records.report import Month
+from dialogs.records.months import Month
 
 PURGE_AT = time(2, 0)
 REPORT_AT = time(7, 0)

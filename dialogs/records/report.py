@@ -20,11 +20,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +36,7 @@ from dialogs.kinds import AuditAction, Template
 from dialogs.office import PolicySettings
 from dialogs.office_hours import next_opening
 from dialogs.policy_map import carries
+from dialogs.records.months import Month
 from storage import audit
 from storage import staff as staff_repo
 from storage.models import (
@@ -57,46 +57,6 @@ from storage.models.status import OutboxKind
 SERIES_MONTHS = 12
 # How many strategies the card lists by name; the CSV has every one.
 CARD_LIST_LIMIT = 10
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-
-
-@dataclass(frozen=True, order=True)
-class Month:
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str) -> Month:
-        match = _MONTH.fullmatch(text.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise ValueError(f"'{text}' is not a month; write it as YYYY-MM, e.g. 2026-11")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    @classmethod
-    def of(cls, when: datetime, zone: tzinfo) -> Month:
-        local = when.astimezone(zone)
-        return cls(local.year, local.month)
-
-    def shift(self, months: int) -> Month:
-        index = self.year * 12 + self.month - 1 + months
-        return Month(index // 12, index % 12 + 1)
-
-    def start(self, zone: tzinfo) -> datetime:
-        return datetime.combine(date(self.year, self.month, 1), time(0, 0), tzinfo=zone)
-
-    def end(self, zone: tzinfo) -> datetime:
-        return self.shift(1).start(zone)
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def title(self) -> str:
-        return date(self.year, self.month, 1).strftime("%B %Y")
-
-    @property
-    def short(self) -> str:
-        return date(self.year, self.month, 1).strftime("%b %Y")
 
 
 def _in(when: datetime | None, start: datetime, end: datetime) -> bool:

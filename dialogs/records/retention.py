@@ -33,7 +33,6 @@ or nothing. A dry run computes the same plan and changes nothing.
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
 from collections.abc import Iterable
@@ -46,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.office import PolicySettings
 from dialogs.policy_map import carries
+from dialogs.records.months import months_before, years_before
 from storage import audit
 from storage.models import (
     Authorisation,
@@ -73,23 +73,6 @@ ANONYMISED_NAME = "(anonymised)"
 LIVE_STRATEGY = ("active", "pending")
 # Messages whose whole content is a staff member's welfare (Appendix A).
 WELFARE_TEMPLATES = ("welfare_checkin", "support", "talk_request")
-
-
-def years_before(when: datetime, years: int, zone: tzinfo) -> datetime:
-    """The same wall-clock moment `years` calendar years earlier (29 Feb -> 28 Feb)."""
-    local = when.astimezone(zone)
-    year = local.year - years
-    day = min(local.day, calendar.monthrange(year, local.month)[1])
-    return local.replace(year=year, day=day)
-
-
-def months_before(when: datetime, months: int, zone: tzinfo) -> datetime:
-    local = when.astimezone(zone)
-    index = local.year * 12 + (local.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    return local.replace(year=year, month=month, day=day)
 
 
 @dataclass(frozen=True)
