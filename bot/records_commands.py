@@ -23,7 +23,7 @@ from dialogs import policy_map
 from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import DomainError
-from dialogs.records import export, report, retention, sar, sar_rules
+from dialogs.records import export, export_view, redact, report, retention, sar, sar_rules
 from storage import migrate
 from storage import people as people_repo
 from storage.db import Database
@@ -132,16 +132,14 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
             if person is None:
                 return 1
             gathered = await export.gather(session, person=person, zone=zone)
-        now = datetime.now(UTC)
+        ctx = _ctx(settings, db)
         with _progress(gathered.total) as step:
-            made = export.redact(gathered, generated=now, zone=zone, on_record=step)
+            made = redact.redact(gathered, generated=ctx.now, zone=zone, on_record=step)
         html = _export_html(made, settings)
         await asyncio.to_thread(_write_export, out, made, html)
         try:
-            async with db.write() as session:
-                await export.record_export(
-                    session, person=gathered.person, export=made, actor=actor(), now=now
-                )
+            async with change(ctx, actor()) as uow:
+                await export.record_export(uow, person=gathered.person, export=made)
         except BaseException:
             # An export the audit trail does not record must not be left to be sent.
             for target in targets:
@@ -156,15 +154,17 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_html(made: export.Export, settings: Settings) -> str:
+def _export_html(made: redact.Export, settings: Settings) -> str:
     from cards.records import render_export_html
 
     return render_export_html(
-        export.readable(made.data), export.sections(), organisation=settings.organisation.name
+        export_view.readable(made.data),
+        export_view.sections(),
+        organisation=settings.organisation.name,
     )
 
 
-def _write_export(out: Path, made: export.Export, html: str) -> None:
+def _write_export(out: Path, made: redact.Export, html: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "data.json").write_text(
         json.dumps(made.data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
