@@ -287,20 +287,20 @@ async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    zone = settings.policy.zone
     db = Database(settings.database_url)
     try:
         await migrate.upgrade(db)
-        session_of = db.read if args.dry_run else db.write
-        async with session_of() as session:
-            planned = await retention.plan(session, now=now, policy=settings.policy)
-            for line in planned.describe(zone):
-                print(line)
-            if not args.dry_run:
-                await retention.apply(session, planned, actor=actor())
+        ctx = _ctx(settings, db)
+        if args.dry_run:
+            async with db.read() as session:
+                planned = await retention.plan(session, now=ctx.now, policy=ctx.policy)
+        else:
+            async with change(ctx, actor()) as uow:
+                planned = await retention.purge(uow)
     finally:
         await db.dispose()
+    for line in planned.describe(settings.policy.zone):
+        print(line)
     if args.dry_run:
         print("Dry run: nothing was changed.")
     else:

@@ -21,7 +21,6 @@ from dialogs.records.months import Month
 
 PURGE_AT = time(2, 0)
 REPORT_AT = time(7, 0)
-ACTOR = "scheduler"
 
 
 def _on_the_first(month: Month, at: time, zone: tzinfo) -> datetime:
@@ -41,8 +40,7 @@ async def ensure_recurring_jobs(uow: Change) -> list[str]:
 
 
 async def retention_purge(uow: Change, job: RetentionPurge) -> str:
-    ctx = uow.ctx
-    planned = await retention.purge(uow.session, now=ctx.now, policy=ctx.policy, actor=ACTOR)
+    planned = await retention.purge(uow)
     await ensure_recurring_jobs(uow)
     welfare = planned.welfare_checkins
     return f"anonymised {len(planned.people)} cases, deleted {welfare} welfare check-ins" + (
