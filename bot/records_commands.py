@@ -23,7 +23,10 @@ from dialogs import policy_map
 from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import DomainError
-from dialogs.records import export, export_view, redact, report, retention, sar, sar_rules
+from dialogs.records import export, export_view, redact, retention, sar, sar_rules
+from dialogs.records.months import Month
+from dialogs.records.report import delivery, view
+from dialogs.records.report.figures import figures as report_figures
 from storage import migrate
 from storage import people as people_repo
 from storage.db import Database
@@ -49,9 +52,9 @@ def _day(text: str) -> date:
         ) from None
 
 
-def _month(text: str) -> report.Month:
+def _month(text: str) -> Month:
     try:
-        return report.Month.parse(text)
+        return Month.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -312,25 +315,23 @@ async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def report_command(settings: Settings, args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    zone = settings.policy.zone
-    month = args.month or report.Month.of(now, zone).shift(-1)
     db = Database(settings.database_url)
     try:
         await migrate.upgrade(db)
+        ctx = _ctx(settings, db)
+        month = args.month or Month.of(ctx.now, ctx.zone).shift(-1)
         async with db.read() as session:
-            figures = await report.figures(session, month=month, now=now, policy=settings.policy)
+            figures = await report_figures(session, month=month, now=ctx.now, policy=ctx.policy)
         if args.out:
-            made = await report.files(figures)
+            made = await view.files(figures)
             await asyncio.to_thread(_write_report, Path(args.out), figures, made)
         sent = 0
         if args.send:
-            ctx = Ctx(db=db, organisation=settings.organisation, policy=settings.policy, now=now)
             async with change(ctx, actor()) as uow:
-                sent = await report.deliver(uow, month=month)
+                sent = await delivery.deliver(uow, month=month)
     finally:
         await db.dispose()
-    print(report_text(report.card_model(figures)))
+    print(report_text(view.card_model(figures)))
     if args.out:
         print(f"\nwrote report.json, report.csv and chart.png to {args.out}")
     if args.send:
@@ -338,7 +339,7 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_report(out: Path, figures: dict[str, Any], made: report.Files) -> None:
+def _write_report(out: Path, figures: dict[str, Any], made: view.Files) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     (out / "report.csv").write_bytes(made.csv)

@@ -24,8 +24,7 @@ from dialogs.context import Ctx
 from dialogs.jobs.payloads import JobKind
 from dialogs.records import jobs as records_jobs
 from dialogs.records import retention, retention_rules, sar
-from dialogs.records.months import months_before, years_before
-from dialogs.records.report import Month
+from dialogs.records.months import Month, months_before, years_before
 from storage import audit
 from storage.db import Database
 from storage.models import (

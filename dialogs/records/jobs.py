@@ -16,8 +16,9 @@ from datetime import datetime, time, tzinfo
 
 from dialogs.change import Change
 from dialogs.jobs.payloads import OversightReport, RetentionPurge
-from dialogs.records import report, retention
+from dialogs.records import retention
 from dialogs.records.months import Month
+from dialogs.records.report.delivery import deliver
 
 PURGE_AT = time(2, 0)
 REPORT_AT = time(7, 0)
@@ -52,7 +53,7 @@ async def retention_purge(uow: Change, job: RetentionPurge) -> str:
 
 async def oversight_report(uow: Change, job: OversightReport) -> str:
     month = Month.parse(job.month)
-    sent = await report.deliver(uow, month=month)
+    sent = await deliver(uow, month=month)
     await ensure_recurring_jobs(uow)
     return f"oversight report for {month} queued for {sent} people"
 
