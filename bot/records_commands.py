@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import getpass
 import json
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,19 @@ def add_parsers(sub: Any) -> None:
     )
 
 
+@asynccontextmanager
+async def _office(settings: Settings) -> AsyncIterator[Ctx]:
+    """The database, brought up to date, and what the flows need to know of this run."""
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        yield Ctx(
+            db=db, organisation=settings.organisation, policy=settings.policy, now=datetime.now(UTC)
+        )
+    finally:
+        await db.dispose()
+
+
 async def _one_person(session: Any, ref: str) -> Person | None:
     found = await people_repo.find(session, query=ref)
     if not found:
@@ -125,19 +140,15 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
     if not args.force and any(t.exists() for t in targets):
         print(f"{out} already holds an export; give another --out or --force.", file=sys.stderr)
         return 1
-    zone = settings.policy.zone
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
+    async with _office(settings) as ctx:
         # Read in one transaction, so the export is a consistent picture of the case.
-        async with db.read() as session:
+        async with ctx.db.read() as session:
             person = await _one_person(session, args.ref)
             if person is None:
                 return 1
-            gathered = await export.gather(session, person=person, zone=zone)
-        ctx = _ctx(settings, db)
+            gathered = await export.gather(session, person=person, zone=ctx.zone)
         with _progress(gathered.total) as step:
-            made = redact.redact(gathered, generated=ctx.now, zone=zone, on_record=step)
+            made = redact.redact(gathered, generated=ctx.now, zone=ctx.zone, on_record=step)
         html = _export_html(made, settings)
         await asyncio.to_thread(_write_export, out, made, html)
         try:
@@ -148,8 +159,6 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
             for target in targets:
                 target.unlink(missing_ok=True)
             raise
-    finally:
-        await db.dispose()
     print(
         f"wrote {targets[0]} and {targets[1]}: {made.total} records for {made.reference} "
         "(staff shown by role; no welfare data). Read it through before it is sent."
@@ -203,31 +212,29 @@ class _progress:
             self.bar.stop()
 
 
-def _ctx(settings: Settings, db: Database) -> Ctx:
-    """What the records flows need to know of this run: the database, the office, now."""
-    return Ctx(
-        db=db, organisation=settings.organisation, policy=settings.policy, now=datetime.now(UTC)
-    )
+def _refusals_printed(command: Command) -> Command:
+    """A refusal by the rules (a date in the future, a request already closed) is printed
+    and the command exits 1; nothing of its change is kept."""
+
+    @functools.wraps(command)
+    async def run(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return await command(settings, args)
+        except DomainError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+
+    return run
 
 
+@_refusals_printed
 async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        ctx = _ctx(settings, db)
-        async with change(ctx, actor()) as uow:
-            person = await _one_person(uow.session, args.ref)
-            if person is None:
-                return 1
-            request = await sar.open_request(
-                uow, person=person, received_on=args.received or ctx.today
-            )
-            reference = person.reference
-    except DomainError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    finally:
-        await db.dispose()
+    async with _office(settings) as ctx, change(ctx, actor()) as uow:
+        person = await _one_person(uow.session, args.ref)
+        if person is None:
+            return 1
+        request = await sar.open_request(uow, person=person, received_on=args.received or ctx.today)
+        reference = person.reference
     print(
         f"Subject access request #{request.id} for {reference} received {request.received_on}; "
         f"answer by {request.due_on:%A %d %B %Y}."
@@ -235,32 +242,24 @@ async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+@_refusals_printed
 async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.id is None):
         print("Give either a case reference or --id, not both.", file=sys.stderr)
         return 2
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        ctx = _ctx(settings, db)
-        async with change(ctx, actor()) as uow:
-            person = None
-            if args.ref is not None:
-                person = await _one_person(uow.session, args.ref)
-                if person is None:
-                    return 1
-            request, reference = await sar.close_request(
-                uow,
-                request_id=args.id,
-                person=person,
-                outcome=args.outcome,
-                closed_on=args.on or ctx.today,
-            )
-    except DomainError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    finally:
-        await db.dispose()
+    async with _office(settings) as ctx, change(ctx, actor()) as uow:
+        person = None
+        if args.ref is not None:
+            person = await _one_person(uow.session, args.ref)
+            if person is None:
+                return 1
+        request, reference = await sar.close_request(
+            uow,
+            request_id=args.id,
+            person=person,
+            outcome=args.outcome,
+            closed_on=args.on or ctx.today,
+        )
     print(
         f"Subject access request #{request.id} for {reference} closed on {request.closed_on} "
         f"({request.outcome}); it was due {request.due_on}"
@@ -270,14 +269,9 @@ async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
-    today = _ctx(settings, db).today
-    try:
-        await migrate.upgrade(db)
-        async with db.read() as session:
-            found = await sar.open_requests(session)
-    finally:
-        await db.dispose()
+    async with _office(settings) as ctx, ctx.db.read() as session:
+        found = await sar.open_requests(session)
+    today = ctx.today
     if not found:
         print("No subject access requests are open.")
         return 0
@@ -290,18 +284,13 @@ async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        ctx = _ctx(settings, db)
+    async with _office(settings) as ctx:
         if args.dry_run:
-            async with db.read() as session:
+            async with ctx.db.read() as session:
                 planned = await retention.plan(session, now=ctx.now, policy=ctx.policy)
         else:
             async with change(ctx, actor()) as uow:
                 planned = await retention.purge(uow)
-    finally:
-        await db.dispose()
     for line in planned.describe(settings.policy.zone):
         print(line)
     if args.dry_run:
@@ -315,12 +304,9 @@ async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def report_command(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        ctx = _ctx(settings, db)
+    async with _office(settings) as ctx:
         month = args.month or Month.of(ctx.now, ctx.zone).shift(-1)
-        async with db.read() as session:
+        async with ctx.db.read() as session:
             figures = await report_figures(session, month=month, now=ctx.now, policy=ctx.policy)
         if args.out:
             made = await view.files(figures)
@@ -329,8 +315,6 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
         if args.send:
             async with change(ctx, actor()) as uow:
                 sent = await delivery.deliver(uow, month=month)
-    finally:
-        await db.dispose()
     print(report_text(view.card_model(figures)))
     if args.out:
         print(f"\nwrote report.json, report.csv and chart.png to {args.out}")

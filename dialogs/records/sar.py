@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +43,14 @@ class OpenRequest:
     reference: str
 
 
+async def _audit(
+    uow: Change, action: AuditAction, request: SubjectAccessRequest, **detail: Any
+) -> None:
+    """One audit event on a request, named by its number; the case by reference only."""
+    await uow.flush()
+    await events.record(uow, action, entity_type=ENTITY, entity_id=request.id, **detail)
+
+
 async def open_request(uow: Change, *, person: Person, received_on: date) -> SubjectAccessRequest:
     """Record a request and its due date; one open request per person at a time.
 
@@ -59,16 +68,8 @@ async def open_request(uow: Change, *, person: Person, received_on: date) -> Sub
         created_at=uow.now,
     )
     uow.add(request)
-    await uow.flush()
-    await events.record(
-        uow,
-        AuditAction.SAR_OPENED,
-        entity_type=ENTITY,
-        entity_id=request.id,
-        case=person.reference,
-        received_on=received_on,
-        due_on=request.due_on,
-    )
+    dates = {"received_on": received_on, "due_on": request.due_on}
+    await _audit(uow, AuditAction.SAR_OPENED, request, case=person.reference, **dates)
     return request
 
 
@@ -107,17 +108,8 @@ async def close_request(
     request.closed_on = closed_on
     request.closed_by = actor_ref(uow.actor)
     request.outcome = outcome
-    await uow.flush()
-    await events.record(
-        uow,
-        AuditAction.SAR_CLOSED,
-        entity_type=ENTITY,
-        entity_id=request.id,
-        case=owner.reference,
-        outcome=outcome,
-        closed_on=closed_on,
-        late=late(request),
-    )
+    answer = {"outcome": outcome, "closed_on": closed_on, "late": late(request)}
+    await _audit(uow, AuditAction.SAR_CLOSED, request, case=owner.reference, **answer)
     return request, owner.reference
 
 
