@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from storage.case_file import Held
+from storage.models import Person
 
 Entry = dict[str, Any]
 
@@ -135,7 +136,7 @@ def staff_ids(held: Held) -> set[int]:
     return ids
 
 
-def shape(person: Any, held: Held, show: Show) -> dict[str, Any]:
+def shape(person: Person, held: Held, show: Show) -> dict[str, Any]:
     """The whole case as plain data, every section present even when it is empty."""
     disclosed: dict[int, list[Entry]] = {}
     for d in held["disclosures"]:

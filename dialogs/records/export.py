@@ -65,10 +65,4 @@ POLICY = (
         "tests/test_records_export.py::test_export_html_escapes_text_and_shows_roles_not_names",
         "tests/test_records_export.py::test_export_through_the_cli_writes_files_and_an_audit_event",
     ),
-    carries(
-        "A",
-        "Staff privacy (Appendix A): a person's copy of their data names staff only by role, "
-        "in every field and in free text.",
-        "tests/test_records_export.py::test_export_html_escapes_text_and_shows_roles_not_names",
-    ),
 )

@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from dialogs.case.record import STAFF_FIELDS
+from dialogs.policy_map import carries
 from storage.models import Person, StaffMember
 
 # "..._by" keys that are not people: a letter's `send_by` is how it is sent.
@@ -163,3 +164,15 @@ def redact(
         counts[key] = len(entries)
     data["export"]["records"] = counts
     return Export(gathered.person.reference, data, counts)
+
+
+POLICY = (
+    carries(
+        "A",
+        "Staff privacy (Appendix A): a person's copy of their data names staff only by role, "
+        "in every field and in free text.",
+        "tests/test_records_export.py::test_export_html_escapes_text_and_shows_roles_not_names",
+        "tests/test_unit_case_record.py::test_free_text_loses_names_and_addresses_whole_words_longest_first",
+        "tests/test_unit_case_record.py::test_relabelling_replaces_staff_fields_and_refuses_unknown_ones",
+    ),
+)
