@@ -149,6 +149,7 @@ async def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 async def case_show(settings: Settings, args: argparse.Namespace) -> int:
     from dialogs.case import file as case_file
+    from dialogs.case.text import as_text
     from storage import people as people_repo
 
     db = Database(settings.database_url)
@@ -172,7 +173,7 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record, indent=2, default=str))
     else:
-        print(case_file.as_text(record))
+        print(as_text(record))
     return 0
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import getpass
 import json
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,10 @@ from dialogs import policy_map
 from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import DomainError
-from dialogs.records import export, report, retention, sar
+from dialogs.records import export, export_view, redact, retention, sar, sar_rules
+from dialogs.records.months import Month
+from dialogs.records.report import delivery, view
+from dialogs.records.report.figures import figures as report_figures
 from storage import migrate
 from storage import people as people_repo
 from storage.db import Database
@@ -49,9 +54,9 @@ def _day(text: str) -> date:
         ) from None
 
 
-def _month(text: str) -> report.Month:
+def _month(text: str) -> Month:
     try:
-        return report.Month.parse(text)
+        return Month.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -77,7 +82,7 @@ def add_parsers(sub: Any) -> None:
     closed.add_argument("ref", nargs="?", help="case reference or name (or give --id)")
     closed.add_argument("--id", type=int, default=None, help="the request's number")
     closed.add_argument(
-        "--outcome", choices=sar.OUTCOMES, default="answered", help="default %(default)s"
+        "--outcome", choices=sar_rules.OUTCOMES, default="answered", help="default %(default)s"
     )
     closed.add_argument("--on", type=_day, default=None, help="date answered (default today)")
     sar_sub.add_parser("list", help="open requests, soonest due first")
@@ -103,6 +108,19 @@ def add_parsers(sub: Any) -> None:
     )
 
 
+@asynccontextmanager
+async def _office(settings: Settings) -> AsyncIterator[Ctx]:
+    """The database, brought up to date, and what the flows need to know of this run."""
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        yield Ctx(
+            db=db, organisation=settings.organisation, policy=settings.policy, now=datetime.now(UTC)
+        )
+    finally:
+        await db.dispose()
+
+
 async def _one_person(session: Any, ref: str) -> Person | None:
     found = await people_repo.find(session, query=ref)
     if not found:
@@ -122,33 +140,25 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
     if not args.force and any(t.exists() for t in targets):
         print(f"{out} already holds an export; give another --out or --force.", file=sys.stderr)
         return 1
-    zone = settings.policy.zone
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
+    async with _office(settings) as ctx:
         # Read in one transaction, so the export is a consistent picture of the case.
-        async with db.read() as session:
+        async with ctx.db.read() as session:
             person = await _one_person(session, args.ref)
             if person is None:
                 return 1
-            gathered = await export.gather(session, person=person, zone=zone)
-        now = datetime.now(UTC)
+            gathered = await export.gather(session, person=person, zone=ctx.zone)
         with _progress(gathered.total) as step:
-            made = export.redact(gathered, generated=now, zone=zone, on_record=step)
+            made = redact.redact(gathered, generated=ctx.now, zone=ctx.zone, on_record=step)
         html = _export_html(made, settings)
         await asyncio.to_thread(_write_export, out, made, html)
         try:
-            async with db.write() as session:
-                await export.record_export(
-                    session, person=gathered.person, export=made, actor=actor(), now=now
-                )
+            async with change(ctx, actor()) as uow:
+                await export.record_export(uow, person=gathered.person, export=made)
         except BaseException:
             # An export the audit trail does not record must not be left to be sent.
             for target in targets:
                 target.unlink(missing_ok=True)
             raise
-    finally:
-        await db.dispose()
     print(
         f"wrote {targets[0]} and {targets[1]}: {made.total} records for {made.reference} "
         "(staff shown by role; no welfare data). Read it through before it is sent."
@@ -156,15 +166,17 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_html(made: export.Export, settings: Settings) -> str:
+def _export_html(made: redact.Export, settings: Settings) -> str:
     from cards.records import render_export_html
 
     return render_export_html(
-        export.readable(made.data), export.sections(), organisation=settings.organisation.name
+        export_view.readable(made.data),
+        export_view.sections(),
+        organisation=settings.organisation.name,
     )
 
 
-def _write_export(out: Path, made: export.Export, html: str) -> None:
+def _write_export(out: Path, made: redact.Export, html: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "data.json").write_text(
         json.dumps(made.data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
@@ -200,35 +212,29 @@ class _progress:
             self.bar.stop()
 
 
-def _today(settings: Settings) -> tuple[datetime, date]:
-    now = datetime.now(UTC)
-    return now, now.astimezone(settings.policy.zone).date()
+def _refusals_printed(command: Command) -> Command:
+    """A refusal by the rules (a date in the future, a request already closed) is printed
+    and the command exits 1; nothing of its change is kept."""
+
+    @functools.wraps(command)
+    async def run(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return await command(settings, args)
+        except DomainError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+
+    return run
 
 
+@_refusals_printed
 async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
-    now, today = _today(settings)
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        async with db.write() as session:
-            person = await _one_person(session, args.ref)
-            if person is None:
-                return 1
-            try:
-                request = await sar.open_request(
-                    session,
-                    person=person,
-                    received_on=args.received or today,
-                    today=today,
-                    actor=actor(),
-                    now=now,
-                )
-            except DomainError as exc:
-                print(exc.message, file=sys.stderr)
-                return 1
-            reference = person.reference
-    finally:
-        await db.dispose()
+    async with _office(settings) as ctx, change(ctx, actor()) as uow:
+        person = await _one_person(uow.session, args.ref)
+        if person is None:
+            return 1
+        request = await sar.open_request(uow, person=person, received_on=args.received or ctx.today)
+        reference = person.reference
     print(
         f"Subject access request #{request.id} for {reference} received {request.received_on}; "
         f"answer by {request.due_on:%A %d %B %Y}."
@@ -236,53 +242,36 @@ async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+@_refusals_printed
 async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.id is None):
         print("Give either a case reference or --id, not both.", file=sys.stderr)
         return 2
-    now, today = _today(settings)
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        async with db.write() as session:
-            person = None
-            if args.ref is not None:
-                person = await _one_person(session, args.ref)
-                if person is None:
-                    return 1
-            try:
-                request, reference = await sar.close_request(
-                    session,
-                    request_id=args.id,
-                    person=person,
-                    outcome=args.outcome,
-                    closed_on=args.on or today,
-                    today=today,
-                    actor=actor(),
-                    now=now,
-                )
-            except DomainError as exc:
-                print(exc.message, file=sys.stderr)
+    async with _office(settings) as ctx, change(ctx, actor()) as uow:
+        person = None
+        if args.ref is not None:
+            person = await _one_person(uow.session, args.ref)
+            if person is None:
                 return 1
-    finally:
-        await db.dispose()
-    late = request.closed_on is not None and request.closed_on > request.due_on
+        request, reference = await sar.close_request(
+            uow,
+            request_id=args.id,
+            person=person,
+            outcome=args.outcome,
+            closed_on=args.on or ctx.today,
+        )
     print(
         f"Subject access request #{request.id} for {reference} closed on {request.closed_on} "
-        f"({request.outcome}); it was due {request.due_on}" + (", so it was late." if late else ".")
+        f"({request.outcome}); it was due {request.due_on}"
+        + (", so it was late." if sar_rules.late(request) else ".")
     )
     return 0
 
 
 async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
-    _, today = _today(settings)
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        async with db.read() as session:
-            found = await sar.open_requests(session)
-    finally:
-        await db.dispose()
+    async with _office(settings) as ctx, ctx.db.read() as session:
+        found = await sar.open_requests(session)
+    today = ctx.today
     if not found:
         print("No subject access requests are open.")
         return 0
@@ -295,20 +284,15 @@ async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    zone = settings.policy.zone
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        session_of = db.read if args.dry_run else db.write
-        async with session_of() as session:
-            planned = await retention.plan(session, now=now, policy=settings.policy)
-            for line in planned.describe(zone):
-                print(line)
-            if not args.dry_run:
-                await retention.apply(session, planned, actor=actor())
-    finally:
-        await db.dispose()
+    async with _office(settings) as ctx:
+        if args.dry_run:
+            async with ctx.db.read() as session:
+                planned = await retention.plan(session, now=ctx.now, policy=ctx.policy)
+        else:
+            async with change(ctx, actor()) as uow:
+                planned = await retention.purge(uow)
+    for line in planned.describe(settings.policy.zone):
+        print(line)
     if args.dry_run:
         print("Dry run: nothing was changed.")
     else:
@@ -320,25 +304,18 @@ async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def report_command(settings: Settings, args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    zone = settings.policy.zone
-    month = args.month or report.Month.of(now, zone).shift(-1)
-    db = Database(settings.database_url)
-    try:
-        await migrate.upgrade(db)
-        async with db.read() as session:
-            figures = await report.figures(session, month=month, now=now, policy=settings.policy)
+    async with _office(settings) as ctx:
+        month = args.month or Month.of(ctx.now, ctx.zone).shift(-1)
+        async with ctx.db.read() as session:
+            figures = await report_figures(session, month=month, now=ctx.now, policy=ctx.policy)
         if args.out:
-            made = await report.files(figures)
+            made = await view.files(figures)
             await asyncio.to_thread(_write_report, Path(args.out), figures, made)
         sent = 0
         if args.send:
-            ctx = Ctx(db=db, organisation=settings.organisation, policy=settings.policy, now=now)
             async with change(ctx, actor()) as uow:
-                sent = await report.deliver(uow, month=month)
-    finally:
-        await db.dispose()
-    print(report_text(report.card_model(figures)))
+                sent = await delivery.deliver(uow, month=month)
+    print(report_text(view.card_model(figures)))
     if args.out:
         print(f"\nwrote report.json, report.csv and chart.png to {args.out}")
     if args.send:
@@ -346,7 +323,7 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_report(out: Path, figures: dict[str, Any], made: report.Files) -> None:
+def _write_report(out: Path, figures: dict[str, Any], made: view.Files) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     (out / "report.csv").write_bytes(made.csv)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from bot import cli, commands
 from bot.settings import Settings
 from cards.records import render_export_html
-from dialogs.records import export
+from dialogs.records import export, export_view, redact
 from storage import audit
 from storage.db import Database
 from storage.models import AuditEvent, ContactLog, Person, SubjectAccessRequest
@@ -57,12 +57,12 @@ def assert_no_staff_names(text: str) -> None:
         assert entry.email.lower() not in lowered, entry.email
 
 
-async def export_of(db: Database, person_id: int) -> export.Export:
+async def export_of(db: Database, person_id: int) -> redact.Export:
     async with db.read() as s:
         person = await s.get(Person, person_id)
         assert person is not None
         gathered = await export.gather(s, person=person, zone=ZONE)
-    return export.redact(gathered, generated=NOW, zone=ZONE)
+    return redact.redact(gathered, generated=NOW, zone=ZONE)
 
 
 @both_backends
@@ -75,7 +75,7 @@ async def test_export_holds_every_kind_of_record_and_no_welfare_data(db: Databas
     data = made.data
 
     # Every kind of record the case holds, each section non-empty.
-    for key, *_ in export.SECTIONS:
+    for key, *_ in redact.SECTIONS:
         assert data[key], f"the export has no {key}"
         assert made.counts[key] == len(data[key])
     assert data["export"]["reference"] == seeded.reference
@@ -112,18 +112,18 @@ async def test_export_holds_every_kind_of_record_and_no_welfare_data(db: Databas
 
 def test_a_staff_field_the_export_does_not_know_is_refused() -> None:
     """A new "..._by" field in the case file must be taught to the export, not leak a name."""
-    gathered = export.Gathered(
+    gathered = redact.Gathered(
         person=Person(reference="SC-2026-00001", name="X"),
         record={
             "time_zone": "Europe/London",
             "person": {"reference": "SC-2026-00001", "name": "X"},
-            **{key: [] for key, *_ in export.SECTIONS},
+            **{key: [] for key, *_ in redact.SECTIONS},
         },
         staff=[],
     )
     gathered.record["incidents"] = [{"id": 1, "escalated_by": "Jo Reed"}]
     with pytest.raises(ValueError, match="escalated_by"):
-        export.redact(gathered, generated=NOW, zone=ZONE)
+        redact.redact(gathered, generated=NOW, zone=ZONE)
 
 
 class _Tags(HTMLParser):
@@ -145,7 +145,7 @@ async def test_export_html_escapes_text_and_shows_roles_not_names(db: Database) 
     seeded = await full_history(world, NOW, name="Morgan <i>Example</i>")
     made = await export_of(db, seeded.person_id)
     page = render_export_html(
-        export.readable(made.data), export.sections(), organisation="The OPCC"
+        export_view.readable(made.data), export_view.sections(), organisation="The OPCC"
     )
 
     # What people wrote is shown as text: no tag from the data reaches the page.
@@ -158,7 +158,7 @@ async def test_export_html_escapes_text_and_shows_roles_not_names(db: Database) 
     assert HOSTILE in shown  # the browser shows it exactly as written
     assert "Morgan <i>Example</i>" in shown
     # Readable: every section has a heading, the letters their text, staff their roles.
-    for _, title, *_ in export.SECTIONS:
+    for _, title, *_ in redact.SECTIONS:
         assert title in shown
     assert "We will review these arrangements" in shown  # the strategy letter's words
     assert "Chief Executive" in shown and "authoriser" in shown

@@ -27,8 +27,9 @@ from bot.settings import Settings
 from cards.render import render
 from dialogs.jobs.payloads import JobKind
 from dialogs.office import PolicySettings
-from dialogs.records import report
-from dialogs.records.report import Month
+from dialogs.records.months import Month
+from dialogs.records.report import view
+from dialogs.records.report.figures import figures
 from storage import audit
 from storage.db import Database
 from storage.models import (
@@ -212,7 +213,7 @@ async def seed_month(db: Database) -> dict[str, str]:
 
 async def figures_of(db: Database, now: datetime = NOW) -> dict[str, Any]:
     async with db.read() as s:
-        return await report.figures(s, month=MONTH, now=now, policy=PolicySettings())
+        return await figures(s, month=MONTH, now=now, policy=PolicySettings())
 
 
 @both_backends
@@ -295,7 +296,7 @@ async def test_figures_match_the_rows_in_the_database(db: Database) -> None:
     assert series["strategies_in_force"] == [0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
 
     # Members of the public by reference only; the CSV says the same as the figures.
-    text = report.to_csv(f)
+    text = view.to_csv(f)
     for name in NAMES:
         assert name not in json.dumps(f) and name not in text
     rows = list(csv.reader(io.StringIO(text)))
@@ -323,7 +324,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 @both_backends
 async def test_the_chart_is_a_real_png(db: Database, tmp_path: Path) -> None:
     await seed_month(db)
-    png = report.chart(await figures_of(db))
+    png = view.chart(await figures_of(db))
     assert len(png) > 10_000  # bars, a line, labels: not an empty canvas
     assert png_size(png) == (1000, 500)
     assert png.endswith(b"IEND\xaeB`\x82")  # complete, not cut short
@@ -334,7 +335,7 @@ async def test_the_chart_is_a_real_png(db: Database, tmp_path: Path) -> None:
         "categories": {"Unacceptable behaviour (s3.1)": [0]},
         "strategies_in_force": [0],
     }
-    empty = report.chart({"series": nothing})
+    empty = view.chart({"series": nothing})
     assert png_size(empty) == (1000, 500)
 
 
@@ -355,9 +356,9 @@ def card_validator() -> Draft6Validator:
 @both_backends
 async def test_the_card_validates_on_slack_and_teams(db: Database) -> None:
     refs = await seed_month(db)
-    model = report.card_model(await figures_of(db))
+    model = view.card_model(await figures_of(db))
     hostile = "<!channel> <at>All</at> **x** [y](https://e.example)"
-    crowded = report.card_model(
+    crowded = view.card_model(
         await figures_of(db)
         | {
             "strategies_in_force": [
@@ -388,7 +389,7 @@ async def test_the_teams_card_validates_against_the_schema(
     db: Database, card_validator: Draft6Validator
 ) -> None:
     await seed_month(db)
-    model = report.card_model(await figures_of(db))
+    model = view.card_model(await figures_of(db))
     hostile = "<at>All</at> **x** [y](https://e.example)"
     model["sections"][2]["lines"].append(hostile)
     card = render("teams", "oversight_report", model)

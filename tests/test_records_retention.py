@@ -23,8 +23,8 @@ from dialogs.change import Change
 from dialogs.context import Ctx
 from dialogs.jobs.payloads import JobKind
 from dialogs.records import jobs as records_jobs
-from dialogs.records import retention, sar
-from dialogs.records.report import Month
+from dialogs.records import retention, retention_rules, sar
+from dialogs.records.months import Month, months_before, years_before
 from storage import audit
 from storage.db import Database
 from storage.models import (
@@ -101,12 +101,7 @@ class Cases:
             person = await s.get(Person, self.asked.person_id)
             assert person is not None
             await sar.open_request(
-                s,
-                person=person,
-                received_on=now.date(),
-                today=now.date(),
-                actor="test",
-                now=now,
+                Change(s, w.ctx(now), "test"), person=person, received_on=now.date()
             )
         # A welfare check-in of thirteen months on a case that is kept: the check-in goes.
         self.welfare_incident = await w.report(
@@ -233,7 +228,7 @@ async def test_purge_removes_exactly_the_expired_data_and_audit_still_verifies(
         old_welfare_messages = {
             m.id
             for m in messages
-            if m.template in retention.WELFARE_TEMPLATES
+            if m.template in retention_rules.WELFARE_TEMPLATES
             and m.created_at < now - timedelta(days=366)
         }
     assert about_old and old_welfare and young_welfare and old_welfare_messages
@@ -271,16 +266,16 @@ async def test_purge_removes_exactly_the_expired_data_and_audit_still_verifies(
     async with db.read() as s:
         person = await s.get(Person, cases.old.person_id)
         assert person is not None
-        assert person.name == retention.ANONYMISED_NAME and person.anonymised_at is not None
+        assert person.name == retention_rules.ANONYMISED_NAME and person.anonymised_at is not None
         assert person.reference == cases.old.reference  # the audit trail still resolves it
         assert person.additional_needs == ""
         incident = await s.get(Incident, cases.old.incident_id)
         assert incident is not None
-        assert incident.what_happened == retention.REMOVED and incident.known_needs == ""
+        assert incident.what_happened == retention_rules.REMOVED and incident.known_needs == ""
         # The facts the oversight report counts stay.
         assert incident.behaviours == ["abuse", "demand_updates"] and incident.violence
         strategy = await s.get(ContactStrategy, cases.old.strategy_id)
-        assert strategy is not None and strategy.reasons == retention.REMOVED
+        assert strategy is not None and strategy.reasons == retention_rules.REMOVED
         assert set(strategy.criteria) == {
             "addressed", "communication", "access", "misunderstandings", "proportionate"
         } and not any(strategy.criteria.values())  # fmt: skip
@@ -317,22 +312,19 @@ async def test_an_open_subject_access_request_holds_the_purge_back(db: Database)
     world = await make_world(db)
     seeded = await full_history(world, now - 7 * YEAR, name="Sara Asked")
     await Cases(world, now).end(seeded.strategy_id, now - 7 * YEAR)
-    policy = world.settings.policy
     async with db.write() as s:
         person = await s.get(Person, seeded.person_id)
         assert person is not None
         await sar.open_request(
-            s, person=person, received_on=now.date(), today=now.date(), actor="t", now=now
+            Change(s, world.ctx(now), "t"), person=person, received_on=now.date()
         )
-        planned = await retention.purge(s, now=now, policy=policy, actor="t")
+        planned = await retention.purge(Change(s, world.ctx(now), "t"))
     assert planned.people == () and planned.held_by_request == (seeded.reference,)
     async with db.write() as s:
         person = await s.get(Person, seeded.person_id)
         assert person is not None and person.anonymised_at is None
-        await sar.close_request(
-            s, person=person, closed_on=now.date(), today=now.date(), actor="t", now=now
-        )
-        planned = await retention.purge(s, now=now, policy=policy, actor="t")
+        await sar.close_request(Change(s, world.ctx(now), "t"), person=person, closed_on=now.date())
+        planned = await retention.purge(Change(s, world.ctx(now), "t"))
     assert [p.reference for p in planned.people] == [seeded.reference]
     async with db.read() as s:
         person = await s.get(Person, seeded.person_id)
@@ -344,11 +336,11 @@ def test_retention_periods_are_calendar_years_and_months() -> None:
 
     zone = ZoneInfo("Europe/London")
     leap = datetime(2028, 2, 29, 12, 0, tzinfo=zone)
-    assert retention.years_before(leap, 6, zone) == datetime(2022, 2, 28, 12, 0, tzinfo=zone)
-    assert retention.months_before(datetime(2026, 3, 31, tzinfo=zone), 13, zone) == datetime(
+    assert years_before(leap, 6, zone) == datetime(2022, 2, 28, 12, 0, tzinfo=zone)
+    assert months_before(datetime(2026, 3, 31, tzinfo=zone), 13, zone) == datetime(
         2025, 2, 28, tzinfo=zone
     )
-    assert retention.months_before(datetime(2026, 1, 15, tzinfo=zone), 12, zone) == datetime(
+    assert months_before(datetime(2026, 1, 15, tzinfo=zone), 12, zone) == datetime(
         2025, 1, 15, tzinfo=zone
     )
 

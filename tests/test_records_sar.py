@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from bot import cli, commands
 from bot.settings import Settings
-from dialogs.records import report
+from dialogs.records.months import Month
+from dialogs.records.report.figures import figures as report_figures
 from dialogs.records.sar import due_date
 from storage import audit
 from storage.db import Database
@@ -87,8 +88,8 @@ async def test_open_and_close_through_the_cli_with_audit_events(
     listed = capsys.readouterr().out
     assert reference in listed and "OVERDUE" in listed
     async with db.read() as s:
-        figures = await report.figures(
-            s, month=report.Month.of(now, settings.policy.zone), now=now, policy=settings.policy
+        figures = await report_figures(
+            s, month=Month.of(now, settings.policy.zone), now=now, policy=settings.policy
         )
     (shown,) = figures["subject_access_requests"]["open"]
     assert shown["reference"] == reference and shown["days_left"] < 0
@@ -115,8 +116,8 @@ async def test_open_and_close_through_the_cli_with_audit_events(
             .all()
         )
         verdict = await audit.verify(s)
-        figures = await report.figures(
-            s, month=report.Month.of(now, settings.policy.zone), now=now, policy=settings.policy
+        figures = await report_figures(
+            s, month=Month.of(now, settings.policy.zone), now=now, policy=settings.policy
         )
     assert closed is not None and closed.status == "closed" and closed.outcome == "answered"
     assert closed.closed_on == today and closed.closed_by and closed.closed_by.startswith("cli")

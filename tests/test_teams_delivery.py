@@ -181,7 +181,7 @@ async def test_oversight_report_files_reach_teams_as_an_image_and_a_pointer(
 
     from bot.scheduler import run_due
     from dialogs.jobs.payloads import JobKind
-    from dialogs.records.report import Month
+    from dialogs.records.months import Month
     from storage.models import OutboxMessage, StaffMember, utcnow
     from tests.teams_harness import ALEX, conversation
 

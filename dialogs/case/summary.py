@@ -24,7 +24,8 @@ from storage import incidents as incidents_repo
 from storage import people as people_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
-from storage.models import Person, StaffMember
+from storage.models import Person, StaffMember, Warning
+from storage.models.status import WarningKind
 
 MAX_QUERY = 100
 MAX_LISTED = 20
@@ -77,7 +78,7 @@ async def _summary(
             else None
         ),
         "warnings": [
-            f"{'Written' if w.kind == 'written' else 'Verbal'} warning, {w.given_on:%d %b %Y}"
+            _warning_line(w)
             for w in await incidents_repo.warnings_of_person(session, person_id=person.id)
         ],
         "police_referrals": await incidents_repo.referral_count(session, person_id=person.id),
@@ -88,3 +89,8 @@ async def _summary(
         "contact_log": await recent(session, ctx, person.id),
         "may_propose": may_propose(actor),
     }
+
+
+def _warning_line(warning: Warning) -> str:
+    kind = "Written" if warning.kind == WarningKind.WRITTEN else "Verbal"
+    return f"{kind} warning, {warning.given_on:%d %b %Y}"

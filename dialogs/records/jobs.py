@@ -16,12 +16,12 @@ from datetime import datetime, time, tzinfo
 
 from dialogs.change import Change
 from dialogs.jobs.payloads import OversightReport, RetentionPurge
-from dialogs.records import report, retention
-from dialogs.records.report import Month
+from dialogs.records import retention
+from dialogs.records.months import Month
+from dialogs.records.report.delivery import deliver
 
 PURGE_AT = time(2, 0)
 REPORT_AT = time(7, 0)
-ACTOR = "scheduler"
 
 
 def _on_the_first(month: Month, at: time, zone: tzinfo) -> datetime:
@@ -41,8 +41,7 @@ async def ensure_recurring_jobs(uow: Change) -> list[str]:
 
 
 async def retention_purge(uow: Change, job: RetentionPurge) -> str:
-    ctx = uow.ctx
-    planned = await retention.purge(uow.session, now=ctx.now, policy=ctx.policy, actor=ACTOR)
+    planned = await retention.purge(uow)
     await ensure_recurring_jobs(uow)
     welfare = planned.welfare_checkins
     return f"anonymised {len(planned.people)} cases, deleted {welfare} welfare check-ins" + (
@@ -54,7 +53,7 @@ async def retention_purge(uow: Change, job: RetentionPurge) -> str:
 
 async def oversight_report(uow: Change, job: OversightReport) -> str:
     month = Month.parse(job.month)
-    sent = await report.deliver(uow, month=month)
+    sent = await deliver(uow, month=month)
     await ensure_recurring_jobs(uow)
     return f"oversight report for {month} queued for {sent} people"
 

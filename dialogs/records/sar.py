@@ -2,10 +2,7 @@
 
 s9 promises that nothing done under the policy inhibits a person's information rights,
 and the Data Protection Act 2018 gives them a copy of their data within one month
-(UK GDPR Art. 12(3)). The ICO counts the month from the day of receipt to the
-corresponding date in the next month; where there is none (31 January) it is the last
-day of that month; where it falls on a weekend, the next working day. Bank holidays are
-not known here, so the due date may be a day early on a holiday weekend, never late.
+(UK GDPR Art. 12(3)); the due date is `sar_rules.due_date`.
 
 An open request also holds back the retention purge for that person: their data must
 not be deleted while a request for it is being answered.
@@ -13,31 +10,31 @@ not be deleted while a request for it is being answered.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.errors import AlreadyDone, BadRequest, NotFound
+from dialogs.change import Change, actor_ref
+from dialogs.errors import BadRequest, NotFound
+from dialogs.kinds import AuditAction
 from dialogs.policy_map import carries
-from storage import audit
+from dialogs.records import events
+from dialogs.records.sar_rules import (
+    check_closable,
+    check_none_open,
+    check_outcome,
+    check_received,
+    due_date,
+    late,
+)
+from storage import subject_access as sar_repo
 from storage.models import Person, SubjectAccessRequest
+from storage.models.status import SarOutcome, SarStatus
 
-OUTCOMES = ("answered", "withdrawn", "refused")
-
-
-def due_date(received: date) -> date:
-    """One calendar month from receipt, moved off a weekend to the Monday after."""
-    year, month = (
-        (received.year + 1, 1) if received.month == 12 else (received.year, received.month + 1)
-    )
-    day = min(received.day, calendar.monthrange(year, month)[1])
-    due = date(year, month, day)
-    while due.weekday() >= 5:
-        due += timedelta(days=1)
-    return due
+# The audit trail's name for a request.
+ENTITY = "subject_access_request"
 
 
 @dataclass(frozen=True)
@@ -46,130 +43,79 @@ class OpenRequest:
     reference: str
 
 
-async def open_for(session: AsyncSession, *, person_id: int) -> SubjectAccessRequest | None:
-    return (
-        await session.execute(
-            select(SubjectAccessRequest).where(
-                SubjectAccessRequest.person_id == person_id,
-                SubjectAccessRequest.status == "open",
-            )
-        )
-    ).scalar_one_or_none()
+async def _audit(
+    uow: Change, action: AuditAction, request: SubjectAccessRequest, **detail: Any
+) -> None:
+    """One audit event on a request, named by its number; the case by reference only."""
+    await uow.flush()
+    await events.record(uow, action, entity_type=ENTITY, entity_id=request.id, **detail)
 
 
-async def open_request(
-    session: AsyncSession,
-    *,
-    person: Person,
-    received_on: date,
-    today: date,
-    actor: str,
-    now: datetime,
-) -> SubjectAccessRequest:
+async def open_request(uow: Change, *, person: Person, received_on: date) -> SubjectAccessRequest:
     """Record a request and its due date; one open request per person at a time.
 
-    `today` is the office's date (its time zone), against which "in the future" is judged.
+    "In the future" is judged against the office's date (its time zone).
     """
-    if received_on > today:
-        raise BadRequest(f"{received_on} is in the future; give the date the request arrived.")
-    existing = await open_for(session, person_id=person.id)
-    if existing is not None:
-        raise AlreadyDone(
-            f"{person.reference} already has an open subject access request (#{existing.id}, "
-            f"received {existing.received_on}, due {existing.due_on}); close it first."
-        )
+    check_received(received_on, today=uow.ctx.today)
+    existing = await sar_repo.open_for(uow.session, person_id=person.id)
+    check_none_open(existing, reference=person.reference)
     request = SubjectAccessRequest(
         person_id=person.id,
         received_on=received_on,
         due_on=due_date(received_on),
-        status="open",
-        opened_by=actor,
-        created_at=now,
+        status=SarStatus.OPEN,
+        opened_by=actor_ref(uow.actor),
+        created_at=uow.now,
     )
-    session.add(request)
-    await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="sar.opened",
-        entity_type="subject_access_request",
-        entity_id=request.id,
-        detail={
-            "case": person.reference,
-            "received_on": received_on,
-            "due_on": request.due_on,
-        },
-        at=now,
-    )
+    uow.add(request)
+    dates = {"received_on": received_on, "due_on": request.due_on}
+    await _audit(uow, AuditAction.SAR_OPENED, request, case=person.reference, **dates)
     return request
 
 
+async def _named(
+    session: AsyncSession, request_id: int | None, person: Person | None
+) -> SubjectAccessRequest:
+    """The request named by its number, or the person's open one."""
+    if request_id is not None:
+        request = await sar_repo.get(session, request_id=request_id, lock=True)
+        if request is None:
+            raise NotFound(f"There is no subject access request #{request_id}.")
+        return request
+    if person is not None:
+        request = await sar_repo.open_for(session, person_id=person.id)
+        if request is None:
+            raise NotFound(f"{person.reference} has no open subject access request.")
+        return request
+    raise BadRequest("Name the request by its number or the person's case reference.")
+
+
 async def close_request(
-    session: AsyncSession,
+    uow: Change,
     *,
     request_id: int | None = None,
     person: Person | None = None,
-    outcome: str = "answered",
+    outcome: str = SarOutcome.ANSWERED,
     closed_on: date,
-    today: date,
-    actor: str,
-    now: datetime,
 ) -> tuple[SubjectAccessRequest, str]:
     """Close the open request named by id, or the person's open one; returns it and its case."""
-    if outcome not in OUTCOMES:
-        raise BadRequest(f"The outcome is one of {', '.join(OUTCOMES)}.")
-    if closed_on > today:
-        raise BadRequest(f"{closed_on} is in the future; give the date the answer was sent.")
-    if request_id is not None:
-        request = await session.get(SubjectAccessRequest, request_id, with_for_update=True)
-        if request is None:
-            raise NotFound(f"There is no subject access request #{request_id}.")
-    elif person is not None:
-        request = await open_for(session, person_id=person.id)
-        if request is None:
-            raise NotFound(f"{person.reference} has no open subject access request.")
-    else:
-        raise BadRequest("Name the request by its number or the person's case reference.")
-    owner = await session.get(Person, request.person_id)
+    check_outcome(outcome, closed_on, today=uow.ctx.today)
+    request = await _named(uow.session, request_id, person)
+    owner = await uow.session.get(Person, request.person_id)
     assert owner is not None
-    if request.status != "open":
-        raise AlreadyDone(
-            f"Subject access request #{request.id} for {owner.reference} was already closed "
-            f"on {request.closed_on} ({request.outcome})."
-        )
-    if closed_on < request.received_on:
-        raise BadRequest(f"{closed_on} is before the request arrived ({request.received_on}).")
-    request.status = "closed"
+    check_closable(request, closed_on, reference=owner.reference)
+    request.status = SarStatus.CLOSED
     request.closed_on = closed_on
-    request.closed_by = actor
+    request.closed_by = actor_ref(uow.actor)
     request.outcome = outcome
-    await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="sar.closed",
-        entity_type="subject_access_request",
-        entity_id=request.id,
-        detail={
-            "case": owner.reference,
-            "outcome": outcome,
-            "closed_on": closed_on,
-            "late": closed_on > request.due_on,
-        },
-        at=now,
-    )
+    answer = {"outcome": outcome, "closed_on": closed_on, "late": late(request)}
+    await _audit(uow, AuditAction.SAR_CLOSED, request, case=owner.reference, **answer)
     return request, owner.reference
 
 
 async def open_requests(session: AsyncSession) -> list[OpenRequest]:
     """Every open request, soonest due first, with its case reference."""
-    rows = await session.execute(
-        select(SubjectAccessRequest, Person.reference)
-        .join(Person, Person.id == SubjectAccessRequest.person_id)
-        .where(SubjectAccessRequest.status == "open")
-        .order_by(SubjectAccessRequest.due_on, SubjectAccessRequest.id)
-    )
-    return [OpenRequest(request, reference) for request, reference in rows.all()]
+    return [OpenRequest(r, ref) for r, ref in await sar_repo.open_with_reference(session)]
 
 
 POLICY = (
@@ -178,6 +124,7 @@ POLICY = (
         "A subject access request is recorded with its one-month due date (ICO), listed in "
         "the oversight report until it is closed, and holds back the retention purge.",
         "tests/test_records_sar.py::test_due_date_is_one_calendar_month_off_the_weekend",
+        "tests/test_unit_records_calendar.py::test_sar_due_date",
         "tests/test_records_sar.py::test_open_and_close_through_the_cli_with_audit_events",
         "tests/test_records_retention.py::test_an_open_subject_access_request_holds_the_purge_back",
     ),

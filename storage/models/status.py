@@ -65,6 +65,14 @@ class SarStatus(StrEnum):
     CLOSED = "closed"
 
 
+class SarOutcome(StrEnum):
+    """How a subject access request was closed (s9)."""
+
+    ANSWERED = "answered"
+    WITHDRAWN = "withdrawn"
+    REFUSED = "refused"  # manifestly unfounded or excessive (UK GDPR Art. 12(5))
+
+
 class WarningKind(StrEnum):
     VERBAL = "verbal"
     WRITTEN = "written"
