@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ from storage.models import (
     PoliceReferral,
     SharingRequest,
     StaffMember,
+    SubjectAccessRequest,
     Warning,
     WelfareCheckIn,
 )
@@ -61,10 +63,20 @@ ENTITY_TYPES: dict[type, str] = {
     ContactLog: "contact_log",
     Dispute: "dispute",
     WelfareCheckIn: "welfare_checkin",
+    SubjectAccessRequest: "subject_access_request",
 }
 
 # `origin` left out of tell(): the change's own actor caused the message.
 _ACTOR = object()
+
+
+@dataclass(frozen=True)
+class Named:
+    """What an event is about when it is not a stored row: a purge by its date, an
+    oversight report by its month."""
+
+    entity_type: str
+    entity_id: str
 
 
 def actor_ref(actor: StaffMember | str | None) -> str:
@@ -101,15 +113,20 @@ class Change:
         by: StaffMember | str | None = None,
         **detail: Any,
     ) -> None:
-        """One event for `entity` (a stored row); `by` when someone else than the actor."""
-        if getattr(entity, "id", None) is None:
-            await self.session.flush()
+        """One event about `entity` (a stored row, or a `Named` subject); `by` when someone
+        else than the actor took the step."""
+        if isinstance(entity, Named):
+            entity_type, entity_id = entity.entity_type, entity.entity_id
+        else:
+            if getattr(entity, "id", None) is None:
+                await self.session.flush()
+            entity_type, entity_id = ENTITY_TYPES[type(entity)], entity.id
         await audit.record(
             self.session,
             actor=actor_ref(by if by is not None else self.actor),
             action=action,
-            entity_type=ENTITY_TYPES[type(entity)],
-            entity_id=entity.id,
+            entity_type=entity_type,
+            entity_id=entity_id,
             detail=detail,
             at=self.ctx.now,
         )

@@ -38,11 +38,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.change import Change
+from dialogs.change import Change, Named
 from dialogs.kinds import AuditAction
 from dialogs.office import PolicySettings
 from dialogs.policy_map import carries
-from dialogs.records import events
 from dialogs.records.retention_rules import (
     LIVE_STRATEGY,
     WELFARE_TEMPLATES,
@@ -125,11 +124,9 @@ async def apply(uow: Change, plan: Plan) -> None:
         letter_ids=plan.letter_ids,
         welfare_checkin_ids=plan.welfare_checkin_ids,
     )
-    await events.record(
-        uow,
+    await uow.audit(
         AuditAction.RETENTION_PURGED,
-        entity_type="retention",
-        entity_id=plan.now.date().isoformat(),
+        Named("retention", plan.now.date().isoformat()),
         cutoff=plan.cutoffs.case,
         welfare_cutoff=plan.cutoffs.welfare,
         cases=[p.reference for p in plan.people],

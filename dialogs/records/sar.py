@@ -20,7 +20,6 @@ from dialogs.change import Change, actor_ref
 from dialogs.errors import BadRequest, NotFound
 from dialogs.kinds import AuditAction
 from dialogs.policy_map import carries
-from dialogs.records import events
 from dialogs.records.sar_rules import (
     check_closable,
     check_none_open,
@@ -34,7 +33,6 @@ from storage.models import Person, SubjectAccessRequest
 from storage.models.status import SarOutcome, SarStatus
 
 # The audit trail's name for a request.
-ENTITY = "subject_access_request"
 
 
 @dataclass(frozen=True)
@@ -47,8 +45,7 @@ async def _audit(
     uow: Change, action: AuditAction, request: SubjectAccessRequest, **detail: Any
 ) -> None:
     """One audit event on a request, named by its number; the case by reference only."""
-    await uow.flush()
-    await events.record(uow, action, entity_type=ENTITY, entity_id=request.id, **detail)
+    await uow.audit(action, request, **detail)
 
 
 async def open_request(uow: Change, *, person: Person, received_on: date) -> SubjectAccessRequest:

@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.change import Change
+from dialogs.change import Change, Named
 from dialogs.kinds import AuditAction, Template
 from dialogs.office_hours import next_opening
 from dialogs.policy_map import carries
-from dialogs.records import events
 from dialogs.records.months import Month
 from dialogs.records.report.figures import figures
 from dialogs.records.report.view import card_model, files
@@ -82,11 +81,9 @@ async def deliver(uow: Change, *, month: Month) -> int:
                 attachment=attachment,
                 not_before=held,
             )
-    await events.record(
-        uow,
+    await uow.audit(
         AuditAction.OVERSIGHT_REPORT_SENT,
-        entity_type="oversight_report",
-        entity_id=str(month),
+        Named("oversight_report", str(month)),
         recipients=[m.id for m in people],
         attachments=[a.id for a in stored],
         incidents=report["incidents"]["total"],
