@@ -6,16 +6,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
+from bot import logging_setup, metrics
 from bot.context import ctx_for
 from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.settings import Settings
+from bot.slack.lookup import find_slack_ids
 from bot.webchat import wanted as webchat_wanted
-from dialogs import authorisation_request, dispute
+from dialogs import authorisation_request, directory, dispute
 from dialogs.records.jobs import ensure_recurring_jobs
 from storage import migrate
 from storage import staff as staff_repo
@@ -24,16 +27,28 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
+# Parts of /healthz beyond the database: (name, detail, ok) from each, e.g. Slack's socket.
+HealthPart = Callable[[], Awaitable[tuple[str, dict[str, Any], bool]]]
+HEALTH = web.AppKey("health_parts", list[HealthPart])
 VERSION = "0.1.0"
 # Seconds a stopping server gives its loops to finish the pass they are in.
 STOP_GRACE_SECONDS = 10.0
 
 
-async def prepare_database(runtime: Runtime) -> None:
-    """Upgrade the schema and sync the directory: what every start needs before serving."""
+async def prepare_database(runtime: Runtime, *, find_ids: bool = True) -> None:
+    """Upgrade the schema and sync the directory: what every start needs before serving.
+
+    With `find_ids`, Slack ids are looked up by email first (outside the transaction);
+    an id the file gives that disagrees with the one found refuses the sync
+    (directory.DirectoryRefused).
+    """
     await migrate.upgrade(runtime.db)
+    people = runtime.settings.staff
+    slack_found = await find_slack_ids(runtime, (p.email for p in people)) if find_ids else None
     async with runtime.db.write() as session:
-        report = await staff_repo.sync_directory(session, entries=runtime.settings.staff)
+        entries = await directory.entries_for_sync(session, people, slack_found=slack_found)
+        report = await staff_repo.sync_directory(session, entries=entries)
+        await directory.record_found(session, slack_found=slack_found, now=runtime.clock())
         ctx = ctx_for(runtime)
         # s7.3: only the person asked may decide a dispute; if they left, ask someone else.
         reassigned = await dispute.reassign_undecided(session, ctx)
@@ -72,6 +87,12 @@ async def healthz(request: web.Request) -> web.Response:
         "version": VERSION,
         "database": {"backend": runtime.db.backend, "ok": ok},
     }
+    for part in request.app[HEALTH]:
+        name, detail, part_ok = await part()
+        body[name] = detail
+        if not part_ok:
+            ok = False
+            body["status"] = "degraded"
     return web.json_response(body, status=200 if ok else 503)
 
 
@@ -89,16 +110,19 @@ def create_app(
         poll_interval=settings.outbox_poll_seconds,
         scheduler_interval=settings.scheduler_interval_seconds,
     )
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[logging_setup.middleware()])
     app[RUNTIME] = runtime
+    app[HEALTH] = []
     app.router.add_get("/healthz", healthz)
+    metrics.mount(app, runtime)
 
     loops: list[Callable[[Runtime], Awaitable[None]]] = []
     senders: list[Sender] = []
     if settings.slack_enabled:
         from bot.slack import app as slack
 
-        slack.mount(app, runtime)
+        if not settings.slack_socket_mode:
+            slack.mount(app, runtime)
         senders.append(slack.build_sender(runtime, app))
     # /api/messages is always mounted: without an app id (and outside --dev) it answers
     # every activity 401, and then botbuilder is not even imported.
@@ -145,4 +169,9 @@ def create_app(
         await runtime.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)
+    if settings.slack_socket_mode:
+        from bot.slack import socket_mode
+
+        # Registered after the start-up above, so it connects once the database is ready.
+        socket_mode.attach(app, runtime)
     return app

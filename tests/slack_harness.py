@@ -50,12 +50,12 @@ DIRECTORY = [
 
 
 def settings_for(db_url: str, api_url: str, **kw: Any) -> Settings:
+    kw.setdefault("staff", DIRECTORY)
     return Settings(
         database_url=db_url,
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SECRET,
         slack_api_url=api_url,
-        staff=DIRECTORY,
         **kw,
     )
 
@@ -250,9 +250,13 @@ class SlackWorld:
 
 
 async def start_world(
-    db_url: str, *, clock: Callable[[], Any] | None = None, **settings_kw: Any
+    db_url: str,
+    *,
+    clock: Callable[[], Any] | None = None,
+    fake: FakeSlack | None = None,
+    **settings_kw: Any,
 ) -> tuple[SlackWorld, Callable[[], Any]]:
-    fake = FakeSlack()
+    fake = fake or FakeSlack()
     api_url = await fake.start()
     settings = settings_for(db_url, api_url, **settings_kw)
     db = Database(db_url)

@@ -56,14 +56,19 @@ def _client(runtime: Runtime, *, retries: bool) -> AsyncWebClient:
 
 
 def build_app(runtime: Runtime) -> AsyncApp:
-    """The bolt app with every listener registered; signature verification always on."""
+    """The bolt app with every listener registered; signature verification always on.
+
+    Over Socket Mode there is no signature to check (the socket itself is authenticated
+    by the app-level token) and bolt skips the check; over HTTP it is never skipped.
+    """
     settings = runtime.settings
-    assert settings.slack_signing_secret is not None
+    secret = settings.slack_signing_secret
+    assert secret is not None or settings.slack_socket_mode
     app = AsyncApp(
         # Named, so bolt does not call inspect.stack() to find a name (slow at start-up).
         name="safecontact",
         client=_client(runtime, retries=True),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=secret.get_secret_value() if secret is not None else "",
         request_verification_enabled=True,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
@@ -141,6 +146,30 @@ def well_formed(body: Any) -> bool:
     )
 
 
+async def dispatch(
+    bolt: AsyncApp,
+    runtime: Runtime,
+    bolt_request: AsyncBoltRequest,
+    *,
+    transport: str,
+    arrived: float,
+) -> BoltResponse:
+    """What every way in from Slack shares, after its own checks: the payload's shape, a
+    view submission's write deadline, bolt, and the time the ack took.
+
+    `arrived` is the event-loop time the request came in; Slack's 3 s run from then.
+    """
+    if not well_formed(bolt_request.body):
+        return BoltResponse(status=400, body="malformed payload")
+    if bolt_request.body.get("type") == "view_submission":
+        # Stored before the ack: a write that cannot be made in time is refused with
+        # "try again" rather than stored after Slack has given up on the answer.
+        WRITE_DEADLINE.set(arrived + SUBMISSION_WRITE_WAIT)
+    response = await bolt.async_dispatch(bolt_request)
+    runtime.metrics.acked(transport, asyncio.get_running_loop().time() - arrived)
+    return response
+
+
 def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
     bolt = build_app(runtime)
     assert runtime.settings.slack_signing_secret is not None
@@ -149,6 +178,7 @@ def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
     share_session(web_app, bolt.client)
 
     async def slack_events(request: web.Request) -> web.Response:
+        arrived = asyncio.get_running_loop().time()
         raw = await request.read()
         try:
             body = raw.decode("utf-8")
@@ -169,13 +199,9 @@ def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
         except (ValueError, TypeError, AttributeError):
             # Bolt parses before it verifies; a body no Slack client sends is refused here.
             return web.Response(status=400, text="malformed request body")
-        if not well_formed(bolt_request.body):
-            return web.Response(status=400, text="malformed payload")
-        if bolt_request.body.get("type") == "view_submission":
-            # Stored before the ack: a write that cannot be made in time is refused with
-            # "try again" rather than stored after Slack has given up on the answer.
-            WRITE_DEADLINE.set(asyncio.get_running_loop().time() + SUBMISSION_WRITE_WAIT)
-        bolt_response = await bolt.async_dispatch(bolt_request)
+        bolt_response = await dispatch(
+            bolt, runtime, bolt_request, transport="slack_http", arrived=arrived
+        )
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post("/slack/events", slack_events)

@@ -21,6 +21,7 @@ from bot.context import ctx_for, message_for
 from bot.runtime import Runtime
 from bot.teams import actions, commands
 from bot.teams.context import actor_for, card_activity, error_response, notice_card, teams_user_id
+from bot.teams.linking import RosterLinker
 from bot.teams.payloads import command_text
 from bot.teams.refs import ReferenceStore
 from dialogs.errors import DomainError
@@ -40,9 +41,12 @@ class SafecontactBot(ActivityHandler):
     def __init__(self, runtime: Runtime, refs: ReferenceStore) -> None:
         self.runtime = runtime
         self.refs = refs
+        self.linker = RosterLinker(runtime)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Any failure in a message turn is answered with a reference, never silence."""
+        # Someone the directory knows by email only is linked by their Teams id first.
+        await self.linker.link_sender(turn_context)
         try:
             await super().on_turn(turn_context)
         except Exception as exc:
