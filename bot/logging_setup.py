@@ -87,11 +87,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(log_format: str = "text", *, stream: Any = None) -> None:
-    """Set up the root logger once, for the whole process."""
+def handler_for(log_format: str, stream: Any = None) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(_RequestIdFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    return handler
+
+
+def configure(log_format: str = "text", *, stream: Any = None) -> None:
+    """Set up the root logger once, for the whole process."""
+    handler = handler_for(log_format, stream)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -101,7 +101,7 @@ class Metrics:
         )
         self.outbox_oldest = Gauge(
             "safecontact_outbox_oldest_due_seconds",
-            "How long the longest-waiting due message has waited; 0 when none waits.",
+            "How long the longest-waiting undelivered message has waited; 0 when none waits.",
             registry=r,
         )
         self.jobs = Gauge(

@@ -96,7 +96,8 @@ async def scheduler_loop(runtime: Runtime) -> None:
     while not runtime.stopping.is_set():
         try:
             for run in await run_due(runtime):
-                log.info("job %s (%s): %s - %s", run.key, run.kind, run.outcome, run.summary)
+                # Not the summary, which names people (`jobs run-due` prints it to the operator).
+                log.info("job %s (%s): %s", run.key, run.kind, run.outcome)
             await backups.run_if_due()
         except asyncio.CancelledError:
             raise

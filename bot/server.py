@@ -65,7 +65,10 @@ async def prepare_database(runtime: Runtime, *, find_ids: bool = True) -> None:
                 moved.reference,
             )
         else:
-            log.info("the dispute for %s was passed to %s", moved.reference, moved.decider.name)
+            # Staff by number: names stay out of the log.
+            log.info(
+                "the dispute for %s was passed to staff #%s", moved.reference, moved.decider.id
+            )
     if handed_out:
         log.info("sent %d undecided request card(s) to authorisers who had none", handed_out)
     if reassigned or handed_out:

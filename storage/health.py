@@ -23,7 +23,8 @@ class OutboxHealth:
     by_status: dict[str, int]
     # The failed messages written since `since` (the admins were told of each at the time).
     failed_since: int
-    # When the longest-waiting message that is due now became due; None when none waits.
+    # Since when the longest-waiting undelivered message has waited: since it was written if
+    # it has been tried, since it fell due if not; None when nothing waits.
     oldest_due_at: datetime | None
 
 
@@ -50,14 +51,22 @@ async def outbox_health(session: AsyncSession, *, now: datetime, since: datetime
             .where(OutboxMessage.status == "failed", OutboxMessage.created_at >= since)
         )
     ).scalar_one()
-    oldest = (
+    waiting = OutboxMessage.status.in_(("pending", "sending"))
+    # Tried and not yet delivered: waiting since it was written, backoff or not.
+    tried = (
+        await session.execute(
+            select(func.min(OutboxMessage.created_at)).where(waiting, OutboxMessage.attempts > 0)
+        )
+    ).scalar_one()
+    # Never tried though its time has come (a message held for office hours is not due).
+    untried = (
         await session.execute(
             select(func.min(OutboxMessage.next_attempt_at)).where(
-                OutboxMessage.status.in_(("pending", "sending")),
-                OutboxMessage.next_attempt_at <= now,
+                waiting, OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at <= now
             )
         )
     ).scalar_one()
+    oldest = min((t for t in (tried, untried) if t is not None), default=None)
     return OutboxHealth(by_status, failed_since, oldest)
 
 

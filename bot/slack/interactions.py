@@ -180,7 +180,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             view = render("slack", "form", incident.form(ctx).model_dump(mode="json"))
             await client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
-            log.info("could not open the incident form from home: %s", message_for(exc))
+            log.info("could not open the incident form from home: %s", type(exc).__name__)
 
     @app.action(ActionId.NEW_CHECKIN)
     async def home_checkin(ack: Any, body: dict[str, Any], client: Any) -> None:
@@ -194,7 +194,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
                 channel=channel, **render("slack", "welfare_checkin", model)
             )
         except Exception as exc:
-            log.info("could not start a check-in from home: %s", message_for(exc))
+            log.info("could not start a check-in from home: %s", type(exc).__name__)
 
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
