@@ -126,7 +126,18 @@ class Doctor:
         return found
 
     async def database(self) -> list[Finding]:
-        where = make_url(self.settings.database_url).render_as_string(hide_password=True)
+        url = make_url(self.settings.database_url)
+        where = url.render_as_string(hide_password=True)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            path = Path(url.database)
+            if not await asyncio.to_thread(path.exists):  # a check creates no empty file
+                return [
+                    fail(
+                        "database",
+                        f"there is no database at {path}; check DATABASE_URL "
+                        "(serve creates it at its first start)",
+                    )
+                ]
         if not await self.db.ping():
             return [
                 fail(

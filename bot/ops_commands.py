@@ -72,14 +72,15 @@ async def staff_link(settings: Settings, args: argparse.Namespace) -> int:
     nowhere = []
     for p in people:
         places = p.where(slack_on=slack_on, teams_on=teams_on)
-        teams = f"{p.teams_id or '-'} ({TEAMS_HOW[p.teams_how]})"
-        if p.teams_id and not p.teams_ready:
-            teams += ", until they message the bot"
+        slack = f"{p.slack_id or '-'} ({SLACK_HOW[p.slack_how]})" if slack_on else "- (off)"
+        teams = f"{p.teams_id or '-'} ({TEAMS_HOW[p.teams_how]})" if teams_on else "- (off)"
+        if teams_on and p.teams_id and not p.teams_ready:
+            teams = teams[:-1] + "; no chat yet)"
         rows.append(
             (
                 p.name,
                 p.email,
-                f"{p.slack_id or '-'} ({SLACK_HOW[p.slack_how]})",
+                slack,
                 teams,
                 ", ".join(places) or "NOWHERE",
             )

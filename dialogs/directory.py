@@ -165,20 +165,16 @@ async def link(ctx: Ctx, *, platform: str, user_id: str, emails: Sequence[str]) 
             return Link("unknown")
         found = {(f.platform, f.email): f.user_id for f in await identities.all_found(session)}
         current = getattr(member, field)
-        if current == user_id:
-            if found.get((platform, member.email)) != user_id and current is not None:
-                await identities.replace(
-                    session,
-                    platform=platform,
-                    source=SOURCE[platform],
-                    found={member.email: user_id},
-                    now=ctx.now,
-                )
-            return Link("known", member.id)
-        # An id in use that was not found by the bot was given in the directory file.
-        given_here = current is not None and found.get((platform, member.email)) != current
-        holder = await _holder(session, field=field, user_id=user_id)
+        holder = None
+        if current != user_id:
+            holder = await _holder(session, field=field, user_id=user_id)
+        # An id in use that the bot did not find was given in the directory file.
+        given_here = (
+            current not in (None, user_id) and found.get((platform, member.email)) != current
+        )
         given_elsewhere = holder is not None and found.get((platform, holder.email)) != user_id
+        # Recorded whatever follows (unchanged rows are left alone): in a conflict, so
+        # the next directory sync refuses and says who.
         await identities.replace(
             session,
             platform=platform,
@@ -186,8 +182,9 @@ async def link(ctx: Ctx, *, platform: str, user_id: str, emails: Sequence[str]) 
             found={member.email: user_id},
             now=ctx.now,
         )
+        if current == user_id:
+            return Link("known", member.id)
         if given_here or given_elsewhere:
-            # Recorded as found, so the next directory sync refuses and says who.
             return Link("conflict", member.id)
         if holder is not None:  # found for them before; the platform now says otherwise
             setattr(holder, field, None)

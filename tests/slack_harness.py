@@ -249,6 +249,26 @@ class SlackWorld:
         raise AssertionError("the outbox did not drain")
 
 
+async def launch(
+    settings: Settings,
+    *,
+    clock: Callable[[], Any] | None = None,
+    tune: Callable[[web.Application], None] | None = None,
+) -> tuple[str, Runtime, web.Application, web.AppRunner]:
+    """The real server on 127.0.0.1 with quick retries; `tune` adjusts it before it starts."""
+    db = Database(settings.database_url)
+    runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
+    if clock is not None:
+        runtime.clock = clock
+    app = create_app(settings, runtime=runtime)
+    if tune is not None:
+        tune(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return f"http://127.0.0.1:{runner.addresses[0][1]}", runtime, app, runner
+
+
 async def start_world(
     db_url: str,
     *,
@@ -259,18 +279,9 @@ async def start_world(
     fake = fake or FakeSlack()
     api_url = await fake.start()
     settings = settings_for(db_url, api_url, **settings_kw)
-    db = Database(db_url)
-    runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
-    if clock is not None:
-        runtime.clock = clock
-    app = create_app(settings, runtime=runtime)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    url, runtime, _, runner = await launch(settings, clock=clock)
     http = aiohttp.ClientSession()
-    world = SlackWorld(f"http://127.0.0.1:{port}", fake, db, runtime, http)
+    world = SlackWorld(url, fake, runtime.db, runtime, http)
 
     async def stop() -> None:
         await http.close()

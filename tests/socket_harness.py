@@ -9,23 +9,19 @@ the socket. So every flow written for HTTP can be walked over Socket Mode unchan
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 import aiohttp
-import pytest
 from aiohttp import web
 
-from bot.runtime import Runtime
-from bot.server import create_app
 from bot.settings import Settings
 from bot.slack import socket_mode
-from storage.db import Database
 from tests.fake_slack import FakeSlack
 from tests.fake_socket_mode import FakeSocketMode
-from tests.slack_harness import DIRECTORY, SlackWorld
+from tests.slack_harness import DIRECTORY, SlackWorld, launch
 
 
 def envelope_for(body: str, content_type: str) -> tuple[str, dict[str, Any]]:
@@ -71,22 +67,13 @@ async def start_socket_world(
         slack_api_url=api_url,
         **settings_kw,
     )
-    db = Database(db_url)
-    runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
-    if clock is not None:
-        runtime.clock = clock
-    app = create_app(settings, runtime=runtime)
-    connection = app[socket_mode.SOCKET]
-    connection.backoff = socket_mode.Backoff(base=0.05, cap=0.2)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+
+    def quick_reconnects(app: web.Application) -> None:
+        app[socket_mode.SOCKET].backoff = socket_mode.Backoff(base=0.05, cap=0.2)
+
+    url, runtime, app, runner = await launch(settings, clock=clock, tune=quick_reconnects)
     http = aiohttp.ClientSession()
-    world = SocketWorld(
-        f"http://127.0.0.1:{port}", fake, db, runtime, http, socket=fake.socket, app=app
-    )
+    world = SocketWorld(url, fake, runtime.db, runtime, http, socket=fake.socket, app=app)
     await fake.socket.wait_connected()
 
     async def stop() -> None:
@@ -97,12 +84,3 @@ async def start_socket_world(
         await fake.stop()
 
     return world, stop
-
-
-@pytest.fixture
-async def socket_slack(fresh_db_url: str) -> AsyncIterator[SocketWorld]:
-    world, stop = await start_socket_world(fresh_db_url)
-    try:
-        yield world
-    finally:
-        await stop()

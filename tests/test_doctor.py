@@ -239,6 +239,13 @@ async def test_a_directory_missing_roles_or_people_it_cannot_reach(office: Offic
 async def test_a_database_not_migrated_or_not_there(tmp_path: Path) -> None:
     empty = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'new.db'}", staff=OFFICE)
     code, lines = await report(empty)
+    assert line(lines, "database") == (
+        f"✗ database: there is no database at {tmp_path / 'new.db'}; check DATABASE_URL "
+        "(serve creates it at its first start)"
+    )
+    assert not (tmp_path / "new.db").exists(), "the doctor creates nothing"
+    (tmp_path / "new.db").touch()
+    code, lines = await report(empty)
     assert code == 1
     assert line(lines, "migrations") == (
         "✗ migrations: the database has no tables yet; run `safecontact db upgrade`"

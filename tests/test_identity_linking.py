@@ -47,6 +47,16 @@ async def member(world: Any, email: str) -> StaffMember:
         ).scalar_one()
 
 
+def given_id(email: str, **ids: str) -> list[StaffEntry]:
+    """The directory with one person's id given in the file."""
+    return [e.model_copy(update=ids) if e.email == email else e for e in EMAIL_ONLY]
+
+
+def use(world: SlackWorld, entries: list[StaffEntry]) -> None:
+    """An edited directory file, for the next start."""
+    world.runtime.settings = world.runtime.settings.model_copy(update={"staff": entries})
+
+
 async def slack_world(db_url: str, entries: list[StaffEntry]) -> tuple[SlackWorld, Any]:
     """A Slack world whose workspace has members for three of the four emails."""
     return await start_world(db_url, fake=FakeSlack(users=dict(SLACK_USERS)), staff=entries)
@@ -85,9 +95,8 @@ async def test_a_given_id_that_disagrees_refuses_the_sync_naming_the_person(
 ) -> None:
     world, stop = await slack_world(fresh_db_url, EMAIL_ONLY)
     try:
-        wrong = [e.model_copy(update={"slack_user_id": "U0OTHER"}) if e.email.startswith("jo")
-                 else e for e in EMAIL_ONLY]  # fmt: skip
-        world.runtime.settings = world.runtime.settings.model_copy(update={"staff": wrong})
+        wrong = given_id("jo@example.org", slack_user_id="U0OTHER")
+        use(world, wrong)
         with pytest.raises(DirectoryRefused) as refused:
             await prepare_database(world.runtime)
         assert refused.value.lines == [
@@ -96,9 +105,8 @@ async def test_a_given_id_that_disagrees_refuses_the_sync_naming_the_person(
             "find it"
         ]
         # Someone else's account given to Pat is refused too, naming Pat.
-        stolen = [e.model_copy(update={"slack_user_id": "U0SAM"}) if e.email.startswith("pat")
-                  else e for e in EMAIL_ONLY]  # fmt: skip
-        world.runtime.settings = world.runtime.settings.model_copy(update={"staff": stolen})
+        stolen = given_id("pat@example.org", slack_user_id="U0SAM")
+        use(world, stolen)
         with pytest.raises(DirectoryRefused) as refused:
             await prepare_database(world.runtime)
         assert refused.value.lines == [
@@ -108,9 +116,8 @@ async def test_a_given_id_that_disagrees_refuses_the_sync_naming_the_person(
         # Nothing changed: Jo keeps the id that was found.
         assert (await member(world, "jo@example.org")).slack_user_id == "U0JO"
         # An id that agrees is fine.
-        agreeing = [e.model_copy(update={"slack_user_id": "U0JO"}) if e.email.startswith("jo")
-                    else e for e in EMAIL_ONLY]  # fmt: skip
-        world.runtime.settings = world.runtime.settings.model_copy(update={"staff": agreeing})
+        agreeing = given_id("jo@example.org", slack_user_id="U0JO")
+        use(world, agreeing)
         await prepare_database(world.runtime)
     finally:
         await stop()
@@ -195,6 +202,19 @@ async def test_teams_ids_are_linked_from_the_roster_on_first_message(fresh_db_ur
         await stop()
 
 
+async def test_installing_the_app_links_the_account_too(fresh_db_url: str) -> None:
+    world, stop = await teams_world(fresh_db_url, EMAIL_ONLY)
+    try:
+        world.fake.roster[f"29:{SAM}"] = roster_entry(SAM, "sam@example.org")
+        status, _ = await world.install(SAM)
+        assert status in (200, 201)
+        greeting = world.fake.seen(conversation(SAM))[-1]
+        assert "What I can do" in visible(greeting)
+        assert (await member(world, "sam@example.org")).teams_user_id == SAM
+    finally:
+        await stop()
+
+
 async def test_another_tenants_account_is_never_linked(fresh_db_url: str) -> None:
     world, stop = await teams_world(fresh_db_url, EMAIL_ONLY)
     try:
@@ -216,8 +236,7 @@ async def test_another_tenants_account_is_never_linked(fresh_db_url: str) -> Non
 async def test_a_roster_account_that_disagrees_with_the_file_is_refused(
     fresh_db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    given = [e.model_copy(update={"teams_user_id": "aad-old"}) if e.email.startswith("sam")
-             else e for e in EMAIL_ONLY]  # fmt: skip
+    given = given_id("sam@example.org", teams_user_id="aad-old")
     world, stop = await teams_world(fresh_db_url, given)
     try:
         world.fake.roster[f"29:{SAM}"] = roster_entry(SAM, "sam@example.org")
