@@ -203,7 +203,8 @@ class Doctor:
                 found.append(
                     fail(
                         "Slack scopes",
-                        f"the token lacks {', '.join(missing)}; add them under OAuth & "
+                        f"the token lacks {', '.join(missing)}; add "
+                        f"{'it' if len(missing) == 1 else 'them'} under OAuth & "
                         "Permissions (or update the app from the manifest) and reinstall the app",
                     )
                 )

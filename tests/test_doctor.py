@@ -146,7 +146,7 @@ async def test_wrong_credentials_and_addresses_are_each_a_cross(office: Office) 
     )
     assert code == 1
     assert line(lines, "Slack scopes") == (
-        "✗ Slack scopes: the token lacks users:read.email; add them under OAuth & Permissions "
+        "✗ Slack scopes: the token lacks users:read.email; add it under OAuth & Permissions "
         "(or update the app from the manifest) and reinstall the app"
     )
     teams = line(lines, "Teams credentials")
