@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bot import records_commands
+from bot import logging_setup, ops_commands, records_commands
 from bot.settings import ConfigError, Settings, load_settings
+from dialogs.directory import DirectoryRefused
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("safecontact")
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         help="development mode: accept unauthenticated Bot Framework Emulator traffic, "
         "bind 127.0.0.1 only",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=logging_setup.FORMATS,
+        default="text",
+        help="text lines (default) or one JSON object a line, each with its request id",
+    )
 
     sub.add_parser(
         "demo-data",
@@ -66,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     staff_sub = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
     staff_list = staff_sub.add_parser("list", help="show the directory as the bot sees it")
     staff_list.add_argument("--all", action="store_true", help="include people who left")
+    ops_commands.add_parsers(sub, staff_sub)  # doctor, backup, restore, staff link
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -107,12 +115,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic announces every migration step at INFO; an operator needs only problems.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
+    logging_setup.configure(getattr(args, "log_format", "text"))
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -125,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(handler(settings, args))
     except KeyboardInterrupt:
         return 130
+    except DirectoryRefused as exc:
+        for line in exc.lines:
+            print(f"safecontact: the staff directory was refused: {line}", file=sys.stderr)
+        return 2
     except (DatabaseUnavailable, OSError) as exc:
         where = make_url(settings.database_url).render_as_string(hide_password=True)
         print(f"safecontact: cannot reach the database ({where}): {exc}", file=sys.stderr)

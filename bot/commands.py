@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import records_commands
+from bot import ops_commands, records_commands
 from bot.runtime import Runtime
 from bot.scheduler import run_due
 from bot.server import create_app, prepare_database
@@ -209,7 +209,8 @@ async def jobs_list(settings: Settings, args: argparse.Namespace) -> int:
 async def jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     runtime = Runtime(settings=settings, db=Database(settings.database_url))
     try:
-        await prepare_database(runtime)
+        # For cron, every minute perhaps: no Slack lookups, the ids found before stand.
+        await prepare_database(runtime, find_ids=False)
         runs = await run_due(runtime, at=args.at)
     finally:
         await runtime.db.dispose()
@@ -254,6 +255,7 @@ COMMANDS: dict[tuple[str, ...], Command] = {
     ("jobs", "list"): jobs_list,
     ("jobs", "run-due"): jobs_run_due,
     **records_commands.COMMANDS,  # export-person, sar, retention, report, policy (s9)
+    **ops_commands.COMMANDS,  # doctor, backup, restore, staff link
 }
 
 

@@ -129,6 +129,8 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
             if o.error is None and not o.skipped
         ]
         await outbox.mark_sent(session, sent=sent, worker=runtime.worker_id, now=utcnow())
+        for each in sent:
+            runtime.metrics.delivered(each.platform, "sent")
         for outcome in outcomes:
             if outcome.error is not None or outcome.skipped:
                 await _record(runtime, session, outcome)
@@ -172,13 +174,15 @@ async def _attempt(runtime: Runtime, senders: list[Sender], item: Outgoing) -> _
         return _Outcome(item, platform=sender.platform, ref=ref)
     except RetryLater as exc:
         delay = exc.after if exc.after is not None else backoff(msg.attempts, runtime.retry_base)
-        return _Outcome(item, retry_at=utcnow() + timedelta(seconds=delay), error=exc.reason)
+        retry_at = utcnow() + timedelta(seconds=delay)
+        return _Outcome(item, sender.platform, retry_at=retry_at, error=exc.reason)
     except Undeliverable as exc:
-        return _Outcome(item, error=str(exc))
+        return _Outcome(item, sender.platform, error=str(exc))
     except Exception as exc:  # a bug of ours: keep the message, say so in the log
         log.exception("sending outbox message %s failed unexpectedly", msg.id)
         delay = backoff(msg.attempts, runtime.retry_base)
-        return _Outcome(item, retry_at=utcnow() + timedelta(seconds=delay), error=repr(exc))
+        retry_at = utcnow() + timedelta(seconds=delay)
+        return _Outcome(item, sender.platform, retry_at=retry_at, error=repr(exc))
 
 
 def _unreachable_reason(senders: list[Sender], item: Outgoing) -> str:
@@ -200,6 +204,7 @@ async def _record(runtime: Runtime, session: Any, outcome: _Outcome) -> None:
             .where(OutboxMessage.id == msg.id, OutboxMessage.claimed_by == worker)
             .values(status="skipped", last_error=outcome.error)
         )
+        runtime.metrics.delivered(outcome.platform, "skipped")
         return
     assert outcome.error is not None
     max_attempts = runtime.settings.policy.outbox_max_attempts
@@ -207,11 +212,13 @@ async def _record(runtime: Runtime, session: Any, outcome: _Outcome) -> None:
         await outbox.mark_retry(
             session, message_id=msg.id, worker=worker, at=outcome.retry_at, error=outcome.error
         )
+        runtime.metrics.delivered(outcome.platform, "retry")
         return
     reason = outcome.error
     if outcome.retry_at is not None:
         reason = f"gave up after {msg.attempts} attempts; last error: {outcome.error}"
     await outbox.mark_failed(session, message_id=msg.id, worker=worker, error=reason)
+    runtime.metrics.delivered(outcome.platform, "unreachable" if outcome.unreachable else "failed")
     log.warning("outbox message %s to staff %s failed: %s", msg.id, msg.recipient_id, reason)
     await _alert(session, outcome.item, reason, unreachable=outcome.unreachable)
     runtime.outbox_wakeup.set()

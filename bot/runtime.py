@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.metrics import Metrics
 from bot.settings import Settings
 from storage.db import Database
 
@@ -39,6 +40,8 @@ class Runtime:
     poll_interval: float = 1.0
     # Seconds between scheduler passes; reminders are day-grained, so this need not be short.
     scheduler_interval: float = 30.0
+    # Counters and latencies for GET /metrics; one registry per server.
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 async def pause(runtime: Runtime, seconds: float, *, wake: asyncio.Event | None = None) -> None:

@@ -90,11 +90,17 @@ async def _run_batch(
 
 
 async def scheduler_loop(runtime: Runtime) -> None:
-    """Run due jobs every `scheduler_interval` seconds until the server stops."""
+    """Run due jobs every `scheduler_interval` seconds until the server stops; and the
+    nightly backup, when `[backup]` asks for one."""
+    from bot.backup import NightlyBackups
+
+    backups = NightlyBackups(runtime)
     while not runtime.stopping.is_set():
         try:
             for run in await run_due(runtime):
-                log.info("job %s (%s): %s - %s", run.key, run.kind, run.outcome, run.summary)
+                # Not the summary, which names people (`jobs run-due` prints it to the operator).
+                log.info("job %s (%s): %s", run.key, run.kind, run.outcome)
+            await backups.run_if_due()
         except asyncio.CancelledError:
             raise
         except Exception:

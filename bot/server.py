@@ -6,15 +6,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
+from bot import logging_setup, metrics
 from bot.context import ctx_for
 from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.settings import Settings
+from bot.slack.lookup import find_slack_ids
 from bot.webchat import wanted as webchat_wanted
+from dialogs import directory
 from dialogs.authorisation.request import hand_out_pending
 from dialogs.change import Change
 from dialogs.dispute.flow import reassign_undecided
@@ -26,16 +30,28 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
+# Parts of /healthz beyond the database: (name, detail, ok) from each, e.g. Slack's socket.
+HealthPart = Callable[[], Awaitable[tuple[str, dict[str, Any], bool]]]
+HEALTH = web.AppKey("health_parts", list[HealthPart])
 VERSION = "0.1.0"
 # Seconds a stopping server gives its loops to finish the pass they are in.
 STOP_GRACE_SECONDS = 10.0
 
 
-async def prepare_database(runtime: Runtime) -> None:
-    """Upgrade the schema and sync the directory: what every start needs before serving."""
+async def prepare_database(runtime: Runtime, *, find_ids: bool = True) -> None:
+    """Upgrade the schema and sync the directory: what every start needs before serving.
+
+    With `find_ids`, Slack ids are looked up by email first (outside the transaction);
+    an id the file gives that disagrees with the one found refuses the sync
+    (directory.DirectoryRefused).
+    """
     await migrate.upgrade(runtime.db)
+    people = runtime.settings.staff
+    slack_found = await find_slack_ids(runtime, (p.email for p in people)) if find_ids else None
     async with runtime.db.write() as session:
-        report = await staff_repo.sync_directory(session, entries=runtime.settings.staff)
+        entries = await directory.entries_for_sync(session, people, slack_found=slack_found)
+        report = await staff_repo.sync_directory(session, entries=entries)
+        await directory.record_found(session, slack_found=slack_found, now=runtime.clock())
         uow = Change(session, ctx_for(runtime), "system")
         # s7.3: only the person asked may decide a dispute; if they left, ask someone else.
         reassigned = await reassign_undecided(uow)
@@ -52,7 +68,10 @@ async def prepare_database(runtime: Runtime) -> None:
                 moved.reference,
             )
         else:
-            log.info("the dispute for %s was passed to %s", moved.reference, moved.decider.name)
+            # Staff by number: names stay out of the log.
+            log.info(
+                "the dispute for %s was passed to staff #%s", moved.reference, moved.decider.id
+            )
     if handed_out:
         log.info("sent %d undecided request card(s) to authorisers who had none", handed_out)
     if reassigned or handed_out:
@@ -74,6 +93,12 @@ async def healthz(request: web.Request) -> web.Response:
         "version": VERSION,
         "database": {"backend": runtime.db.backend, "ok": ok},
     }
+    for part in request.app[HEALTH]:
+        name, detail, part_ok = await part()
+        body[name] = detail
+        if not part_ok:
+            ok = False
+            body["status"] = "degraded"
     return web.json_response(body, status=200 if ok else 503)
 
 
@@ -91,16 +116,19 @@ def create_app(
         poll_interval=settings.outbox_poll_seconds,
         scheduler_interval=settings.scheduler_interval_seconds,
     )
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[logging_setup.middleware()])
     app[RUNTIME] = runtime
+    app[HEALTH] = []
     app.router.add_get("/healthz", healthz)
+    metrics.mount(app, runtime)
 
     loops: list[Callable[[Runtime], Awaitable[None]]] = []
     senders: list[Sender] = []
     if settings.slack_enabled:
         from bot.slack import app as slack
 
-        slack.mount(app, runtime)
+        if not settings.slack_socket_mode:
+            slack.mount(app, runtime)
         senders.append(slack.build_sender(runtime, app))
     # /api/messages is always mounted: without an app id (and outside --dev) it answers
     # every activity 401, and then botbuilder is not even imported.
@@ -147,4 +175,9 @@ def create_app(
         await runtime.db.dispose()
 
     app.cleanup_ctx.append(lifecycle)
+    if settings.slack_socket_mode:
+        from bot.slack import socket_mode
+
+        # Registered after the start-up above, so it connects once the database is ready.
+        socket_mode.attach(app, runtime)
     return app

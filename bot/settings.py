@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from dialogs.office import Organisation, PolicySettings, StrictModel
@@ -58,6 +66,27 @@ class StaffEntry(StrictModel):
         return value
 
 
+class BackupSettings(StrictModel):
+    """`[backup]`: nightly copies of the database, taken by the running server."""
+
+    # Where the copies go; no folder, no nightly backups.
+    folder: str | None = Field(None, max_length=1000)
+    # How many copies to keep; older ones are deleted after each new one.
+    keep: int = Field(14, ge=1, le=1000)
+    # When, in the office's time zone; out of hours by default.
+    at: time = time(2, 30)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a time; write it as HH:MM") from None
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the server needs; env vars win over the TOML file."""
 
@@ -67,6 +96,8 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # An app-level token (xapp-...) switches Slack to Socket Mode: no public endpoint.
+    slack_app_token: SecretStr | None = None
     microsoft_app_id: str | None = None
     microsoft_app_password: SecretStr | None = None
     microsoft_app_tenant_id: str | None = None
@@ -79,6 +110,11 @@ class Settings(BaseSettings):
     organisation: Organisation = Field(default_factory=Organisation)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     staff: list[StaffEntry] = Field(default_factory=list)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
+    # GET /metrics answers loopback only, or anyone who sends this as a bearer token.
+    metrics_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("safecontact_metrics_token", "metrics_token")
+    )
     config_path: str | None = None
 
     @classmethod
@@ -110,6 +146,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"the driver '{url.drivername}' is not supported; use sqlite+aiosqlite or "
                 "postgresql+asyncpg"
+            )
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError(
+                "is not an app-level token: it starts with xapp- (Basic Information -> "
+                "App-Level Tokens, with the connections:write scope)"
             )
         return value
 
@@ -146,8 +192,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def slack_socket_mode(self) -> bool:
+        """Slack over Socket Mode: the bot connects out, so no signing secret is needed."""
+        return bool(self.slack_bot_token and self.slack_app_token)
+
+    @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
 
     @property
     def teams_app_configured(self) -> bool:

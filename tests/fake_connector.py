@@ -66,6 +66,8 @@ class FakeConnector:
         default_factory=lambda: defaultdict(dict)
     )
     url: str = ""
+    # The Teams roster: member id (29:...) -> the TeamsChannelAccount the roster API gives.
+    roster: dict[str, dict[str, Any]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -201,7 +203,19 @@ async def _create(fake: FakeConnector, request: web.Request, body: dict[str, Any
     return web.json_response({"id": f"a:created-{members[0].get('id', 'x')}"}, status=201)
 
 
+async def _member(fake: FakeConnector, request: web.Request, body: dict[str, Any]) -> web.Response:
+    refused = fake.record("member", request, body)
+    if refused is not None:
+        return refused
+    account = fake.roster.get(request.match_info["member_id"])
+    if account is None:
+        fake.calls[-1].status = 404
+        return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
+    return web.json_response(account)
+
+
 ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/v3/conversations/{conversation_id}/members/{member_id}", _member),
     ("POST", "/v3/conversations", _create),
     ("POST", "/v3/conversations/{conversation_id}/activities", _post),
     ("POST", "/v3/conversations/{conversation_id}/activities/{activity_id}", _post),

@@ -13,10 +13,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from tests.fake_socket_mode import FakeSocketMode
 
 Handler = Callable[["FakeSlack", dict[str, Any]], dict[str, Any]]
 
@@ -37,6 +40,18 @@ class Failure:
 @dataclass
 class FakeSlack:
     token: str = "xoxb-test-token"
+    # The app-level token, for Socket Mode's apps.connections.open.
+    app_token: str = "xapp-1-test-app-token"
+    socket: FakeSocketMode | None = None
+    # The workspace's members by email, as users.lookupByEmail finds them.
+    users: dict[str, str] = field(default_factory=dict)
+    # The bot token's scopes, sent in every answer's x-oauth-scopes header as Slack does.
+    scopes: list[str] = field(
+        default_factory=lambda: [
+            "chat:write", "commands", "im:write", "im:history", "files:write",
+            "users:read", "users:read.email",
+        ]
+    )  # fmt: skip
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
@@ -106,7 +121,8 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        token = self.app_token if method in APP_TOKEN_METHODS else self.token
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         params = await self._params(request)
         self.arrived.append(method)
@@ -120,7 +136,8 @@ class FakeSlack:
         handler = ROUTES.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
-        return web.json_response(handler(self, params))
+        scopes = {"x-oauth-scopes": ",".join(self.scopes)}
+        return web.json_response(handler(self, params), headers=scopes)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()
@@ -180,7 +197,25 @@ def _complete(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
     return _ok(files=[{"id": f["id"], "title": f.get("title", "")} for f in files])
 
 
+def _connections_open(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
+    if fake.socket is None:
+        return {"ok": False, "error": "not_allowed_token_type"}
+    return _ok(url=fake.socket.open_url())
+
+
+def _lookup(fake: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
+    user_id = fake.users.get(str(p.get("email", "")).lower())
+    if user_id is None:
+        return {"ok": False, "error": "users_not_found"}
+    return _ok(user={"id": user_id, "profile": {"email": p["email"]}, "deleted": False})
+
+
+# Methods called with the app-level token rather than the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
 ROUTES: dict[str, Handler] = {
+    "apps.connections.open": _connections_open,
+    "users.lookupByEmail": _lookup,
     "conversations.open": lambda f, p: _ok(channel={"id": dm(p["users"])}),
     "chat.postMessage": _post,
     "chat.update": lambda f, p: _ok(channel=p["channel"], ts=p["ts"]),

@@ -50,12 +50,12 @@ DIRECTORY = [
 
 
 def settings_for(db_url: str, api_url: str, **kw: Any) -> Settings:
+    kw.setdefault("staff", DIRECTORY)
     return Settings(
         database_url=db_url,
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SECRET,
         slack_api_url=api_url,
-        staff=DIRECTORY,
         **kw,
     )
 
@@ -249,24 +249,39 @@ class SlackWorld:
         raise AssertionError("the outbox did not drain")
 
 
-async def start_world(
-    db_url: str, *, clock: Callable[[], Any] | None = None, **settings_kw: Any
-) -> tuple[SlackWorld, Callable[[], Any]]:
-    fake = FakeSlack()
-    api_url = await fake.start()
-    settings = settings_for(db_url, api_url, **settings_kw)
-    db = Database(db_url)
+async def launch(
+    settings: Settings,
+    *,
+    clock: Callable[[], Any] | None = None,
+    tune: Callable[[web.Application], None] | None = None,
+) -> tuple[str, Runtime, web.Application, web.AppRunner]:
+    """The real server on 127.0.0.1 with quick retries; `tune` adjusts it before it starts."""
+    db = Database(settings.database_url)
     runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
     if clock is not None:
         runtime.clock = clock
     app = create_app(settings, runtime=runtime)
+    if tune is not None:
+        tune(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return f"http://127.0.0.1:{runner.addresses[0][1]}", runtime, app, runner
+
+
+async def start_world(
+    db_url: str,
+    *,
+    clock: Callable[[], Any] | None = None,
+    fake: FakeSlack | None = None,
+    **settings_kw: Any,
+) -> tuple[SlackWorld, Callable[[], Any]]:
+    fake = fake or FakeSlack()
+    api_url = await fake.start()
+    settings = settings_for(db_url, api_url, **settings_kw)
+    url, runtime, _, runner = await launch(settings, clock=clock)
     http = aiohttp.ClientSession()
-    world = SlackWorld(f"http://127.0.0.1:{port}", fake, db, runtime, http)
+    world = SlackWorld(url, fake, runtime.db, runtime, http)
 
     async def stop() -> None:
         await http.close()

@@ -43,6 +43,7 @@ from storage.models import (
     Review,
     ScheduledJob,
     SharingRequest,
+    StaffIdentity,
     StaffMember,
     StaffRole,
     SubjectAccessRequest,
@@ -124,9 +125,17 @@ async def _seed_every_model(db: Database) -> list[Base]:
             last_activity_at=SUMMER,
             anonymised_at=SUMMER,
         )
-        s.add_all([teams_ref, counter, person])
+        # Identities from email: the Teams account the roster gave for Sam.
+        found = StaffIdentity(
+            staff_id=sam.id,
+            platform="teams",
+            user_id="22222222-2222-2222-2222-222222222222",
+            source="roster",
+            found_at=WINTER,
+        )
+        s.add_all([teams_ref, counter, person, found])
         await s.flush()
-        keep(teams_ref, counter, person)
+        keep(teams_ref, counter, person, found)
 
         incident = Incident(
             person_id=person.id,

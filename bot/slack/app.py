@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,8 +21,9 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.slack import dispatch
+from bot.slack.dispatch import register
 from bot.slack.sender import SlackSender
+from storage.db import WRITE_DEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ SLACK_APP = web.AppKey("slack_app", AsyncApp)
 SLACK_CLIENTS = web.AppKey("slack_clients", list)
 # The Web API client's timeout, seconds; the shared session carries it.
 TIMEOUT = 10
+# Seconds a view submission has to be stored, from its arrival; Slack waits 3 s for the
+# ack, and the rest is for the commit and the answer.
+SUBMISSION_WRITE_WAIT = 2.5
 
 
 def _client(runtime: Runtime, *, retries: bool) -> AsyncWebClient:
@@ -51,19 +56,24 @@ def _client(runtime: Runtime, *, retries: bool) -> AsyncWebClient:
 
 
 def build_app(runtime: Runtime) -> AsyncApp:
-    """The bolt app with every listener registered; signature verification always on."""
+    """The bolt app with every listener registered; signature verification always on.
+
+    Over Socket Mode there is no signature to check (the socket itself is authenticated
+    by the app-level token) and bolt skips the check; over HTTP it is never skipped.
+    """
     settings = runtime.settings
-    assert settings.slack_signing_secret is not None
+    secret = settings.slack_signing_secret
+    assert secret is not None or settings.slack_socket_mode
     app = AsyncApp(
         # Named, so bolt does not call inspect.stack() to find a name (slow at start-up).
         name="safecontact",
         client=_client(runtime, retries=True),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=secret.get_secret_value() if secret is not None else "",
         request_verification_enabled=True,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-    dispatch.register(app, runtime)
+    register(app, runtime)
 
     @app.error
     async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
@@ -133,6 +143,32 @@ def well_formed(body: Any) -> bool:
     )
 
 
+async def dispatch(
+    bolt: AsyncApp,
+    runtime: Runtime,
+    bolt_request: AsyncBoltRequest,
+    *,
+    transport: str,
+    arrived: float,
+) -> BoltResponse:
+    """What every way in from Slack shares, after its own checks: the payload's shape, a
+    view submission's write deadline, bolt, and the time the ack took.
+
+    `arrived` is the event-loop time the request came in, for the ack's time; the write
+    deadline runs from here, as it always has (reading and checking a body takes
+    microseconds).
+    """
+    if not well_formed(bolt_request.body):
+        return BoltResponse(status=400, body="malformed payload")
+    if bolt_request.body.get("type") == "view_submission":
+        # Stored before the ack: a write that cannot be made in time is refused with
+        # "try again" rather than stored after Slack has given up on the answer.
+        WRITE_DEADLINE.set(asyncio.get_running_loop().time() + SUBMISSION_WRITE_WAIT)
+    response = await bolt.async_dispatch(bolt_request)
+    runtime.metrics.acked(transport, asyncio.get_running_loop().time() - arrived)
+    return response
+
+
 def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
     bolt = build_app(runtime)
     assert runtime.settings.slack_signing_secret is not None
@@ -141,6 +177,7 @@ def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
     share_session(web_app, bolt.client)
 
     async def slack_events(request: web.Request) -> web.Response:
+        arrived = asyncio.get_running_loop().time()
         raw = await request.read()
         try:
             body = raw.decode("utf-8")
@@ -161,9 +198,9 @@ def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
         except (ValueError, TypeError, AttributeError):
             # Bolt parses before it verifies; a body no Slack client sends is refused here.
             return web.Response(status=400, text="malformed request body")
-        if not well_formed(bolt_request.body):
-            return web.Response(status=400, text="malformed payload")
-        bolt_response = await bolt.async_dispatch(bolt_request)
+        bolt_response = await dispatch(
+            bolt, runtime, bolt_request, transport="slack_http", arrived=arrived
+        )
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post("/slack/events", slack_events)

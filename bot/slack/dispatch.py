@@ -1,14 +1,14 @@
 """Slack, dispatched from the one registry of forms, buttons and commands (dialogs/).
 
-One middleware gives every request its `Turns` (who is asking, resolved when needed)
-and, for a view submission, the deadline its write must meet; one listener per kind of
+One middleware gives every request its `Turns` (who is asking, resolved when needed;
+bot/slack/app.dispatch sets a view submission's write deadline before bolt runs, for
+HTTP and Socket Mode alike); one listener per kind of
 payload looks the interaction up, checks who may use it, runs it and shows the answer
 on the surface it came from. Nothing here knows what any particular form asks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -22,25 +22,17 @@ from cards.forms import FormSpec
 from dialogs.errors import DomainError, NotInDirectory
 from dialogs.interactions import Answer, Reply, Turn
 from dialogs.registry import registry
-from storage.db import WRITE_DEADLINE
 
 log = logging.getLogger(__name__)
 
 TURNS = "safecontact_turns"
-# Seconds a view submission has to be stored, from its arrival; Slack waits 3 s for the
-# ack, and the rest is for the commit and the answer.
-SUBMISSION_WRITE_WAIT = 2.5
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     reg = registry()
 
-    async def turns(context: Any, body: dict[str, Any], next_: Any) -> None:
+    async def turns(context: Any, next_: Any) -> None:
         context[TURNS] = Turns(runtime, "slack", context.user_id)
-        if body.get("type") == "view_submission":
-            # Stored before the ack: a write that cannot be made in time is refused with
-            # "try again" rather than stored after Slack has given up on the answer.
-            WRITE_DEADLINE.set(asyncio.get_running_loop().time() + SUBMISSION_WRITE_WAIT)
         await next_()
 
     app.use(turns)

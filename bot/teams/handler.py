@@ -21,6 +21,7 @@ from bot.context import Turns, message_for
 from bot.runtime import Runtime
 from bot.teams import dispatch
 from bot.teams.context import card_activity, error_response, notice_card, teams_user_id
+from bot.teams.linking import RosterLinker
 from bot.teams.payloads import command_text
 from bot.teams.refs import ReferenceStore
 from dialogs.errors import DomainError
@@ -48,9 +49,12 @@ class SafecontactBot(ActivityHandler):
     def __init__(self, runtime: Runtime, refs: ReferenceStore) -> None:
         self.runtime = runtime
         self.refs = refs
+        self.linker = RosterLinker(runtime)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Every turn gets its `Turns`; a failure in a message turn is answered, never silent."""
+        # Someone the directory knows by email only is linked by their Teams id first.
+        await self.linker.link_sender(turn_context)
         turn_context.turn_state[dispatch.TURNS] = Turns(
             self.runtime, "teams", _sender(turn_context)
         )

@@ -2,6 +2,7 @@
 
 from storage.models.base import Base, UTCDateTime, utcnow
 from storage.models.case import CaseRefCounter, Incident, Letter, Person, PoliceReferral, Warning
+from storage.models.identity import StaffIdentity
 from storage.models.ops import AuditEvent, AuditHead, OutboxMessage, ScheduledJob
 from storage.models.records import Attachment, SubjectAccessRequest
 from storage.models.staff import StaffMember, StaffRole, TeamsConversationRef
@@ -39,6 +40,7 @@ __all__ = [
     "Review",
     "ScheduledJob",
     "SharingRequest",
+    "StaffIdentity",
     "StaffMember",
     "StaffRole",
     "SubjectAccessRequest",
