@@ -186,7 +186,7 @@ async def measure(
             out["profile"] = (await _one_run(workdir, plan, dbs, "sqlite", n, profile=True))[
                 "profile"
             ]
-        out["driver"] = await driver_cost.measure(workdir, plan)
+        out["driver"] = await driver_cost.measure(workdir, plan, backends)
     finally:
         await dbs.drop_all()
     return out

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from storage.models import OutboxMessage, utcnow
 
@@ -33,21 +35,41 @@ async def enqueue(
     origin_id: int | None = None,
     attachment_id: int | None = None,
 ) -> OutboxMessage:
-    msg = OutboxMessage(
-        recipient_id=recipient_id,
-        origin_id=origin_id,
-        template=template,
-        model=model,
-        card_key=card_key,
-        kind=kind,
-        letter_id=letter_id,
-        attachment_id=attachment_id,
-        next_attempt_at=not_before or utcnow(),
-    )
-    # No flush: the caller's next query or its commit writes it, so a transaction that
-    # queues several messages inserts them in one statement (the id is set by then).
-    session.add(msg)
-    return msg
+    now = utcnow()
+    row = {
+        "recipient_id": recipient_id,
+        "origin_id": origin_id,
+        "kind": kind,
+        "template": template,
+        "model": model,
+        "card_key": card_key,
+        "letter_id": letter_id,
+        "attachment_id": attachment_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "claimed_by": None,
+        "claimed_at": None,
+        "platform": None,
+        "platform_ref": None,
+        "last_error": None,
+        "sent_at": None,
+        "created_at": now,
+    }
+    return await session.run_sync(_insert, row)
+
+
+def _insert(session: OrmSession, row: dict[str, Any]) -> OutboxMessage:
+    # A plain statement on the connection: the ORM's unit of work cost more than the
+    # insert (docs/performance.md). Anything it refers to is already written (the
+    # staff, and a letter or attachment the unit of work flushed first).
+    message_id = session.connection().execute(_INSERT, row).scalar_one()
+    message = OutboxMessage(id=message_id, **row)
+    make_transient_to_detached(message)  # as if read back: the row is written
+    return message
+
+
+_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
 
 
 async def claim_due(
