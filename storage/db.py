@@ -273,6 +273,11 @@ class Session:
             await self._do(nested.commit)
 
 
+# What storage/ and dialogs/ annotate a session with (it was SQLAlchemy's AsyncSession,
+# whose module costs start-up a twentieth of a second to import).
+AsyncSession = Session
+
+
 class Database:
     """An engine with two kinds of transaction: `write()` for changes, `read()` for looks.
 
@@ -544,6 +549,16 @@ class Database:
         with self._worker_guard:
             self._worker = None
         worker.stop()
+
+
+def upsert_for(dialect: str) -> Any:
+    """The dialect's INSERT, with its ON CONFLICT clauses; imported when first needed, as
+    PostgreSQL's module is not worth importing on a SQLite server's start."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _threaded(is_sqlite: bool) -> bool:

@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as OrmSession
 
+from storage.db import AsyncSession, upsert_for
 from storage.models import ScheduledJob
 
 
@@ -28,7 +27,7 @@ def _schedule(session: OrmSession, row: dict[str, Any]) -> bool:
     stmt = _SCHEDULE.get(conn.dialect.name)
     if stmt is None:
         table = ScheduledJob.__table__
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_for(conn.dialect.name)
         stmt = _SCHEDULE[conn.dialect.name] = (
             insert(table)
             .values(status="pending", attempts=0)

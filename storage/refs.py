@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as OrmSession
 
+from storage.db import AsyncSession, upsert_for
 from storage.models import CaseRefCounter
 
 PREFIX = "SC"
@@ -29,7 +28,7 @@ def _next_number(session: OrmSession, year: int) -> int:
     stmt = _NEXT.get(conn.dialect.name)
     if stmt is None:
         table = CaseRefCounter.__table__
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_for(conn.dialect.name)
         stmt = _NEXT[conn.dialect.name] = (
             insert(table)
             .values(last_value=1)

@@ -59,6 +59,9 @@ def test_bodies_bolt_reads_differently_are_left_to_bolt() -> None:
         'payload={"a":"b=c"}',
         "payload=%7B%22a%22%3A%22%zz%22%7D",
         "payload=%7B%22a%22%3A%22x\n%22%7D",
+        "payload=%7B%7D%",
+        "payload=%7B%7D%4",
+        "payload=%7B%22a%22%3A%22%E9%22%7D%7",
         "command=%2Fincident&text=",
     ):
         assert payload_of(body) is None

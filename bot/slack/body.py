@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import binascii
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,8 +22,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 FORM = "application/x-www-form-urlencoded"
 _PREFIX = "payload="
-# Anything urllib would read differently from the quoted-printable decoder.
-_NOT_PLAIN = re.compile(r"%(?![0-9A-Fa-f]{2})|[=&\r\n]")
 
 
 def payload_of(body: str) -> dict[str, Any] | None:
@@ -32,10 +29,17 @@ def payload_of(body: str) -> dict[str, Any] | None:
     if not body.startswith(_PREFIX):
         return None
     value = body[len(_PREFIX) :]
-    if not value.isascii() or _NOT_PLAIN.search(value):
+    # Another field, a raw '=' or a line break (a soft break to the decoder) mean the
+    # body is not one plain field: bolt reads it.
+    if not value.isascii() or "&" in value or "=" in value or "\r" in value or "\n" in value:
         return None
-    text = binascii.a2b_qp(value.replace("+", " ").replace("%", "=")).decode("utf-8", "replace")
-    parsed = json.loads(text)
+    raw = binascii.a2b_qp(value.replace("+", " ").replace("%", "="))
+    # Each well-formed escape turns three characters into one byte; anything else (a
+    # stray '%', one at the end) left characters behind, and urllib would read it
+    # otherwise.
+    if len(raw) != len(value) - 2 * value.count("%"):
+        return None
+    parsed = json.loads(raw.decode("utf-8", "replace"))
     return parsed if isinstance(parsed, dict) else None
 
 
