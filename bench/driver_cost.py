@@ -99,9 +99,6 @@ async def measure(workdir: Path, plan: procs.CpuPlan, backends: list[str]) -> di
         async def new_selects() -> float:
             return await db.run(selects(db))
 
-        async def hop_selects() -> float:
-            return await selects(db)
-
         async def transactions(database: Any, handed: bool) -> float:
             async def one() -> None:
                 async with database.write() as session:
@@ -118,25 +115,66 @@ async def measure(workdir: Path, plan: procs.CpuPlan, backends: list[str]) -> di
         async def new_transactions() -> float:
             return await transactions(db, True)
 
-        layers = [
-            ("sqlite3 (standard library, no event loop)", await _repeat(plain)),
-            ("aiosqlite (each call a hand-off to its thread)", await _repeat(threaded)),
-            ("before: SQLAlchemy async session over aiosqlite", await _repeat(old_selects)),
-            ("now: SQLAlchemy session on the database's thread", await _repeat(new_selects)),
-            ("now, called from another thread (each call a hand-off)", await _repeat(hop_selects)),
-        ]
-        write_old = await _repeat(old_transactions)
-        write_new = await _repeat(new_transactions)
+        threaded_db = Database(url, threaded=True)
+
+        async def threaded_selects() -> float:
+            return await threaded_db.run(selects(threaded_db))
+
+        async def hop_selects() -> float:
+            return await selects(threaded_db)
+
         reports = {
             "before": await _reports(old, settings, handed=False),
             "now": await _reports(db, settings, handed=True),
+            "now, on a thread of its own": await _reports(threaded_db, settings, handed=True),
         }
+        one_report = reports["now"].pop("replay")
+        for stack in ("before", "now, on a thread of its own"):
+            reports[stack].pop("replay")
+        # On an empty copy (the report's rows are in this one), without foreign keys.
+        floor, handed = await _replays((await dbs.fresh("sqlite")).split("///", 1)[1], one_report)
+        layers = [
+            (
+                "sqlite3 (standard library, no event loop)",
+                await _repeat(plain),
+                floor,
+            ),
+            (
+                "aiosqlite (each call a hand-off to its thread)",
+                await _repeat(threaded),
+                handed,
+            ),
+            (
+                "before: SQLAlchemy async session over aiosqlite",
+                await _repeat(old_selects),
+                reports["before"]["cpu_ms"],
+            ),
+            (
+                "now: SQLAlchemy session, in place on the server's loop (SQLite)",
+                await _repeat(new_selects),
+                reports["now"]["cpu_ms"],
+            ),
+            (
+                "now: the same on a thread of its own (as PostgreSQL runs)",
+                await _repeat(threaded_selects),
+                reports["now, on a thread of its own"]["cpu_ms"],
+            ),
+            (
+                "the same session used from another thread (each call a hand-off)",
+                await _repeat(hop_selects),
+                None,
+            ),
+        ]
+        write_old = await _repeat(old_transactions)
+        write_new = await _repeat(new_transactions)
+        await threaded_db.dispose()
         if "postgresql" in backends:
             pg_url = await dbs.fresh("postgresql")
             pg = Database(pg_url)
             async with pg.write() as session:
                 await staff_repo.sync_directory(session, entries=settings.staff)
             reports["now, postgresql"] = await _reports(pg, settings, handed=True)
+            reports["now, postgresql"].pop("replay")
             await pg.dispose()
         parse = _parse_cost(settings)
         await old.dispose()
@@ -145,6 +183,7 @@ async def measure(workdir: Path, plan: procs.CpuPlan, backends: list[str]) -> di
             "selects": SELECTS,
             "repeats": REPEATS,
             "layers": layers,
+            "report_statements": len(one_report),
             "write_transaction_us": {"before": write_old, "now": write_new},
             "reports": reports,
             "parse": parse,
@@ -182,10 +221,12 @@ async def _reports(db: Any, settings: Any, *, handed: bool) -> dict[str, float]:
         },
     }
     statements = 0
+    replay: list[tuple[str, Any, bool]] = []
 
-    def count(*_args: Any) -> None:
+    def count(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
         nonlocal statements
         statements += 1
+        replay.append((sql, params, many))
 
     engine = db.engine if isinstance(db, Database) else db.engine.sync_engine
     if not isinstance(db, Database):
@@ -202,11 +243,52 @@ async def _reports(db: Any, settings: Any, *, handed: bool) -> dict[str, float]:
     if not isinstance(db, Database):
         db.stop_counting()
     handoffs, writes = db.counts.handoffs - handoffs, db.counts.write_transactions - writes
+    per_report = statements // REPORTS
     return {
         "cpu_ms": cpu_ms,
         "statements": statements / REPORTS,
         "handoffs_per_write": handoffs / max(1, writes),
+        # one report's statements, as the driver was given them (the last report's)
+        "replay": replay[-per_report:],
     }
+
+
+async def _replays(path: str, statements: list[tuple[str, Any, bool]]) -> tuple[float, float]:
+    """One report's own statements sent straight to sqlite3, then through aiosqlite (CPU
+    ms a report): the floor under each stack. Each replay rolls back, so it can repeat;
+    the ids it refers to are the original's, so foreign keys are left off."""
+    import aiosqlite
+
+    def plain() -> float:
+        conn = sqlite3.connect(path, isolation_level=None)
+        started = time.process_time()
+        for _ in range(REPORTS):
+            for sql, params, many in statements:
+                if many:
+                    conn.executemany(sql, params).fetchall()
+                else:
+                    conn.execute(sql, params).fetchall()
+            conn.execute("ROLLBACK")
+        conn.close()
+        return 1000 * (time.process_time() - started) / REPORTS
+
+    async def handed() -> float:
+        async with aiosqlite.connect(path, isolation_level=None) as conn:
+            started = time.process_time()
+            for _ in range(REPORTS):
+                for sql, params, many in statements:
+                    if many:
+                        cursor = await conn.executemany(sql, params)
+                    else:
+                        cursor = await conn.execute(sql, params)
+                    await cursor.fetchall()
+                    await cursor.close()
+                await conn.execute("ROLLBACK")
+            return 1000 * (time.process_time() - started) / REPORTS
+
+    return median([plain() for _ in range(REPEATS)]), median(
+        [await handed() for _ in range(REPEATS)]
+    )
 
 
 def _parse_cost(settings: Any) -> dict[str, float]:
