@@ -3,8 +3,9 @@
 The clock starts at the first view_submission and stops when every acknowledged report
 is stored and every outbox message it wrote has reached the fake Slack, so the figure
 is what the office gets end to end, not just how fast the bot acks. One more SQLite run
-is made under py-spy (sampling the serve process from outside) to say where the time
-goes; that run is not counted in the figures.
+is made under py-spy (sampling the serve process from outside, pausing it for each
+sample so that every stack is read whole) to say where the time goes; that run is not
+counted in the figures.
 """
 
 from __future__ import annotations
@@ -158,7 +159,6 @@ async def _one_run(
                     "raw",
                     "--rate",
                     "250",
-                    "--nonblocking",
                     "--output",
                     str(raw),
                 ],
