@@ -102,6 +102,19 @@ def render(platform: Platform, name: str, model: dict[str, Any]) -> dict[str, An
 
     A new dict every call, so callers may change what they get.
     """
+    return payload_of(platform, name, render_text(platform, name, model))
+
+
+def payload_of(platform: Platform, name: str, text: str) -> dict[str, Any]:
+    """A rendered template's text as a new payload dict."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:  # a template bug, never user input
+        raise ValueError(f"template {platform}/{name} produced invalid JSON: {exc}") from exc
+
+
+def render_text(platform: Platform, name: str, model: dict[str, Any]) -> str:
+    """The template's JSON text for this model (kept, see _RENDERED)."""
     key = _model_key(model)
     text = _RENDERED.get((platform, name, key)) if key is not None else None
     if text is None:
@@ -113,10 +126,7 @@ def render(platform: Platform, name: str, model: dict[str, Any]) -> dict[str, An
                 _RENDERED.popitem(last=False)
     else:
         _RENDERED.move_to_end((platform, name, key))
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:  # a template bug, never user input
-        raise ValueError(f"template {platform}/{name} produced invalid JSON: {exc}") from exc
+    return text
 
 
 def has_template(platform: Platform, name: str) -> bool:
