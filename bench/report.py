@@ -374,6 +374,7 @@ def env_block(meta: dict[str, Any]) -> str:
         [
             f"- measured {meta['when']} on {meta['machine']}",
             f"- CPU plan: {meta['cpus']}",
+            f"- machine load: {meta.get('load', 'not recorded')}",
             f"- command: `{meta['command']}`",
         ]
     )
