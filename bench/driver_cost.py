@@ -20,7 +20,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -207,19 +207,8 @@ async def _reports(db: Any, settings: Any, *, handed: bool) -> dict[str, float]:
     ctx = Ctx(db=db, organisation=settings.organisation, policy=settings.policy, now=now)
     async with db.read() as session:
         sam = await staff_repo.get_by_email(session, email="sam@example.org")
-    values = {
-        "new_person_name": "",
-        "occurred_at": int((now - timedelta(hours=1)).timestamp()),
-        "channel": "telephone",
-        "behaviours": ["abuse"],
-        "what_happened": "Shouted and swore.",
-        "actions_taken": ["warned"],
-        "violence": "no",
-        **{
-            f"s4_{q}": "yes"
-            for q in ("explained", "proportionate", "communicated", "support", "rationale")
-        },
-    }
+    # The same answers the load generator sends: a new member of the public each time.
+    answers = [slack_requests.incident_answers(i) for i in range(REPORTS)]
     statements = 0
     replay: list[tuple[str, Any, bool]] = []
 
@@ -234,8 +223,7 @@ async def _reports(db: Any, settings: Any, *, handed: bool) -> dict[str, float]:
     event.listen(engine, "before_cursor_execute", count)
     handoffs, writes = db.counts.handoffs, db.counts.write_transactions
     started = time.process_time()
-    for i in range(REPORTS):
-        values["new_person_name"] = f"Member {i:05d}"
+    for values in answers:
         one = report.record(ctx, actor=sam, submitted=values)
         await (db.run(one) if handed else one)
     cpu_ms = 1000 * (time.process_time() - started) / REPORTS

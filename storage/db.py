@@ -561,6 +561,14 @@ def upsert_for(dialect: str) -> Any:
     return insert
 
 
+def upsert_once(built: dict[str, T], dialect: str, build: Callable[[Any], T]) -> T:
+    """A statement using the dialect's INSERT, built on first use and kept in `built`."""
+    stmt = built.get(dialect)
+    if stmt is None:
+        stmt = built[dialect] = build(upsert_for(dialect))
+    return stmt
+
+
 def _threaded(is_sqlite: bool) -> bool:
     """Whether the database gets a thread of its own: PostgreSQL does. The bench sets
     SAFECONTACT_DB_THREAD (1 or 0) to measure the other way on the same code."""

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from storage.db import AsyncSession, upsert_for
+from storage.db import AsyncSession, upsert_once
 from storage.models import ScheduledJob
 
 
@@ -24,17 +24,18 @@ def _schedule(session: OrmSession, row: dict[str, Any]) -> bool:
     # A plain statement on the connection, built once: the ORM's insert path cost more
     # than the insert (docs/performance.md).
     conn = session.connection()
-    stmt = _SCHEDULE.get(conn.dialect.name)
-    if stmt is None:
-        table = ScheduledJob.__table__
-        insert = upsert_for(conn.dialect.name)
-        stmt = _SCHEDULE[conn.dialect.name] = (
-            insert(table)
-            .values(status="pending", attempts=0)
-            .on_conflict_do_nothing(index_elements=[table.c.key])
-            .returning(table.c.id)
-        )
+    stmt = upsert_once(_SCHEDULE, conn.dialect.name, _schedule_statement)
     return conn.execute(stmt, row).scalar_one_or_none() is not None
+
+
+def _schedule_statement(insert: Any) -> Any:
+    table = ScheduledJob.__table__
+    return (
+        insert(table)
+        .values(status="pending", attempts=0)
+        .on_conflict_do_nothing(index_elements=[table.c.key])
+        .returning(table.c.id)
+    )
 
 
 _SCHEDULE: dict[str, Any] = {}

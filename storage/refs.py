@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session as OrmSession
 
-from storage.db import AsyncSession, upsert_for
+from storage.db import AsyncSession, upsert_once
 from storage.models import CaseRefCounter
 
 PREFIX = "SC"
@@ -25,19 +25,20 @@ async def allocate_reference(session: AsyncSession, *, year: int) -> str:
 def _next_number(session: OrmSession, year: int) -> int:
     # A plain statement on the connection, built once per dialect (docs/performance.md).
     conn = session.connection()
-    stmt = _NEXT.get(conn.dialect.name)
-    if stmt is None:
-        table = CaseRefCounter.__table__
-        insert = upsert_for(conn.dialect.name)
-        stmt = _NEXT[conn.dialect.name] = (
-            insert(table)
-            .values(last_value=1)
-            .on_conflict_do_update(
-                index_elements=[table.c.year], set_={"last_value": table.c.last_value + 1}
-            )
-            .returning(table.c.last_value)
-        )
+    stmt = upsert_once(_NEXT, conn.dialect.name, _next_statement)
     return int(conn.execute(stmt, {"year": year}).scalar_one())
+
+
+def _next_statement(insert: Any) -> Any:
+    table = CaseRefCounter.__table__
+    return (
+        insert(table)
+        .values(last_value=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.year], set_={"last_value": table.c.last_value + 1}
+        )
+        .returning(table.c.last_value)
+    )
 
 
 _NEXT: dict[str, Any] = {}

@@ -13,7 +13,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,7 +29,7 @@ from storage import directory_snapshot
 from storage import staff as staff_repo
 from storage.db import WRITE_DEADLINE, Database, DatabaseUnavailable
 from storage.models import Incident, Person
-from tests.dialog_world import World, make_world
+from tests.dialog_world import World, make_world, report_values
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
@@ -49,20 +49,8 @@ async def world(fresh_db_url: str, threaded: bool) -> AsyncIterator[World]:
     await db.dispose()
 
 
-def report_values(name: str) -> dict[str, Any]:
-    return {
-        "new_person_name": name,
-        "occurred_at": int((NOW - timedelta(hours=1)).timestamp()),
-        "channel": "telephone",
-        "behaviours": ["abuse"],
-        "what_happened": "Shouted and swore.",
-        "actions_taken": ["warned"],
-        "violence": "no",
-        **{
-            f"s4_{q}": "yes"
-            for q in ("explained", "proportionate", "communicated", "support", "rationale")
-        },
-    }
+def values(name: str) -> dict[str, Any]:
+    return report_values(NOW, new_person_name=name)
 
 
 async def incidents(db: Database) -> int:
@@ -76,7 +64,7 @@ async def test_a_report_is_one_write_transaction_in_one_hand_off(world: World) -
     submit = registry().forms["incident"].submit
     handoffs, writes = db.counts.handoffs, db.counts.write_transactions
 
-    answer = await submit(Turn(ctx, actor), report_values("Morgan Example"), {})
+    answer = await submit(Turn(ctx, actor), values("Morgan Example"), {})
 
     assert "saved as" in answer
     assert db.counts.write_transactions - writes == 1
@@ -110,7 +98,7 @@ async def test_the_directory_snapshot_is_dropped_by_a_sync_and_kept_by_a_report(
     assert sam.name == "Sam Patel" and sam.role_names == {"staff"}
     reads = snapshot.reads
 
-    await registry().forms["incident"].submit(Turn(ctx, sam), report_values("Morgan"), {})
+    await registry().forms["incident"].submit(Turn(ctx, sam), values("Morgan"), {})
     await identity.resolve(ctx, platform="slack", user_id="U0SAM")
     assert snapshot.reads == reads  # a report writes no staff rows
 
