@@ -228,14 +228,19 @@ def _frame_name(frame: str) -> str:
 
 
 def _waiting(frame: str) -> bool:
-    """A sample of a thread blocked, not working: the event loop in epoll, or aiosqlite's
-    thread waiting for its next call. py-spy counts some of these; they are not CPU."""
+    """A sample of a thread blocked, not working: an event loop in epoll, or a worker
+    thread (aiosqlite's, an executor's) waiting for its next call. py-spy counts some of
+    these; they are not CPU."""
     name, _, where = frame.rpartition(" (")
     path, _, line = where.rstrip(")").rpartition(":")
     if path.endswith("selectors.py") and name.endswith(".select"):
         return True
-    if path.endswith("aiosqlite/core.py") and line.isdigit():
+    if not line.isdigit():
+        return False
+    if path.endswith("aiosqlite/core.py"):
         return "tx.get()" in linecache.getline(path, int(line))
+    if path.endswith("concurrent/futures/thread.py") and name == "_worker":
+        return "work_queue.get(" in linecache.getline(path, int(line))
     return False
 
 
