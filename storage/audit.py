@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from storage.db import AsyncSession
 from storage.models import AuditEvent, AuditHead, utcnow
+from storage.models.base import as_loaded
 
 GENESIS = "0" * 64
 _HEAD_KEY = "safecontact.audit_head"
@@ -99,20 +99,26 @@ def _append(session: OrmSession, row: dict[str, Any]) -> AuditEvent:
         detail=row["detail"],
     )
     conn = session.connection()
-    event_id = conn.execute(_INSERT_EVENT, row).scalar_one()
-    conn.execute(_MOVE_HEAD, {"seq": row["seq"], "new_hash": row["hash"]})
+    moved = {**row, "new_seq": row["seq"], "new_hash": row["hash"]}
+    if conn.dialect.name == "postgresql":
+        # One round trip for both: the head moves in the statement that appends.
+        event_id = conn.execute(_APPEND_AND_MOVE, moved).scalar_one()
+    else:
+        event_id = conn.execute(_INSERT_EVENT, row).scalar_one()
+        conn.execute(_MOVE_HEAD, moved)
     tip.seq, tip.hash = row["seq"], row["hash"]
-    event = AuditEvent(id=event_id, **row)
-    make_transient_to_detached(event)  # as if read back: the row is written
-    return event
+    return as_loaded(AuditEvent, {"id": event_id, **row})
 
 
 _EVENTS = AuditEvent.__table__
 _HEAD = AuditHead.__table__
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 _MOVE_HEAD = (
-    update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("new_hash"))
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
+_APPEND_AND_MOVE = _INSERT_EVENT.add_cte(_MOVE_HEAD.cte("moved"))
 _LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
 
 

@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import os
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
@@ -122,6 +123,34 @@ def _sqlite_setup(engine: Engine, *, busy_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN DEFERRED")
+
+
+# Seconds a PostgreSQL connection may sit in the pool before it is checked on its way
+# out. One in constant use is not: the check is a round trip, one in six of a report's
+# (docs/performance.md), and a backend killed under load fails its next statement with
+# "try again" as surely as one killed mid-transaction.
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pre-ping, for connections that were idle: a dead one is replaced
+    before any statement (the pool's documented use of DisconnectionError)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return  # just connected, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection was gone") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection was gone")
 
 
 class _Gates:
@@ -300,9 +329,9 @@ class Database:
             # Twice the turns at the pool: a session opened inside another (a read inside
             # a write) shares its turn but needs a connection of its own.
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=SLOT_TIMEOUT)
-        if not self.is_sqlite:
-            kwargs.update(pool_pre_ping=True)
         self.engine = create_engine(sync_url(self.url), **kwargs)
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine)
         if self.is_sqlite:
             # On the caller's thread nothing may wait inside the driver: another process's
             # write lock is waited for with asyncio instead (`_begin_immediate`).

@@ -18,17 +18,15 @@ import itertools
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.db import Database
 from storage.models import StaffMember, StaffRole
-
-T = TypeVar("T")
+from storage.models.base import as_loaded
 
 # Seconds a snapshot is trusted before the tables' signature is compared again; only
 # changes made by another process wait for it.
@@ -44,20 +42,11 @@ class _Member:
     roles: tuple[tuple[Any, ...], ...]
 
     def fresh(self) -> StaffMember:
-        """A detached StaffMember with its roles, as a query would have returned it (its
-        values set as loaded, without the change events a constructor fires)."""
-        member = _new(StaffMember, _COLUMNS, self.columns)
-        roles = [_new(StaffRole, _ROLE_COLUMNS, r) for r in self.roles]
+        """A detached StaffMember with its roles, as a query would have returned it."""
+        member = as_loaded(StaffMember, dict(zip(_COLUMNS, self.columns, strict=True)))
+        roles = [as_loaded(StaffRole, dict(zip(_ROLE_COLUMNS, r, strict=True))) for r in self.roles]
         set_committed_value(member, "roles", roles)
         return member
-
-
-def _new(model: type[T], keys: tuple[str, ...], values: tuple[Any, ...]) -> T:
-    row = model.__mapper__.class_manager.new_instance()
-    for key, value in zip(keys, values, strict=True):
-        set_committed_value(row, key, value)
-    make_transient_to_detached(row)
-    return row
 
 
 @dataclass(frozen=True)

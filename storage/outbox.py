@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from storage.db import AsyncSession
 from storage.models import OutboxMessage, utcnow
+from storage.models.base import as_loaded
 
 LEASE = timedelta(seconds=60)
 
@@ -63,10 +63,8 @@ def _insert(session: OrmSession, row: dict[str, Any]) -> OutboxMessage:
     # A plain statement on the connection: the ORM's unit of work cost more than the
     # insert (docs/performance.md). Anything it refers to is already written (the
     # staff, and a letter or attachment the unit of work flushed first).
-    message_id = session.connection().execute(_INSERT, row).scalar_one()
-    message = OutboxMessage(id=message_id, **row)
-    make_transient_to_detached(message)  # as if read back: the row is written
-    return message
+    row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+    return as_loaded(OutboxMessage, row)
 
 
 _INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)

@@ -248,3 +248,26 @@ async def test_sqlite_locked_by_another_process_is_waited_for_without_blocking_t
 async def _names(db: Database) -> list[str]:
     async with db.read() as session:
         return list((await session.execute(select(Person.name))).scalars())
+
+
+async def test_a_postgresql_connection_killed_while_idle_is_replaced_before_use(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pooled connection idle past PING_AFTER_IDLE is checked on its way out of the
+    pool: one whose backend was killed is replaced, and the change goes through."""
+    if world.db.is_sqlite:
+        pytest.skip("SQLite has no server to lose its connections")
+    from storage import db as db_module
+    from tests.test_resilience_faults import _terminate_backends
+
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE", 0.0)
+    db = world.db
+
+    async def store(name: str) -> None:
+        async with db.write() as session:
+            session.add(Person(reference=f"SC-2026-{len(name):05d}", name=name, created_at=NOW))
+
+    await db.run(store("Before"))
+    await _terminate_backends(str(db.url.database))
+    await db.run(store("After it"))  # no "try again": the dead connection was replaced
+    assert await _names(db) == ["Before", "After it"]
