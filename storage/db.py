@@ -1,13 +1,15 @@
 """Engine and transactions: one place that knows SQLite from PostgreSQL.
 
-Every statement runs on the database's own thread, through a synchronous SQLAlchemy
-session over a synchronous driver (the standard library's `sqlite3`, or psycopg), and
-that thread runs an event loop of its own. Code on that loop gets sessions whose awaits
-complete at once, so a flow handed over with `Database.run` makes its whole transaction,
-however many statements, in one hand-off from the server's loop; code anywhere else gets
-the same sessions with each call handed over on its own (correct, and as costly as the
-async drivers were). docs/performance.md has the measurements that led here: the
-statement itself costs microseconds, and each hand-off between threads costs more.
+Code gets a synchronous SQLAlchemy session (the standard library's `sqlite3`, or
+psycopg, underneath) behind a thin async face: `async with db.write()` and `db.read()`
+as before, with awaits that complete at once where the database's work runs. That is
+the caller's own event loop for SQLite (its statements are microseconds of CPU; another
+process's write lock is waited for with asyncio, never inside the driver) and a thread
+with an event loop of its own for PostgreSQL (each statement a round trip, during which
+the GIL is free). `Database.run` hands a whole interaction there, so its transaction,
+however many statements, is one hand-off from the server's loop; a session opened from
+anywhere else hands each call over on its own (correct, and as costly as the async
+drivers were). docs/performance.md has the measurements that chose this.
 
 The configured URL keeps the names operators know (`sqlite+aiosqlite:///...`,
 `postgresql+asyncpg://...`); the driver behind it is chosen here.
@@ -310,9 +312,10 @@ AsyncSession = Session
 class Database:
     """An engine with two kinds of transaction: `write()` for changes, `read()` for looks.
 
-    `run(coro)` runs a coroutine on the database's thread, where every `write()` and
-    `read()` it opens is made without a hand-off; bot/ runs each interaction, each
-    delivery pass and each scheduler batch that way.
+    `run(coro)` runs a coroutine where the database's work runs (its thread, or at once
+    when it has none), so every `write()` and `read()` it opens is made without a
+    hand-off; bot/ runs each interaction, each delivery pass and each scheduler batch
+    that way.
     """
 
     def __init__(
