@@ -97,9 +97,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=0, help="runs per figure (default 5; 3 quick)")
     parser.add_argument("--doc", type=Path, default=report.DOC, help="the document to update")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     results = asyncio.run(run(args))
+    load_after = os.getloadavg()
     command = "make bench" if not sys.argv[1:] else "python -m bench " + shlex.join(sys.argv[1:])
-    meta = {"machine": _machine(), "cpus": procs.cpu_plan().describe(), "command": command}
+    meta = {
+        "machine": _machine(),
+        "cpus": procs.cpu_plan().describe(),
+        "command": command,
+        # How busy the shared machine was (other work than the bench's own included).
+        "load": f"{load_before[1]:.1f} before the run, {load_after[1]:.1f} at its end "
+        f"(5-minute load average, {os.cpu_count()} cores)",
+    }
     report.write(results, meta, args.doc)
     print(f"bench: wrote {args.doc}", file=sys.stderr)
 

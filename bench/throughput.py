@@ -3,8 +3,9 @@
 The clock starts at the first view_submission and stops when every acknowledged report
 is stored and every outbox message it wrote has reached the fake Slack, so the figure
 is what the office gets end to end, not just how fast the bot acks. One more SQLite run
-is made under py-spy (sampling the serve process from outside) to say where the time
-goes; that run is not counted in the figures.
+is made under py-spy (sampling the serve process from outside, pausing it for each
+sample so that every stack is read whole) to say where the time goes; that run is not
+counted in the figures.
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ async def _fake_stats(fake: procs.Proc) -> dict[str, Any]:
         return dict(await resp.json())
 
 
+async def _db_counts(sc: procs.Proc) -> tuple[float, float]:
+    """(hand-offs, write transactions) the server has counted, from its /metrics."""
+    async with aiohttp.ClientSession() as http, http.get(f"{sc.url}/metrics") as resp:
+        text = await resp.text()
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("safecontact_db_handoffs", "safecontact_db_write_transactions"):
+            found[name] = float(value)
+    return found["safecontact_db_handoffs"], found["safecontact_db_write_transactions"]
+
+
 async def submit_and_drain(
     sc: procs.Proc, fake: procs.Proc, db_url: str, *, n: int, concurrency: int, start_at: int = 0
 ) -> dict[str, Any]:
@@ -75,6 +88,7 @@ async def submit_and_drain(
             payload = slack_requests.submission("U0SAM", view, answers)
             return slack_requests.interaction(payload), slack_requests.FORM
 
+        handoffs_before, writes_before = await _db_counts(sc)
         cpu_before = procs.cpu_seconds(sc.pid)
         start = time.perf_counter()
         result: Result = await drive(
@@ -94,7 +108,12 @@ async def submit_and_drain(
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - start
         cpu = procs.cpu_seconds(sc.pid) - cpu_before
+        handoffs, writes = await _db_counts(sc)
+        handoffs, writes = handoffs - handoffs_before, writes - writes_before
         return {
+            "handoffs": handoffs,
+            "write_transactions": writes,
+            "handoffs_per_write": handoffs / max(1.0, writes),
             "cpu_ms_per_report": 1000 * cpu / max(1, result.ok),
             "server_cpu_busy": cpu / elapsed,
             "n": n,
@@ -140,7 +159,6 @@ async def _one_run(
                     "raw",
                     "--rate",
                     "250",
-                    "--nonblocking",
                     "--output",
                     str(raw),
                 ],
@@ -176,6 +194,9 @@ async def measure(
             out["backends"][backend] = {
                 "runs": rows,
                 "per_second": median([r["per_second"] for r in rows]),
+                "cpu_ms_per_report": median([r["cpu_ms_per_report"] for r in rows]),
+                "handoffs_per_write": median([r["handoffs_per_write"] for r in rows]),
+                "writes_per_report": median([r["write_transactions"] / r["ok"] for r in rows]),
                 "ack_p50": median([r["ack_p50"] for r in rows]),
                 "ack_p99": median([r["ack_p99"] for r in rows]),
                 "errors": sum(r["errors"] for r in rows),
@@ -186,7 +207,7 @@ async def measure(
             out["profile"] = (await _one_run(workdir, plan, dbs, "sqlite", n, profile=True))[
                 "profile"
             ]
-        out["driver"] = await driver_cost.measure(workdir, plan)
+        out["driver"] = await driver_cost.measure(workdir, plan, backends)
     finally:
         await dbs.drop_all()
     return out
@@ -207,14 +228,19 @@ def _frame_name(frame: str) -> str:
 
 
 def _waiting(frame: str) -> bool:
-    """A sample of a thread blocked, not working: the event loop in epoll, or aiosqlite's
-    thread waiting for its next call. py-spy counts some of these; they are not CPU."""
+    """A sample of a thread blocked, not working: an event loop in epoll, or a worker
+    thread (aiosqlite's, an executor's) waiting for its next call. py-spy counts some of
+    these; they are not CPU."""
     name, _, where = frame.rpartition(" (")
     path, _, line = where.rstrip(")").rpartition(":")
     if path.endswith("selectors.py") and name.endswith(".select"):
         return True
-    if path.endswith("aiosqlite/core.py") and line.isdigit():
+    if not line.isdigit():
+        return False
+    if path.endswith("aiosqlite/core.py"):
         return "tx.get()" in linecache.getline(path, int(line))
+    if path.endswith("concurrent/futures/thread.py") and name == "_worker":
+        return "work_queue.get(" in linecache.getline(path, int(line))
     return False
 
 
@@ -224,6 +250,47 @@ def _package(frame: str) -> str:
         return path.split("/")[0] + "/ (ours)"
     head = path.split("/")[0].removesuffix(".py")
     return head or "other"
+
+
+# Where one report's CPU goes, as disjoint layers: a sample counts for the first layer
+# whose function is on its stack (names as `_frame_name` gives them).
+LAYERS = (
+    ("is the sender staff? (identity)", ("dialogs/identity.py:resolve", "bot/context.py:Turns.")),
+    ("the report's change: its transaction", ("dialogs/incident/report.py:record",)),
+    ("sending its 3 messages (render, Slack Web API)", ("bot/slack/sender.py:SlackSender.",)),
+    ("claiming and recording them (outbox transactions)", ("bot/delivery.py:deliver_due",)),
+    (
+        "the request: HTTP, signature, body, bolt, the answer",
+        ("bot/slack/app.py:mount.<locals>.slack_events", "aiohttp/web_protocol.py:"),
+    ),
+)
+OTHER_LAYER = "the rest (event loop, scheduler, garbage collection)"
+
+
+def layers(raw: str) -> dict[str, float]:
+    """Each layer's share (%) of the working samples of one report's path."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        if _waiting(frames[-1]):
+            continue
+        samples = int(count)
+        total += samples
+        names = [_frame_name(f) for f in frames]
+        counts[_layer_of(names)] += samples
+    names = [name for name, _ in LAYERS] + [OTHER_LAYER]
+    return {name: 100 * counts[name] / total if total else 0.0 for name in names}
+
+
+def _layer_of(names: list[str]) -> str:
+    for layer, marks in LAYERS:
+        if any(name.startswith(marks) for name in names):
+            return layer
+    return OTHER_LAYER
 
 
 def top_costs(raw: str, *, top: int = 15) -> dict[str, Any]:
@@ -259,6 +326,7 @@ def top_costs(raw: str, *, top: int = 15) -> dict[str, Any]:
         return [(k, 100 * v / total) for k, v in counter.most_common(top)] if total else []
 
     return {
+        "layers": layers(raw),
         "samples": total,
         "waiting": waiting,
         "by_library": share(by_library),

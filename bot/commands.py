@@ -28,7 +28,6 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 async def serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot import webchat
-    from bot.webchat import app as webchat_app
     from bot.webchat import demo
 
     chat = webchat.wanted(settings, dev=args.dev)
@@ -48,6 +47,9 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
     url = f"http://127.0.0.1:{port}"
     on_loopback = chat and host in ("127.0.0.1", "localhost", "0.0.0.0")
     if on_loopback:
+        # Imported only when the web chat is served: it brings botbuilder with it.
+        from bot.webchat import app as webchat_app
+
         webchat_app.announce(app, url)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

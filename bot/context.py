@@ -26,7 +26,7 @@ def ctx_for(runtime: Runtime, now: datetime | None = None) -> Ctx:
         organisation=settings.organisation,
         policy=settings.policy,
         now=now or runtime.clock(),
-        wake_outbox=runtime.outbox_wakeup.set,
+        wake_outbox=runtime.wake_outbox,
     )
 
 

@@ -86,7 +86,21 @@ def backoff(attempt: int, base: float) -> float:
 
 
 async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 25) -> int:
-    """One pass of the loop; returns how many messages it handled."""
+    """One pass of the loop; returns how many messages it handled.
+
+    The claim and the record are each one hand-off to the database's thread; the
+    sending in between runs on the server's loop, outside any transaction.
+    """
+    items = await runtime.db.run(_claim(runtime, limit))
+    if not items:
+        return 0
+    outcomes = await asyncio.gather(*(_attempt(runtime, senders, i) for i in items))
+    await runtime.db.run(_record_all(runtime, outcomes))
+    return len(items)
+
+
+async def _claim(runtime: Runtime, limit: int) -> list[Outgoing]:
+    """Claim the due messages, with what sending each needs, in one transaction."""
     now = utcnow()
     async with runtime.db.write() as session:
         claimed = await outbox.claim_due(
@@ -97,7 +111,7 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
             lease=timedelta(seconds=runtime.settings.outbox_lease_seconds),
         )
         if not claimed:
-            return 0
+            return []
         # Everyone this batch goes to, in one query; sending needs their ids, not roles.
         ids = {message.recipient_id for message, _ in claimed}
         people = await session.execute(
@@ -121,7 +135,11 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
                 )
                 item.original_ref = _original_state(original)
             items.append(item)
-    outcomes = await asyncio.gather(*(_attempt(runtime, senders, i) for i in items))
+    return items
+
+
+async def _record_all(runtime: Runtime, outcomes: list[_Outcome]) -> None:
+    """What became of each message, in one transaction: sent ones together."""
     async with runtime.db.write() as session:
         sent = [
             outbox.Sent(o.item.message.id, o.platform or "", o.ref)
@@ -134,7 +152,6 @@ async def deliver_due(runtime: Runtime, senders: list[Sender], *, limit: int = 2
         for outcome in outcomes:
             if outcome.error is not None or outcome.skipped:
                 await _record(runtime, session, outcome)
-    return len(items)
 
 
 def _original_state(original: OutboxMessage | None) -> dict[str, Any] | None:
@@ -221,7 +238,7 @@ async def _record(runtime: Runtime, session: Any, outcome: _Outcome) -> None:
     runtime.metrics.delivered(outcome.platform, "unreachable" if outcome.unreachable else "failed")
     log.warning("outbox message %s to staff %s failed: %s", msg.id, msg.recipient_id, reason)
     await _alert(session, outcome.item, reason, unreachable=outcome.unreachable)
-    runtime.outbox_wakeup.set()
+    runtime.wake_outbox()
 
 
 async def _alert(session: Any, item: Outgoing, reason: str, *, unreachable: bool) -> None:

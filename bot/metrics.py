@@ -20,7 +20,7 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -117,6 +117,17 @@ class Metrics:
         )
         self.database_up = Gauge(
             "safecontact_database_up", "1 when the last scrape could read the database.", registry=r
+        )
+        self.db_write_transactions = Gauge(
+            "safecontact_db_write_transactions",
+            "Write transactions this server has committed since it started.",
+            registry=r,
+        )
+        self.db_handoffs = Gauge(
+            "safecontact_db_handoffs",
+            "Times work was handed to the database's own thread since start (0 on SQLite, "
+            "which runs on the server's loop; about one per write transaction on PostgreSQL).",
+            registry=r,
         )
         for transport in DEADLINES:
             self.acks_late.labels(transport)
@@ -220,13 +231,19 @@ async def refresh(runtime: Runtime) -> None:
     """Read the backlog figures from the database into the gauges."""
     metrics = runtime.metrics
     now = runtime.clock()
-    try:
+    metrics.db_write_transactions.set(runtime.db.counts.write_transactions)
+    metrics.db_handoffs.set(runtime.db.counts.handoffs)
+
+    async def read() -> tuple[health.OutboxHealth, health.JobsHealth, datetime | None]:
         async with runtime.db.read() as session:
             outbox = await health.outbox_health(session, now=now, since=now - RECENT_FAILURES)
             jobs = await health.jobs_health(
                 session, now=now, grace=health.overdue_grace(runtime.scheduler_interval)
             )
-            head_at = await health.audit_head_at(session)
+            return outbox, jobs, await health.audit_head_at(session)
+
+    try:
+        outbox, jobs, head_at = await runtime.db.run(read())
     except Exception as exc:
         metrics.database_up.set(0)
         log.warning("metrics could not read the database: %s", type(exc).__name__)

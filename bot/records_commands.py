@@ -18,21 +18,26 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
 from dialogs import policy_map
 from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import DomainError
-from dialogs.records import export, export_view, redact, retention, sar, sar_rules
+from dialogs.records import sar_rules
 from dialogs.records.months import Month
-from dialogs.records.report import delivery, view
-from dialogs.records.report.figures import figures as report_figures
 from storage import migrate
 from storage import people as people_repo
 from storage.db import Database
 from storage.models import Person
+
+if TYPE_CHECKING:
+    from dialogs.records import redact
+    from dialogs.records.report import view
+
+# The records code (export, SAR, retention, the oversight report) is imported by the
+# command that runs it, not by every start of `safecontact serve` (docs/performance.md).
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -135,6 +140,8 @@ async def _one_person(session: Any, ref: str) -> Person | None:
 
 
 async def export_person(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.records import export, redact
+
     out = Path(args.out)
     targets = (out / "data.json", out / "index.html")
     if not args.force and any(t.exists() for t in targets):
@@ -168,6 +175,7 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
 
 def _export_html(made: redact.Export, settings: Settings) -> str:
     from cards.records import render_export_html
+    from dialogs.records import export_view
 
     return render_export_html(
         export_view.readable(made.data),
@@ -192,6 +200,8 @@ class _progress:
         self.bar: Any = None
 
     def __enter__(self) -> Callable[[], None]:
+        from dialogs.records import export
+
         if self.total < export.LARGE_EXPORT:
             return lambda: None
         from rich.console import Console
@@ -229,6 +239,8 @@ def _refusals_printed(command: Command) -> Command:
 
 @_refusals_printed
 async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.records import sar
+
     async with _office(settings) as ctx, change(ctx, actor()) as uow:
         person = await _one_person(uow.session, args.ref)
         if person is None:
@@ -244,6 +256,8 @@ async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
 
 @_refusals_printed
 async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.records import sar
+
     if (args.ref is None) == (args.id is None):
         print("Give either a case reference or --id, not both.", file=sys.stderr)
         return 2
@@ -269,6 +283,8 @@ async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.records import sar
+
     async with _office(settings) as ctx, ctx.db.read() as session:
         found = await sar.open_requests(session)
     today = ctx.today
@@ -284,6 +300,8 @@ async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.records import retention
+
     async with _office(settings) as ctx:
         if args.dry_run:
             async with ctx.db.read() as session:
@@ -304,6 +322,9 @@ async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def report_command(settings: Settings, args: argparse.Namespace) -> int:
+    from dialogs.records.report import delivery, view
+    from dialogs.records.report.figures import figures as report_figures
+
     async with _office(settings) as ctx:
         month = args.month or Month.of(ctx.now, ctx.zone).shift(-1)
         async with ctx.db.read() as session:

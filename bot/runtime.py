@@ -42,6 +42,24 @@ class Runtime:
     scheduler_interval: float = 30.0
     # Counters and latencies for GET /metrics; one registry per server.
     metrics: Metrics = field(default_factory=Metrics)
+    # The server's event loop, once it runs: where the delivery loop waits to be woken.
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def wake_outbox(self) -> None:
+        """Start delivering now. Safe from any thread: flows commit on the database's
+        thread (storage/db.py), and an asyncio.Event may only be set from its own loop."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or _running_loop() is loop:
+            self.outbox_wakeup.set()
+            return
+        loop.call_soon_threadsafe(self.outbox_wakeup.set)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 async def pause(runtime: Runtime, seconds: float, *, wake: asyncio.Event | None = None) -> None:

@@ -44,7 +44,8 @@ async def run_due(runtime: Runtime, *, at: datetime | None = None) -> list[JobRu
     done: list[JobRun] = []
     while True:
         try:
-            batch = await _run_batch(runtime, ctx, now, done)
+            # The batch and every job in it, one hand-off to the database's thread.
+            batch = await runtime.db.run(_run_batch(runtime, ctx, now, done))
         except DatabaseUnavailable as exc:
             # Another process holds the database (SQLite has one writer): what is left
             # is still due, and the next pass runs it.
@@ -53,7 +54,7 @@ async def run_due(runtime: Runtime, *, at: datetime | None = None) -> list[JobRu
         if len(batch) < BATCH or runtime.stopping.is_set():
             break
     if done:
-        runtime.outbox_wakeup.set()
+        runtime.wake_outbox()
     return done
 
 

@@ -97,26 +97,44 @@ def _model_key(model: dict[str, Any]) -> str | None:
         return None
 
 
-def render(platform: Platform, name: str, model: dict[str, Any]) -> dict[str, Any]:
+def render(
+    platform: Platform, name: str, model: dict[str, Any], *, keep: bool = True
+) -> dict[str, Any]:
     """The payload for `name` on `platform`; raises if the template or a value is missing.
 
-    A new dict every call, so callers may change what they get.
+    A new dict every call, so callers may change what they get. `keep=False` for what is
+    rendered once (an outbox message): keeping it would only push out what is reused.
     """
+    if not keep:
+        return payload_of(platform, name, _template(platform, name).render(**model))
+    return payload_of(platform, name, render_text(platform, name, model))
+
+
+def _template(platform: Platform, name: str) -> Any:
+    return json_env().get_template(f"{platform}/{name}.json.j2")
+
+
+def payload_of(platform: Platform, name: str, text: str) -> dict[str, Any]:
+    """A rendered template's text as a new payload dict."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:  # a template bug, never user input
+        raise ValueError(f"template {platform}/{name} produced invalid JSON: {exc}") from exc
+
+
+def render_text(platform: Platform, name: str, model: dict[str, Any]) -> str:
+    """The template's JSON text for this model (kept, see _RENDERED)."""
     key = _model_key(model)
     text = _RENDERED.get((platform, name, key)) if key is not None else None
     if text is None:
-        template = json_env().get_template(f"{platform}/{name}.json.j2")
-        text = template.render(**model)
+        text = _template(platform, name).render(**model)
         if key is not None:
             _RENDERED[(platform, name, key)] = text
             if len(_RENDERED) > RENDERED_KEPT:
                 _RENDERED.popitem(last=False)
     else:
         _RENDERED.move_to_end((platform, name, key))
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:  # a template bug, never user input
-        raise ValueError(f"template {platform}/{name} produced invalid JSON: {exc}") from exc
+    return text
 
 
 def has_template(platform: Platform, name: str) -> bool:

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.context import Ctx
 from dialogs.jobs.payloads import JobPayload
 from dialogs.kinds import AuditAction, Template
 from storage import audit, jobs, outbox
+from storage.db import AsyncSession
 from storage.models import (
     Attachment,
     Authorisation,

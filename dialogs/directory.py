@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.context import Ctx
 from storage import audit, identities
+from storage.db import AsyncSession
 from storage.models import StaffMember
 from storage.staff import DirectoryEntry
 

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from dialogs.context import Ctx
 from dialogs.errors import NotInDirectory
-from storage import staff as staff_repo
+from storage import directory_snapshot
 from storage.models import StaffMember
 
 
 async def resolve(ctx: Ctx, *, platform: str, user_id: str) -> StaffMember:
     """The directory entry behind a Slack or Teams user, with roles loaded.
 
+    Asked before every request, so it is answered from the directory's snapshot
+    (storage/directory_snapshot.py), which any change to the staff tables drops.
     Someone not in the directory is told who can add them; nothing is stored about them.
     """
-    async with ctx.db.read() as session:
-        if platform == "slack":
-            member = await staff_repo.get_by_slack_id(session, slack_user_id=user_id)
-        else:
-            member = await staff_repo.get_by_teams_id(session, teams_user_id=user_id)
-        if member is not None and member.in_directory and member.role_names:
-            return member
-        admins = await staff_repo.with_role(session, role="admin")
-    raise NotInDirectory(not_in_directory_message(ctx, [(a.name, a.email) for a in admins]))
+    directory = directory_snapshot.of(ctx.db)
+    member = await directory.member(platform=platform, user_id=user_id)
+    if member is not None:
+        return member
+    raise NotInDirectory(not_in_directory_message(ctx, await directory.admins()))
 
 
 def not_in_directory_message(ctx: Ctx, admins: list[tuple[str, str]]) -> str:

@@ -15,9 +15,10 @@ An interaction's answer is platform-neutral:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from cards.forms import Choice, FormSpec
 from cards.ids import ActionId, FormName
@@ -166,7 +167,7 @@ class Registry:
             table, key = self._slot(item)
             if key in table:
                 raise ValueError(f"{key!r} is declared twice")
-            table[key] = item  # type: ignore[index]
+            table[key] = on_database(item)  # type: ignore[index]
 
     def _slot(self, item: Interaction) -> tuple[dict[str, Any], str]:
         if isinstance(item, Form):
@@ -176,3 +177,26 @@ class Registry:
         if isinstance(item, Command):
             return self.commands, item.name
         return self.lookups, item.field
+
+
+Run = TypeVar("Run", bound=Callable[..., Awaitable[Any]])
+
+
+def _handed_over(run: Run) -> Run:
+    @functools.wraps(run)
+    async def handed_over(turn: Turn, *args: Any) -> Any:
+        return await turn.ctx.db.run(run(turn, *args))
+
+    return handed_over  # type: ignore[return-value]
+
+
+def on_database(item: Interaction) -> Interaction:
+    """The interaction with each entry point run on the database's thread.
+
+    A flow awaits nothing but the database, so run there its reads and its change are
+    made without a hand-off each: one hand-off from the server's loop per interaction
+    (storage/db.py). Transports and flows are unchanged by it.
+    """
+    if isinstance(item, Form):
+        return replace(item, spec=_handed_over(item.spec), submit=_handed_over(item.submit))
+    return replace(item, run=_handed_over(item.run))

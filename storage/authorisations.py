@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import AsyncSession
 from storage.models import Authorisation, OutboxMessage
 from storage.models.status import AuthorisationStatus, OutboxKind
 

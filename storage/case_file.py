@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+from storage.db import AsyncSession
 
 # The rows on one case by kind: the case file's section names, and "disclosures" (which
 # the file lists under their sharing requests). Each kind is in the order the file reads.

@@ -1,21 +1,43 @@
-"""Engine and transactions: one place that knows SQLite from PostgreSQL."""
+"""Engine and transactions: one place that knows SQLite from PostgreSQL.
+
+Code gets a synchronous SQLAlchemy session (the standard library's `sqlite3`, or
+psycopg, underneath) behind a thin async face: `async with db.write()` and `db.read()`
+as before, with awaits that complete at once where the database's work runs. That is
+the caller's own event loop for SQLite (its statements are microseconds of CPU; another
+process's write lock is waited for with asyncio, never inside the driver) and a thread
+with an event loop of its own for PostgreSQL (each statement a round trip, during which
+the GIL is free). `Database.run` hands a whole interaction there, so its transaction,
+however many statements, is one hand-off from the server's loop; a session opened from
+anywhere else hands each call over on its own (correct, and as costly as the async
+drivers were). docs/performance.md has the measurements that chose this.
+
+The configured URL keeps the names operators know (`sqlite+aiosqlite:///...`,
+`postgresql+asyncpg://...`); the driver behind it is chosen here.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+import concurrent.futures
+import contextlib
+import contextvars
+import os
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction, sessionmaker
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 1500
 SQLITE_PRAGMAS = (
@@ -28,25 +50,55 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
 )
 
-
 # Seconds a session waits for its turn at the pool before the user is asked to try again
 # (the pool's own default timeout).
 SLOT_TIMEOUT = 30.0
 _HOLDS_SLOT: ContextVar[bool] = ContextVar("holds_db_slot", default=False)
-# Set (as an event-loop time) by a transport for a change that must be made within a
-# platform's window: a Slack view submission is stored before its ack, and Slack waits
-# 3 s for that. A write that cannot start, or be ready to commit, by then is rolled back
-# with DatabaseUnavailable, so the user is asked to try again, rather than told it failed
-# once it was stored.
+# Set (as a time.monotonic() reading, which is every event loop's clock here) by a
+# transport for a change that must be made within a platform's window: a Slack view
+# submission is stored before its ack, and Slack waits 3 s for that. A write that cannot
+# start, or be ready to commit, by then is rolled back with DatabaseUnavailable, so the
+# user is asked to try again, rather than told it failed once it was stored.
 WRITE_DEADLINE: ContextVar[float | None] = ContextVar("write_deadline", default=None)
+
+# ORM results read whole at execute, as the async session did: nothing is left pending
+# on a connection while the flow goes on.
+_EXECUTE_OPTIONS = {"prebuffer_rows": True}
 
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the user is asked to try again and nothing changed."""
 
 
-def _sqlite_setup(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+class _RolledBack(BaseException):
+    """Tells the task holding a transaction for another thread to roll it back."""
+
+
+@dataclass
+class Counts:
+    """Counted, not timed, for the tests and the bench: how many times work was handed
+    to the database's thread, and how many write transactions committed."""
+
+    handoffs: int = 0
+    write_transactions: int = 0
+
+
+def sync_url(url: URL) -> URL:
+    """The same database through a synchronous driver: sqlite3, or psycopg."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+pysqlite")
+    if backend == "postgresql":
+        query = dict(url.query)
+        ssl = query.pop("ssl", None)  # asyncpg's name for libpq's sslmode
+        if ssl and "sslmode" not in query:
+            query["sslmode"] = "require" if ssl in ("true", "True", "1") else str(ssl)
+        return url.set(drivername="postgresql+psycopg", query=query)
+    return url
+
+
+def _sqlite_setup(engine: Engine, *, busy_ms: int) -> None:
+    @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         # Take BEGIN away from the driver so writes can say BEGIN IMMEDIATE: a deferred
         # transaction that later writes can fail with "database is locked" instead of waiting.
@@ -54,15 +106,19 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         cur = dbapi_conn.cursor()
         for pragma in SQLITE_PRAGMAS:
             cur.execute(pragma)
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.close()
-        _record.info["busy_timeout"] = BUSY_TIMEOUT_MS
+        _record.info["busy_timeout"] = busy_ms
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        if conn.get_execution_options().get("sqlite_write"):
-            # Wait for another process's write lock no longer than the request has left.
-            # Set only when it changes: each statement is a round trip to aiosqlite's thread.
-            busy, info = _busy_ms(), conn.connection.info
+        options = conn.get_execution_options()
+        if options.get("sqlite_write"):
+            # Wait for another process's write lock no longer than the request has left
+            # (not at all when the wait is made here, off the driver, with asyncio).
+            # Set only when it changes.
+            busy = options.get("sqlite_busy_ms", busy_ms)
+            busy, info = min(busy, _busy_ms()), conn.connection.info
             if info.get("busy_timeout") != busy:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={busy}")
                 info["busy_timeout"] = busy
@@ -71,95 +127,492 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN DEFERRED")
 
 
-class Database:
-    """An engine with two kinds of transaction: `write()` for changes, `read()` for looks."""
+# Seconds a PostgreSQL connection may sit in the pool before it is checked on its way
+# out. One in constant use is not: the check is a round trip, one in six of a report's
+# (docs/performance.md), and a backend killed under load fails its next statement with
+# "try again" as surely as one killed mid-transaction.
+PING_AFTER_IDLE = 1.0
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pre-ping, for connections that were idle: a dead one is replaced
+    before any statement (the pool's documented use of DisconnectionError)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return  # just connected, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection was gone") from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection was gone")
+
+
+class _Gates:
+    """The write lock and the turns at the pool, for the one event loop that waits on them."""
+
+    def __init__(self, slots: int | None) -> None:
+        self.write_lock = asyncio.Lock()
+        self.slots = asyncio.Semaphore(slots) if slots else None
+
+
+class _Worker:
+    """The database's thread and the event loop it runs; see the module docstring."""
+
+    def __init__(self, name: str, slots: int | None) -> None:
+        self.loop = asyncio.new_event_loop()
+        # They belong to this loop: everything that waits for them runs on it.
+        self.gates = _Gates(slots)
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._main, args=(ready,), name=name, daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _main(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
+
+    def here(self) -> bool:
+        return threading.get_ident() == self.thread.ident
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        """Run a coroutine on this loop, in the caller's context (its deadline)."""
+        return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Awaitable[T]:
+        """Run one synchronous call on this thread, in the caller's context."""
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def call() -> None:
+            if not done.set_running_or_notify_cancel():
+                return
+            try:
+                done.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        self.loop.call_soon_threadsafe(call, context=contextvars.copy_context())
+        return asyncio.wrap_future(done)
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+
+
+class Session:
+    """What a transaction hands its code: SQLAlchemy's session, spoken to with `await`.
+
+    On the database's thread every call is made at once; from anywhere else each call is
+    handed to that thread. Only the calls storage/ and dialogs/ use are here.
+    """
+
+    def __init__(
+        self, sync_session: OrmSession, worker: _Worker | None = None, counts: Counts | None = None
+    ) -> None:
+        self.sync_session = sync_session
+        # None: on the database's thread, so no hand-off
+        self._worker = worker
+        self._counts = counts
+
+    async def _do(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._worker is None:
+            return fn(*args, **kwargs)
+        if self._counts is not None:
+            self._counts.handoffs += 1
+        return await self._worker.call(fn, *args, **kwargs)
+
+    @property
+    def bind(self) -> Any:
+        return self.sync_session.bind
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.sync_session.info
+
+    def add(self, row: Any) -> None:
+        self.sync_session.add(row)
+
+    def add_all(self, rows: Any) -> None:
+        self.sync_session.add_all(rows)
+
+    async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        options = kwargs.pop("execution_options", None)
+        options = {**options, **_EXECUTE_OPTIONS} if options else _EXECUTE_OPTIONS
+        return await self._do(
+            self.sync_session.execute, statement, params, execution_options=options, **kwargs
+        )
+
+    async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return await self._do(self.sync_session.scalar, statement, params, **kwargs)
+
+    async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return (await self.execute(statement, params, **kwargs)).scalars()
+
+    async def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        return await self._do(self.sync_session.get, entity, ident, **kwargs)
+
+    async def flush(self) -> None:
+        await self._do(self.sync_session.flush)
+
+    async def merge(self, row: T, *, load: bool = True) -> T:
+        return await self._do(self.sync_session.merge, row, load=load)
+
+    async def refresh(self, row: Any, **kwargs: Any) -> None:
+        await self._do(self.sync_session.refresh, row, **kwargs)
+
+    async def delete(self, row: Any) -> None:
+        await self._do(self.sync_session.delete, row)
+
+    def expunge_all(self) -> None:
+        self.sync_session.expunge_all()
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(sync_session, ...)` where the session's work runs (as AsyncSession.run_sync):
+        for storage/ code that speaks to the connection directly."""
+        return await self._do(fn, self.sync_session, *args, **kwargs)
+
+    async def connection(self, **kwargs: Any) -> Connection:
+        return await self._do(self.sync_session.connection, **kwargs)
+
+    async def rollback(self) -> None:
+        await self._do(self.sync_session.rollback)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[SessionTransaction]:
+        """A savepoint: what the body did is undone if it raises, and the rest stands."""
+        nested = await self._do(self.sync_session.begin_nested)
+        try:
+            yield nested
+        except BaseException:
+            if nested.is_active:
+                await self._do(nested.rollback)
+            raise
+        if nested.is_active:
+            await self._do(nested.commit)
+
+
+# What storage/ and dialogs/ annotate a session with (it was SQLAlchemy's AsyncSession,
+# whose module costs start-up a twentieth of a second to import).
+AsyncSession = Session
+
+
+class Database:
+    """An engine with two kinds of transaction: `write()` for changes, `read()` for looks.
+
+    `run(coro)` runs a coroutine where the database's work runs (its thread, or at once
+    when it has none), so every `write()` and `read()` it opens is made without a
+    hand-off; bot/ runs each interaction, each delivery pass and each scheduler batch
+    that way.
+    """
+
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, threaded: bool | None = None
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        # SQLite runs on the caller's own thread and PostgreSQL on a thread of its own;
+        # see the module docstring for why (and `threaded` to measure the other way).
+        self.threaded = _threaded(self.is_sqlite) if threaded is None else threaded
         kwargs: dict[str, Any] = {"echo": echo}
         pooled = not self.is_sqlite or self.url.database not in (None, "", ":memory:")
         if pooled:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+            # Twice the turns at the pool: a session opened inside another (a read inside
+            # a write) shares its turn but needs a connection of its own.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=SLOT_TIMEOUT)
+        self.engine = create_engine(sync_url(self.url), **kwargs)
         if not self.is_sqlite:
-            kwargs.update(pool_pre_ping=True)
-        self.engine = create_async_engine(url, **kwargs)
-        # A fair (first come, first served) queue in front of the pool. The pool's own
-        # queue lets a newcomer take a connection a waiter was woken for, so under a
-        # burst some sessions starve until the pool's 30 s timeout and the user gets an
-        # error; here every session waits its turn and the pool never makes anyone wait.
-        self._slots = asyncio.Semaphore(2 * pool_size) if pooled else None
+            _ping_when_idle(self.engine)
         if self.is_sqlite:
-            _sqlite_setup(self.engine)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer; queueing writers here keeps them off SQLite's busy-wait,
-        # which would sleep in the driver's thread.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+            # On the caller's thread nothing may wait inside the driver: another process's
+            # write lock is waited for with asyncio instead (`_begin_immediate`).
+            _sqlite_setup(self.engine, busy_ms=BUSY_TIMEOUT_MS if self.threaded else 0)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # A fair (first come, first served) queue in front of the pool: a session waits
+        # for its turn on an event loop, never inside the pool, which would block the
+        # thread every other session needs.
+        self._slot_count = pool_size if pooled else None
+        self._worker: _Worker | None = None
+        self._worker_guard = threading.Lock()
+        # Without a thread of its own: the gates of each event loop that uses it.
+        self._loop_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Gates] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.counts = Counts()
 
     @property
     def backend(self) -> str:
         return "sqlite" if self.is_sqlite else self.url.get_backend_name()
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for one change: its rows, its audit event and its outbox messages."""
-        if self._write_lock is not None:
-            await _within_deadline(self._write_lock.acquire())
-            try:
-                async with self._session(sqlite_write=True) as session:
-                    yield session
-                    _before_deadline()
-            finally:
-                self._write_lock.release()
-        else:
-            async with self._session() as session:
-                yield session
-                _before_deadline()
+    # -- where the work runs ---------------------------------------------------------
+
+    def _ensure_worker(self) -> _Worker:
+        worker = self._worker
+        if worker is None:
+            with self._worker_guard:
+                worker = self._worker
+                if worker is None:
+                    name = f"db-{self.backend}-{id(self):x}"
+                    worker = self._worker = _Worker(name, self._slot_count)
+        return worker
+
+    def on_thread(self) -> bool:
+        """True where sessions are made without a hand-off: on the database's own thread,
+        or anywhere when it has none."""
+        if not self.threaded:
+            return True
+        worker = self._worker
+        return worker is not None and worker.here()
+
+    def _gates(self) -> _Gates:
+        if self.threaded:
+            return self._ensure_worker().gates
+        loop = asyncio.get_running_loop()
+        gates = self._loop_gates.get(loop)
+        if gates is None:
+            gates = self._loop_gates[loop] = _Gates(self._slot_count)
+        return gates
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the database's thread (at once, when already there).
+
+        Every transaction it opens is then made without a hand-off; the caller's context
+        (the write deadline) goes with it. The coroutine may await anything, but whatever
+        it awaits runs on the database's loop: it must not use the server's own objects
+        (an aiohttp session, an asyncio.Event of the server's loop).
+        """
+        if self.on_thread():
+            return await coro
+        return await self._submit(self._ensure_worker(), coro)
+
+    def _submit(self, worker: _Worker, coro: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        self.counts.handoffs += 1
+        return worker.run(coro)
+
+    async def run_sync(self, fn: Callable[[Connection], T], *, begin: bool = True) -> T:
+        """Call `fn(connection)` on the database's thread, in a transaction when `begin`
+        (Alembic's migrations and checks)."""
+
+        def call() -> T:
+            context = self.engine.begin() if begin else self.engine.connect()
+            with context as conn:
+                return fn(conn)
+
+        if self.on_thread():
+            return call()
+        self.counts.handoffs += 1
+        return await self._ensure_worker().call(call)
+
+    # -- transactions ----------------------------------------------------------------
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._session() as session:
+    async def write(self) -> AsyncIterator[Session]:
+        """One transaction for one change: its rows, its audit event and its outbox messages.
+
+        One writer at a time in this process, on both databases: SQLite has one writer
+        anyway, and on PostgreSQL every change locks the audit chain's head, so nothing
+        is lost; and a writer that waits for another's row lock must not hold up the
+        thread the other needs to finish.
+        """
+        async with self._open(write=True) as session:
             yield session
 
     @asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
+    async def read(self) -> AsyncIterator[Session]:
+        async with self._open(write=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _open(self, *, write: bool) -> AsyncIterator[Session]:
+        if self.on_thread():
+            async with self._here(write=write) as sync_session:
+                yield Session(sync_session, None)
+            return
+        # Elsewhere: a task on the database's loop holds the transaction open, and each
+        # call the body makes is handed over on its own.
+        worker = self._ensure_worker()
+        opened: asyncio.Future[OrmSession] = asyncio.get_running_loop().create_future()
+        # Set by the body's end: True to roll back, False to commit.
+        finish: concurrent.futures.Future[bool] = concurrent.futures.Future()
+        holder = asyncio.ensure_future(self._submit(worker, self._hold(write, opened, finish)))
+        try:
+            await asyncio.wait([opened, holder], return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            finish.set_result(True)
+            holder.cancel()
+            raise
+        if not opened.done():
+            opened.cancel()
+            await holder  # raises why it could not open
+            raise DatabaseUnavailable("the database session closed before it opened")
+        token = _HOLDS_SLOT.set(True)
+        try:
+            yield Session(opened.result(), worker, self.counts)
+        except BaseException as exc:
+            finish.set_result(True)
+            self.counts.handoffs += 1
+            with contextlib.suppress(_RolledBack):
+                await holder
+            mapped = _unavailable(exc)
+            if mapped is not None:
+                raise mapped from exc
+            raise
+        else:
+            finish.set_result(False)
+            self.counts.handoffs += 1
+            await holder
+        finally:
+            _HOLDS_SLOT.reset(token)
+
+    async def _hold(
+        self,
+        write: bool,
+        opened: asyncio.Future[OrmSession],
+        finish: concurrent.futures.Future[bool],
+    ) -> None:
+        caller = opened.get_loop()
+        async with self._here(write=write) as sync_session:
+            caller.call_soon_threadsafe(_set_if_waiting, opened, sync_session)
+            if await asyncio.wrap_future(finish):
+                raise _RolledBack
+
+    @asynccontextmanager
+    async def _here(self, *, write: bool) -> AsyncIterator[OrmSession]:
+        """A transaction made where the database's work runs; the write lock and the pool
+        are waited for on its event loop, so the thread is never blocked waiting for
+        another transaction of this process."""
+        gates = self._gates()
+        if write:
+            await _within_deadline(gates.write_lock.acquire())
+        try:
+            async with self._slot(gates):
+                session = self.sessions()
+                try:
+                    session.begin()
+                    if write and self.is_sqlite:
+                        await self._begin_immediate(session)
+                    yield session
+                    if write:
+                        _before_deadline()
+                    session.commit()
+                except BaseException as exc:
+                    with contextlib.suppress(Exception):  # the connection may be gone
+                        session.rollback()
+                    mapped = _unavailable(exc) if isinstance(exc, Exception) else None
+                    if mapped is not None:
+                        raise mapped from exc
+                    raise
+                finally:
+                    session.close()
+            if write:
+                self.counts.write_transactions += 1
+        finally:
+            if write:
+                gates.write_lock.release()
+
+    async def _begin_immediate(self, session: OrmSession) -> None:
+        """Take SQLite's write lock. On the database's thread the driver waits for another
+        process's lock (at most the deadline's remainder); on the caller's own thread it
+        must not, so a busy answer is retried here, with asyncio, for as long."""
+        if self.threaded:
+            session.connection(execution_options={"sqlite_write": True})
+            return
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + _busy_ms() / 1000
+        pause = 0.002
+        while True:
+            try:
+                session.connection(execution_options={"sqlite_write": True, "sqlite_busy_ms": 0})
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or loop.time() + pause > give_up:
+                    raise
+            session.rollback()
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, 0.05)
+
+    @asynccontextmanager
+    async def _slot(self, gates: _Gates) -> AsyncIterator[None]:
         """A turn at the pool; a session opened inside another reuses its turn."""
-        if self._slots is None or _HOLDS_SLOT.get():
+        if gates.slots is None or _HOLDS_SLOT.get():
             yield
             return
-        await _within_deadline(self._slots.acquire(), SLOT_TIMEOUT)
+        await _within_deadline(gates.slots.acquire(), SLOT_TIMEOUT)
         token = _HOLDS_SLOT.set(True)
         try:
             yield
         finally:
             _HOLDS_SLOT.reset(token)
-            self._slots.release()
+            gates.slots.release()
 
-    @asynccontextmanager
-    async def _session(self, **options: Any) -> AsyncIterator[AsyncSession]:
-        async with self._slot(), self.sessions() as session:
-            try:
-                async with session.begin():
-                    if options:
-                        await session.connection(execution_options=options)
-                    yield session
-            except (OSError, ConnectionError) as exc:
-                raise DatabaseUnavailable(str(exc)) from exc
-            except Exception as exc:
-                if _is_unavailable(exc):
-                    raise DatabaseUnavailable(str(exc)) from exc
-                raise
+    # -- the rest --------------------------------------------------------------------
 
     async def ping(self) -> bool:
+        def select_one(conn: Connection) -> None:
+            conn.execute(text("SELECT 1"))
+
         try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await self.run_sync(select_one, begin=False)
             return True
         except Exception:
             return False
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        """Close every connection and stop the thread; the next use starts them again."""
+        worker = self._worker
+        if worker is None:
+            self.engine.dispose()
+            return
+        if worker.here():
+            raise RuntimeError("dispose() from the database's own thread")
+        await worker.call(self.engine.dispose)
+        with self._worker_guard:
+            self._worker = None
+        worker.stop()
+
+
+def upsert_for(dialect: str) -> Any:
+    """The dialect's INSERT, with its ON CONFLICT clauses; imported when first needed, as
+    PostgreSQL's module is not worth importing on a SQLite server's start."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def upsert_once(built: dict[str, T], dialect: str, build: Callable[[Any], T]) -> T:
+    """A statement using the dialect's INSERT, built on first use and kept in `built`."""
+    stmt = built.get(dialect)
+    if stmt is None:
+        stmt = built[dialect] = build(upsert_for(dialect))
+    return stmt
+
+
+def _threaded(is_sqlite: bool) -> bool:
+    """Whether the database gets a thread of its own: PostgreSQL does. The bench sets
+    SAFECONTACT_DB_THREAD (1 or 0) to measure the other way on the same code."""
+    chosen = os.environ.get("SAFECONTACT_DB_THREAD")
+    if chosen in ("0", "1"):
+        return chosen == "1"
+    return not is_sqlite
+
+
+def _set_if_waiting(future: asyncio.Future[T], value: T) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def _busy_ms() -> int:
@@ -210,10 +663,20 @@ async def _within_deadline(acquire: Awaitable[Any], limit: float | None = None) 
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "55", "57")
 
 
+def _unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """The "try again" an error means, or None when it is not the database being away."""
+    if isinstance(exc, DatabaseUnavailable):
+        return None
+    if isinstance(exc, OSError | ConnectionError) or _is_unavailable(exc):
+        return DatabaseUnavailable(str(exc))
+    return None
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError | PoolTimeout):
         return True
     if not isinstance(exc, DBAPIError):
         return False

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import AsyncSession
 from storage.models import AuditEvent, OutboxMessage, ScheduledJob
 
 # Outbox states, as stored; `sending` is a message a worker holds right now.

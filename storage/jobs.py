@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session as OrmSession
 
+from storage.db import AsyncSession, upsert_once
 from storage.models import ScheduledJob
 
 
@@ -16,15 +16,29 @@ async def schedule(
     session: AsyncSession, *, key: str, kind: str, due_at: datetime, payload: dict[str, Any]
 ) -> bool:
     """Store the job unless its key exists; True if it was new."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(ScheduledJob)
-        .values(key=key, kind=kind, due_at=due_at, payload=payload, status="pending", attempts=0)
-        .on_conflict_do_nothing(index_elements=[ScheduledJob.key])
-        .returning(ScheduledJob.id)
+    row = {"key": key, "kind": kind, "due_at": due_at, "payload": payload}
+    return await session.run_sync(_schedule, row)
+
+
+def _schedule(session: OrmSession, row: dict[str, Any]) -> bool:
+    # A plain statement on the connection, built once: the ORM's insert path cost more
+    # than the insert (docs/performance.md).
+    conn = session.connection()
+    stmt = upsert_once(_SCHEDULE, conn.dialect.name, _schedule_statement)
+    return conn.execute(stmt, row).scalar_one_or_none() is not None
+
+
+def _schedule_statement(insert: Any) -> Any:
+    table = ScheduledJob.__table__
+    return (
+        insert(table)
+        .values(status="pending", attempts=0)
+        .on_conflict_do_nothing(index_elements=[table.c.key])
+        .returning(table.c.id)
     )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+_SCHEDULE: dict[str, Any] = {}
 
 
 async def list_jobs(

@@ -1,4 +1,4 @@
-"""Alembic driven from code, on the application's own async engine."""
+"""Alembic driven from code, on the application's own engine (on the database's thread)."""
 
 from __future__ import annotations
 
@@ -51,10 +51,12 @@ def head_revision() -> str | None:
 
 async def _stamped(db: Database) -> list[str] | None:
     """The revisions the database says it is at; None if it has no alembic_version."""
+
+    def stamped(conn: Connection) -> list[str]:
+        return [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+
     try:
-        async with db.engine.connect() as conn:
-            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
-            return [row[0] for row in rows]
+        return await db.run_sync(stamped, begin=False)
     except Exception:  # no table yet (or no database): Alembic will say what is wrong
         return None
 
@@ -77,8 +79,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
-    async with db.engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    await db.run_sync(_upgrade)
 
 
 async def current_revision(db: Database) -> str | None:
@@ -87,8 +88,7 @@ async def current_revision(db: Database) -> str | None:
 
         return MigrationContext.configure(connection).get_current_revision()
 
-    async with db.engine.connect() as conn:
-        return await conn.run_sync(_current)
+    return await db.run_sync(_current, begin=False)
 
 
 async def drift(db: Database) -> list[object]:
@@ -103,5 +103,4 @@ async def drift(db: Database) -> list[object]:
         ctx = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(ctx, Base.metadata))
 
-    async with db.engine.connect() as conn:
-        return await conn.run_sync(_compare)
+    return await db.run_sync(_compare, begin=False)

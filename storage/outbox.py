@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session as OrmSession
 
+from storage.db import AsyncSession
 from storage.models import OutboxMessage, utcnow
+from storage.models.base import as_loaded
 
 LEASE = timedelta(seconds=60)
 
@@ -33,21 +35,39 @@ async def enqueue(
     origin_id: int | None = None,
     attachment_id: int | None = None,
 ) -> OutboxMessage:
-    msg = OutboxMessage(
-        recipient_id=recipient_id,
-        origin_id=origin_id,
-        template=template,
-        model=model,
-        card_key=card_key,
-        kind=kind,
-        letter_id=letter_id,
-        attachment_id=attachment_id,
-        next_attempt_at=not_before or utcnow(),
-    )
-    # No flush: the caller's next query or its commit writes it, so a transaction that
-    # queues several messages inserts them in one statement (the id is set by then).
-    session.add(msg)
-    return msg
+    now = utcnow()
+    row = {
+        "recipient_id": recipient_id,
+        "origin_id": origin_id,
+        "kind": kind,
+        "template": template,
+        "model": model,
+        "card_key": card_key,
+        "letter_id": letter_id,
+        "attachment_id": attachment_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "claimed_by": None,
+        "claimed_at": None,
+        "platform": None,
+        "platform_ref": None,
+        "last_error": None,
+        "sent_at": None,
+        "created_at": now,
+    }
+    return await session.run_sync(_insert, row)
+
+
+def _insert(session: OrmSession, row: dict[str, Any]) -> OutboxMessage:
+    # A plain statement on the connection: the ORM's unit of work cost more than the
+    # insert (docs/performance.md). Anything it refers to is already written (the
+    # staff, and a letter or attachment the unit of work flushed first).
+    row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+    return as_loaded(OutboxMessage, row)
+
+
+_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
 
 
 async def claim_due(
@@ -63,22 +83,41 @@ async def claim_due(
     Each comes with `recovering`: True when an earlier lease ran out mid-send, so the
     platform may already hold the message.
     """
+    return await session.run_sync(_claim, worker=worker, now=now, limit=limit, lease=lease)
+
+
+def _claim(
+    session: OrmSession, *, worker: str, now: datetime, limit: int, lease: timedelta
+) -> list[tuple[OutboxMessage, bool]]:
+    # Plain statements, read back as rows: the ORM's loading and unit of work cost more
+    # than the claim (docs/performance.md). The rows are locked (SQLite's write lock,
+    # PostgreSQL's FOR UPDATE) between the read and the mark.
+    table = OutboxMessage.__table__
+    c = table.c
     due = or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at <= now - lease),
+        and_(c.status == "pending", c.next_attempt_at <= now),
+        and_(c.status == "sending", c.claimed_at <= now - lease),
     )
-    stmt = select(OutboxMessage).where(due).order_by(OutboxMessage.id).limit(limit)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    stmt = select(table).where(due).order_by(c.id).limit(limit)
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    claimed = []
-    for row in (await session.execute(stmt)).scalars():
-        claimed.append((row, row.status == "sending"))
-        row.status = "sending"
-        row.claimed_by = worker
-        row.claimed_at = now
-        row.attempts += 1
-    await session.flush()
-    return claimed
+    rows = conn.execute(stmt).mappings().all()
+    if not rows:
+        return []
+    mark = {"status": "sending", "claimed_by": worker, "claimed_at": now}
+    conn.execute(
+        update(table)
+        .where(c.id.in_([r["id"] for r in rows]))
+        .values(attempts=c.attempts + 1, **mark)
+    )
+    return [
+        (
+            as_loaded(OutboxMessage, {**r, **mark, "attempts": r["attempts"] + 1}),
+            r["status"] == "sending",
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+from storage.db import AsyncSession
 from storage.models.status import AuthorisationKind
 
 

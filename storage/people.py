@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import AsyncSession
 from storage.models import Person
 
 MAX_MATCHES = 50

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
+from sqlalchemy.orm import Session as OrmSession
+
+from storage.db import AsyncSession, upsert_once
 from storage.models import CaseRefCounter
 
 PREFIX = "SC"
@@ -16,16 +18,27 @@ def format_reference(year: int, number: int) -> str:
 
 async def allocate_reference(session: AsyncSession, *, year: int) -> str:
     """One upsert: the row lock on PostgreSQL (and the single writer on SQLite) serialises it."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(CaseRefCounter)
-        .values(year=year, last_value=1)
-        .on_conflict_do_update(
-            index_elements=[CaseRefCounter.year],
-            set_={"last_value": CaseRefCounter.last_value + 1},
-        )
-        .returning(CaseRefCounter.last_value)
-    )
-    number = (await session.execute(stmt)).scalar_one()
+    number = await session.run_sync(_next_number, year)
     return format_reference(year, number)
+
+
+def _next_number(session: OrmSession, year: int) -> int:
+    # A plain statement on the connection, built once per dialect (docs/performance.md).
+    conn = session.connection()
+    stmt = upsert_once(_NEXT, conn.dialect.name, _next_statement)
+    return int(conn.execute(stmt, {"year": year}).scalar_one())
+
+
+def _next_statement(insert: Any) -> Any:
+    table = CaseRefCounter.__table__
+    return (
+        insert(table)
+        .values(last_value=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.year], set_={"last_value": table.c.last_value + 1}
+        )
+        .returning(table.c.last_value)
+    )
+
+
+_NEXT: dict[str, Any] = {}

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, Text, cast, delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
+from storage.db import AsyncSession
 
 # A case reference inside a message's text, not the start of a longer one.
 _REF_IN_TEXT = "(?<![0-9A-Za-z]){}(?![0-9])"

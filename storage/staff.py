@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import audit
+from storage.db import AsyncSession
 from storage.models import StaffMember, StaffRole
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import AsyncSession
 from storage.models import Authorisation, ContactStrategy
 from storage.models.status import AuthorisationStatus, StrategyStatus
 

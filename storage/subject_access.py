@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import AsyncSession
 from storage.models import Person, SubjectAccessRequest
 from storage.models.status import SarStatus
 

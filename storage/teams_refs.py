@@ -8,9 +8,8 @@ object id. It is refreshed when Teams moves the conversation (a new service URL)
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import AsyncSession, upsert_for
 from storage.models import TeamsConversationRef, utcnow
 
 
@@ -51,7 +50,7 @@ async def save(
 ) -> None:
     """Insert or replace the user's reference; one upsert, so two replicas cannot collide."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_for(dialect)
     values = {
         "conversation_id": conversation_id,
         "service_url": service_url,

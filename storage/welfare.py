@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.db import AsyncSession
 from storage.models import WelfareCheckIn
 
 

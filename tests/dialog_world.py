@@ -42,20 +42,7 @@ class World:
         return self.staff[name]
 
     async def report(self, now: datetime, *, reporter: str = "sam", **overrides: Any) -> int:
-        values = {
-            "new_person_name": "Morgan Example",
-            "occurred_at": int((now - timedelta(hours=1)).timestamp()),
-            "channel": "telephone",
-            "behaviours": ["abuse"],
-            "what_happened": "Shouted and swore.",
-            "actions_taken": ["warned"],
-            "violence": "no",
-            **{
-                f"s4_{q}": "yes"
-                for q in ("explained", "proportionate", "communicated", "support", "rationale")
-            },
-            **overrides,
-        }
+        values = report_values(now, **overrides)
         recorded = await report.record(self.ctx(now), actor=self.who(reporter), submitted=values)
         return recorded.incident_id
 
@@ -93,6 +80,24 @@ class World:
             auth = await session.get(Authorisation, proposed.authorisation_id)
             assert auth is not None and auth.strategy_id is not None
             return auth.strategy_id
+
+
+def report_values(now: datetime, **overrides: Any) -> dict[str, Any]:
+    """A valid incident report's answers, about a new member of the public."""
+    return {
+        "new_person_name": "Morgan Example",
+        "occurred_at": int((now - timedelta(hours=1)).timestamp()),
+        "channel": "telephone",
+        "behaviours": ["abuse"],
+        "what_happened": "Shouted and swore.",
+        "actions_taken": ["warned"],
+        "violence": "no",
+        **{
+            f"s4_{q}": "yes"
+            for q in ("explained", "proportionate", "communicated", "support", "rationale")
+        },
+        **overrides,
+    }
 
 
 async def make_world(db: Database, **settings: Any) -> World:

@@ -464,16 +464,13 @@ async def test_migrations_upgrade_from_an_empty_database(db: Database) -> None:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "base")
 
-    async with db.engine.begin() as conn:
-        await conn.run_sync(downgrade_all)
-    async with db.engine.connect() as conn:
-        assert await conn.run_sync(tables) <= {"alembic_version"}
+    await db.run_sync(downgrade_all)
+    assert await db.run_sync(tables, begin=False) <= {"alembic_version"}
 
     await migrate.upgrade(db)
     await migrate.upgrade(db)  # a second start changes nothing
 
-    async with db.engine.connect() as conn:
-        assert {"people", "audit_events", "audit_head"} <= await conn.run_sync(tables)
+    assert {"people", "audit_events", "audit_head"} <= await db.run_sync(tables, begin=False)
     assert await migrate.drift(db) == []
     async with db.write() as s:
         await audit.record(s, actor="system", action="test", entity_type="t", entity_id=1)
@@ -664,8 +661,7 @@ async def _verify(db: Database) -> audit.Verdict:
 
 async def _tamper(db: Database, sql: str) -> None:
     # Behind the application's back: plain SQL on a raw connection.
-    async with db.engine.begin() as conn:
-        await conn.execute(text(sql))
+    await db.run_sync(lambda conn: conn.execute(text(sql)))
 
 
 @both_backends
@@ -815,9 +811,12 @@ async def test_outbox_skip_locked_keeps_concurrent_sessions_apart(db: Database) 
     now = WINTER + timedelta(minutes=1)
     a_claimed, b_claimed = asyncio.Event(), asyncio.Event()
     claims: dict[str, list[int]] = {}
+    # Two replicas, as in production: one process makes one change at a time
+    # (storage/db.py), so SKIP LOCKED is what keeps replicas' claims apart.
+    replica = Database(db.url.render_as_string(hide_password=False))
 
     async def worker_a() -> None:
-        async with db.write() as s:
+        async with replica.write() as s:
             got = await outbox.claim_due(s, worker="a", now=now, limit=4)
             claims["a"] = [m.id for m, _ in got]
             a_claimed.set()
@@ -832,7 +831,10 @@ async def test_outbox_skip_locked_keeps_concurrent_sessions_apart(db: Database) 
         b_claimed.set()
 
     # Without SKIP LOCKED, B would wait on A's locks and this would time out.
-    await asyncio.wait_for(asyncio.gather(worker_a(), worker_b()), 20)
+    try:
+        await asyncio.wait_for(asyncio.gather(worker_a(), worker_b()), 20)
+    finally:
+        await replica.dispose()
     assert len(claims["a"]) == 4 and len(claims["b"]) == 6
     assert set(claims["a"]).isdisjoint(claims["b"])
 

@@ -21,6 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
+from bot.slack.body import bolt_request as bolt_request_for
 from bot.slack.dispatch import register
 from bot.slack.sender import SlackSender
 from storage.db import WRITE_DEADLINE
@@ -190,10 +191,8 @@ def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
         if not valid:
             return web.Response(status=401, text="invalid signature")
         try:
-            bolt_request = AsyncBoltRequest(
-                body=body,
-                query=request.query_string,
-                headers=request.headers,  # type: ignore[arg-type]
+            bolt_request = bolt_request_for(
+                body, query=request.query_string, headers=request.headers
             )
         except (ValueError, TypeError, AttributeError):
             # Bolt parses before it verifies; a body no Slack client sends is refused here.

@@ -6,11 +6,12 @@ and unexpected errors into a reference the admin can find in the log.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from bot.context import message_for
 from cards.forms import FormSpec
-from cards.render import render
+from cards.render import payload_of, render, render_text
 from dialogs.errors import FieldErrors
 from dialogs.interactions import Card
 from storage.db import DatabaseUnavailable
@@ -25,7 +26,21 @@ def card(shown: Card) -> dict[str, Any]:
 
 
 def form_view(spec: FormSpec) -> dict[str, Any]:
-    return render("slack", "form", spec.model_dump(mode="json"))
+    """The modal for a form. The same form object (the incident form is one a minute,
+    dialogs/incident/form.py) is rendered once: dumping and keying a form of 16
+    questions cost more than the rest of opening it (docs/performance.md)."""
+    kept = _VIEWS.get(id(spec))
+    if kept is None or kept[0] is not spec:
+        kept = (spec, render_text("slack", "form", spec.model_dump(mode="json")))
+        _VIEWS[id(spec)] = kept
+        while len(_VIEWS) > VIEWS_KEPT:
+            _VIEWS.popitem(last=False)
+    return payload_of("slack", "form", kept[1])
+
+
+# The last forms rendered, by the identity of the form (held, so the id stays theirs).
+_VIEWS: OrderedDict[int, tuple[FormSpec, str]] = OrderedDict()
+VIEWS_KEPT = 16
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ on the surface it came from. Nothing here knows what any particular form asks.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -110,15 +112,19 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         await publish_home(app.client, turn)
 
-    for name in reg.forms:
-        app.view(name)(on_submission)
-    for action in reg.buttons:
-        app.action(action)(on_button)
-    for command in slash_commands():
-        app.command(command)(on_command)
-    for field in reg.lookups:
-        app.options(field)(on_options)
+    # One listener for each kind of payload, matching every name the registry declares:
+    # bolt tries its listeners one by one, each through its argument injection, and
+    # one a name made that cost more than the form's own work (docs/performance.md).
+    app.view(exactly(reg.forms))(on_submission)
+    app.action(exactly(reg.buttons))(on_button)
+    app.command(exactly(slash_commands()))(on_command)
+    app.options(exactly(reg.lookups))(on_options)
     app.event("app_home_opened")(home_opened)
+
+
+def exactly(names: Iterable[str]) -> re.Pattern[str]:
+    """A pattern bolt matches (with `search`) against exactly these names."""
+    return re.compile(r"\A(?:" + "|".join(re.escape(n) for n in names) + r")\Z")
 
 
 def slash_commands() -> list[str]:

@@ -51,7 +51,7 @@ class SlackSender:
         msg = item.message
         if msg.kind == "update":
             ref = (item.original_ref or {}).get("ref") or {}
-            payload = render("slack", msg.template, msg.model)
+            payload = render("slack", msg.template, msg.model, keep=False)
             await self.client.chat_update(
                 channel=ref["channel"],
                 ts=ref["ts"],
@@ -66,7 +66,7 @@ class SlackSender:
             found = await self._already_posted(channel, msg.id, since=msg.created_at)
             if found is not None:
                 return found
-        payload = render("slack", msg.template, msg.model)
+        payload = render("slack", msg.template, msg.model, keep=False)
         resp = await self.client.chat_postMessage(
             channel=channel,
             text=payload["text"],

@@ -121,7 +121,7 @@ class TeamsSender:
         elif msg.kind == "file":
             activity = card_activity(render("teams", "letter_file", self._letter_model(item)))
         else:
-            activity = card_activity(render("teams", msg.template, msg.model))
+            activity = card_activity(render("teams", msg.template, msg.model, keep=False))
         sent = await self._send(reference, activity)
         return {
             "conversation_id": reference.conversation.id,
@@ -180,7 +180,7 @@ class TeamsSender:
         )
         reference.conversation = ConversationAccount(id=posted["conversation_id"])
         reference.service_url = posted.get("service_url") or reference.service_url
-        card = render("teams", item.message.template, item.message.model)
+        card = render("teams", item.message.template, item.message.model, keep=False)
         activity = card_activity(card)
         activity.id = posted["activity_id"]
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import FormSpec
 from cards.ids import DecisionField, FormName
 from dialogs import fields as f
@@ -24,6 +22,7 @@ from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.validation import validate
 from storage import authorisations as authorisations_repo
+from storage.db import AsyncSession
 from storage.models import Authorisation, ContactStrategy, Person, SharingRequest, StaffMember
 from storage.models.status import AuthorisationKind, AuthorisationStatus, StrategyStatus
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.authorisation.rules import others
 from dialogs.authorisation.view import card_key, card_model
 from dialogs.change import Change
@@ -19,6 +17,7 @@ from dialogs.jobs.payloads import AuthorisationNudge
 from dialogs.kinds import Template
 from storage import authorisations as authorisations_repo
 from storage import staff as staff_repo
+from storage.db import AsyncSession
 from storage.models import Authorisation, StaffMember
 from storage.models.status import AuthorisationKind, AuthorisationStatus
 

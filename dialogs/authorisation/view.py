@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs import catalogue as cat
 from dialogs.authorisation.rules import CARD_LABEL
 from dialogs.context import Ctx
@@ -13,6 +11,7 @@ from dialogs.strategy.view import restrictions, routes_left
 from storage import incidents as incidents_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
+from storage.db import AsyncSession
 from storage.models import Authorisation, ContactStrategy, Person, SharingRequest
 from storage.models.status import AuthorisationKind, AuthorisationStatus
 

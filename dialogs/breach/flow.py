@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import Choice, FormSpec
 from cards.ids import BreachField as F
 from cards.ids import FormName
@@ -33,6 +31,7 @@ from dialogs.strategy.view import describe_restriction
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
 from storage import staff as staff_repo
+from storage.db import AsyncSession
 from storage.models import Breach, ContactStrategy, Person, StaffMember
 
 MAX_WHAT = 1500

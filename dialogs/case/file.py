@@ -15,11 +15,10 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.case.record import Show, shape, staff_ids
 from dialogs.policy_map import carries
 from storage import case_file as case_repo
+from storage.db import AsyncSession
 from storage.models import Person
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs import catalogue as cat
 from dialogs.breach.flow import recent_breaches
 from dialogs.contact.flow import recent
@@ -24,6 +22,7 @@ from storage import incidents as incidents_repo
 from storage import people as people_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
+from storage.db import AsyncSession
 from storage.models import Person, StaffMember, Warning
 from storage.models.status import WarningKind
 

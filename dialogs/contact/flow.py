@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import FormSpec
 from cards.ids import ContactLogField as F
 from cards.ids import FormName
@@ -28,6 +26,7 @@ from dialogs.kinds import AuditAction, Template
 from dialogs.strategy.in_force import require_active
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
+from storage.db import AsyncSession
 from storage.models import ContactLog, Person, StaffMember
 
 MAX_SUMMARY = 1500

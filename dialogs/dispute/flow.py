@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import FormSpec
 from cards.ids import DisputeField as F
 from cards.ids import DisputeOutcomeField as O
@@ -33,6 +31,7 @@ from dialogs.strategy.letter import keep_letter
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
 from storage import staff as staff_repo
+from storage.db import AsyncSession
 from storage.models import ContactStrategy, Dispute, Person, StaffMember
 from storage.models.status import StrategyStatus
 

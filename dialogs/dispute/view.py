@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs import catalogue as cat
 from dialogs.context import Ctx
 from dialogs.dispute.rules import Assignment, assign, why
 from dialogs.strategy.view import restrictions
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
+from storage.db import AsyncSession
 from storage.models import ContactStrategy, Dispute, Person, StaffMember
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs import catalogue as cat
 from dialogs.context import Ctx
 from dialogs.incident.rules import Deciders, deciders
 from storage import incidents as incidents_repo
 from storage import staff as staff_repo
+from storage.db import AsyncSession
 from storage.models import Incident, Person, StaffMember
 
 

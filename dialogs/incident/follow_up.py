@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import FormSpec
 from cards.ids import FormName, PoliceField, WarningField
 from dialogs import catalogue as cat
@@ -22,6 +20,7 @@ from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, LetterKind
 from dialogs.validation import validate
 from storage import incidents as incidents_repo
+from storage.db import AsyncSession
 from storage.models import Incident, Person, PoliceReferral, StaffMember, Warning
 from storage.models.status import WarningKind
 

@@ -20,7 +20,28 @@ INCIDENT = f.Head(FormName.INCIDENT, "Report an incident", "Send report")
 
 
 def incident_form(ctx: Ctx, *, values: dict[str, Any] | None = None) -> FormSpec:
-    """The incident form; the same questions on Slack and Teams."""
+    """The incident form; the same questions on Slack and Teams.
+
+    The blank form is the same for everyone for a minute (its default time is to the
+    minute), so it is made once a minute and shared: callers read it, never change it.
+    Every report opens and checks it (docs/performance.md).
+    """
+    minute = int(ctx.now.timestamp()) // 60 * 60
+    if values:
+        return _incident_form(ctx, minute, values)
+    key = (minute, ctx.policy.timezone)
+    blank = _BLANK.get(key)
+    if blank is None:
+        blank = _BLANK[key] = _incident_form(ctx, minute, {})
+        while len(_BLANK) > 4:
+            _BLANK.pop(next(iter(_BLANK)))
+    return blank
+
+
+_BLANK: dict[tuple[int, str], FormSpec] = {}
+
+
+def _incident_form(ctx: Ctx, minute: int, values: dict[str, Any]) -> FormSpec:
     questions: list[FieldSpec] = [
         FieldSpec(
             id=F.PERSON,
@@ -77,5 +98,5 @@ def incident_form(ctx: Ctx, *, values: dict[str, Any] | None = None) -> FormSpec
         ctx,
         questions,
         intro="Your manager will be told and you'll get a check-in from me afterwards.",
-        values={F.OCCURRED_AT: int(ctx.now.timestamp()) // 60 * 60, **(values or {})},
+        values={F.OCCURRED_AT: minute, **values},
     )

@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import Choice
 from dialogs.context import Ctx
 from dialogs.errors import DomainError, NotFound
 from storage import people as people_repo
+from storage.db import AsyncSession
 from storage.models import Person
 
 MAX_QUERY = 100

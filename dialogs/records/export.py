@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.case import file as case_file
 from dialogs.change import Change
 from dialogs.kinds import AuditAction
@@ -27,6 +25,7 @@ from dialogs.records.redact import Export, Gathered
 from storage import case_file as case_repo
 from storage import staff as staff_repo
 from storage import subject_access as sar_repo
+from storage.db import AsyncSession
 from storage.models import Person
 
 # Exports with at least this many records show a progress bar on the command line.

@@ -16,9 +16,7 @@ from datetime import datetime, time, tzinfo
 
 from dialogs.change import Change
 from dialogs.jobs.payloads import OversightReport, RetentionPurge
-from dialogs.records import retention
 from dialogs.records.months import Month
-from dialogs.records.report.delivery import deliver
 
 PURGE_AT = time(2, 0)
 REPORT_AT = time(7, 0)
@@ -40,7 +38,13 @@ async def ensure_recurring_jobs(uow: Change) -> list[str]:
     return [job.key() for job, due in wanted if await uow.schedule(job, due_at=due)]
 
 
+# The purge and the report are imported when they run, once a month: every start stores
+# the next jobs, and needs none of their code (docs/performance.md, start-up).
+
+
 async def retention_purge(uow: Change, job: RetentionPurge) -> str:
+    from dialogs.records import retention
+
     planned = await retention.purge(uow)
     await ensure_recurring_jobs(uow)
     welfare = planned.welfare_checkins
@@ -52,6 +56,8 @@ async def retention_purge(uow: Change, job: RetentionPurge) -> str:
 
 
 async def oversight_report(uow: Change, job: OversightReport) -> str:
+    from dialogs.records.report.delivery import deliver
+
     month = Month.parse(job.month)
     sent = await deliver(uow, month=month)
     await ensure_recurring_jobs(uow)

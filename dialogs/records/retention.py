@@ -36,8 +36,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.change import Change, Named
 from dialogs.kinds import AuditAction
 from dialogs.office import PolicySettings
@@ -56,6 +54,7 @@ from dialogs.records.retention_rules import (
 from storage import case_file as case_repo
 from storage import retention as retention_repo
 from storage import subject_access as sar_repo
+from storage.db import AsyncSession
 from storage.models import Person
 
 

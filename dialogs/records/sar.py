@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.change import Change, actor_ref
 from dialogs.errors import BadRequest, NotFound
 from dialogs.kinds import AuditAction
@@ -29,6 +27,7 @@ from dialogs.records.sar_rules import (
     late,
 )
 from storage import subject_access as sar_repo
+from storage.db import AsyncSession
 from storage.models import Person, SubjectAccessRequest
 from storage.models.status import SarOutcome, SarStatus
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import FormSpec
 from cards.ids import ReviewField as F
 from dialogs.authorisation.activate import schedule_review_reminders
@@ -32,6 +30,7 @@ from dialogs.validation import check
 from storage import monitoring as monitoring_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
+from storage.db import AsyncSession
 from storage.models import ContactStrategy, Person, Review, StaffMember
 from storage.models.status import AuthorisationKind, ReviewOutcome, StrategyStatus
 

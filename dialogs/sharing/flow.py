@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import FormSpec
 from cards.ids import DisclosureField, FormName, SharingField
 from dialogs import catalogue as cat
@@ -22,6 +20,7 @@ from dialogs.people.find import person as find_person
 from dialogs.validation import check, validate
 from storage import sharing as sharing_repo
 from storage import strategies as strategies_repo
+from storage.db import AsyncSession
 from storage.models import Disclosure, Person, SharingRequest, StaffMember
 from storage.models.status import AuthorisationKind
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.errors import DomainError, NotFound
 from dialogs.people.find import person
 from dialogs.strategy.rules import spoc_id
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
+from storage.db import AsyncSession
 from storage.models import ContactStrategy, Person, StaffMember
 from storage.models.status import StrategyStatus
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.forms import FormSpec
 from cards.ids import StrategyField as F
 from dialogs import catalogue as cat
@@ -24,6 +22,7 @@ from dialogs.validation import check
 from storage import incidents as incidents_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
+from storage.db import AsyncSession
 from storage.models import ContactStrategy, Restriction, StaffMember
 from storage.models.status import AuthorisationKind, StrategyStatus
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic import context
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, make_url
 
+from storage.db import sync_url
 from storage.models import Base
 
 config = context.config
@@ -25,15 +24,15 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.connect() as conn:
-        await conn.run_sync(_run)
-    await engine.dispose()
+def _run_alone(url: str) -> None:
+    engine = create_engine(sync_url(make_url(url)))
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
 
 
 connection = config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    asyncio.run(_run_async(config.get_main_option("sqlalchemy.url")))
+    _run_alone(config.get_main_option("sqlalchemy.url"))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep Alembic's diffs and SQLite batch migrations stable.
@@ -49,3 +49,20 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+def as_loaded(model: type[Row], values: dict[str, Any]) -> Row:
+    """A detached row for values already in the database, as a query would hand it back.
+
+    For rows written with a plain statement (the outbox, the audit trail) and rows kept
+    in memory (the directory snapshot): the values go straight into the instance's state,
+    as SQLAlchemy's own loading puts them, without the change events a constructor
+    fires (a fifth of the cost).
+    """
+    row = model.__mapper__.class_manager.new_instance()
+    row.__dict__.update(values)
+    make_transient_to_detached(row)
+    return row

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.change import Change, Named
 from dialogs.kinds import AuditAction, Template
 from dialogs.office_hours import next_opening
@@ -19,6 +17,7 @@ from dialogs.records.months import Month
 from dialogs.records.report.figures import figures
 from dialogs.records.report.view import card_model, files
 from storage import staff as staff_repo
+from storage.db import AsyncSession
 from storage.models import Attachment, StaffMember
 from storage.models.status import OutboxKind
 

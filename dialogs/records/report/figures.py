@@ -17,14 +17,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from dialogs.office import PolicySettings
 from dialogs.records.months import Month
 from dialogs.records.report import rules
 from storage import oversight
 from storage import staff as staff_repo
 from storage import subject_access as sar_repo
+from storage.db import AsyncSession
 
 
 async def figures(
