@@ -2,14 +2,14 @@
 
 Code gets a synchronous SQLAlchemy session (the standard library's `sqlite3`, or
 psycopg, underneath) behind a thin async face: `async with db.write()` and `db.read()`
-as before, with awaits that complete at once where the database's work runs. That is
-the caller's own event loop for SQLite (its statements are microseconds of CPU; another
-process's write lock is waited for with asyncio, never inside the driver) and a thread
-with an event loop of its own for PostgreSQL (each statement a round trip, during which
-the GIL is free). `Database.run` hands a whole interaction there, so its transaction,
-however many statements, is one hand-off from the server's loop; a session opened from
-anywhere else hands each call over on its own (correct, and as costly as the async
-drivers were). docs/performance.md has the measurements that chose this.
+as before, with awaits that complete at once where the database's work runs: a thread
+with an event loop of its own, one per process. `Database.run` hands a whole interaction
+there, so its transaction, however many statements, is one hand-off from the server's
+loop; a session opened from anywhere else hands each call over on its own (correct, and
+as costly as the async drivers were). The server's own loop never makes a database call
+(DESIGN.md, rules of the house): for SQLite that costs some throughput on one core (the
+two threads pass the interpreter's lock back and forth), which docs/performance.md
+measures against running in place (`SAFECONTACT_DB_THREAD=0`, for the bench only).
 
 The configured URL keeps the names operators know (`sqlite+aiosqlite:///...`,
 `postgresql+asyncpg://...`); the driver behind it is chosen here.
@@ -325,7 +325,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         # SQLite runs on the caller's own thread and PostgreSQL on a thread of its own;
         # see the module docstring for why (and `threaded` to measure the other way).
-        self.threaded = _threaded(self.is_sqlite) if threaded is None else threaded
+        self.threaded = _threaded() if threaded is None else threaded
         kwargs: dict[str, Any] = {"echo": echo}
         pooled = not self.is_sqlite or self.url.database not in (None, "", ":memory:")
         if pooled:
@@ -601,13 +601,11 @@ def upsert_once(built: dict[str, T], dialect: str, build: Callable[[Any], T]) ->
     return stmt
 
 
-def _threaded(is_sqlite: bool) -> bool:
-    """Whether the database gets a thread of its own: PostgreSQL does. The bench sets
-    SAFECONTACT_DB_THREAD (1 or 0) to measure the other way on the same code."""
-    chosen = os.environ.get("SAFECONTACT_DB_THREAD")
-    if chosen in ("0", "1"):
-        return chosen == "1"
-    return not is_sqlite
+def _threaded() -> bool:
+    """Whether the database gets a thread of its own: always, so the server's loop makes
+    no database call. The bench sets SAFECONTACT_DB_THREAD=0 to measure SQLite in place
+    on the same code."""
+    return os.environ.get("SAFECONTACT_DB_THREAD") != "0"
 
 
 def _set_if_waiting(future: asyncio.Future[T], value: T) -> None:
