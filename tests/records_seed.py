@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.incident import follow_up
 from dialogs.interactions import Turn
-from storage.db import Database
+from storage.db import AsyncSession, Database
 from storage.models import (
     Authorisation,
     Base,
