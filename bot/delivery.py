@@ -287,14 +287,21 @@ def _describe(template: str) -> str:
 async def delivery_loop(runtime: Runtime, senders: list[Sender]) -> None:
     """Run until the server stops: deliver, then sleep until woken or the poll interval passes."""
     while not runtime.stopping.is_set():
+        runtime.delivery_passes += 1
+        number = runtime.delivery_passes
         try:
             handled = await deliver_due(runtime, senders)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("outbox delivery pass failed; retrying shortly")
-            handled = 0
+            handled = None
         if handled:
             continue
+        if handled == 0:
+            runtime.last_idle_pass = number
+            # Wakes everyone waiting now; a later waiter waits for the next idle pass.
+            runtime.delivery_idle.set()
+            runtime.delivery_idle.clear()
         runtime.outbox_wakeup.clear()
         await pause(runtime, runtime.poll_interval, wake=runtime.outbox_wakeup)

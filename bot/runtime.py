@@ -32,6 +32,12 @@ class Runtime:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}")
     # Set when a transaction adds outbox rows, so delivery starts without waiting to poll.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # The delivery loop numbers its passes and records the last one that found nothing
+    # due, setting `delivery_idle` then: whoever needs to know the outbox has drained
+    # (the tests, after each step) waits on that instead of polling the database.
+    delivery_passes: int = 0
+    last_idle_pass: int = 0
+    delivery_idle: asyncio.Event = field(default_factory=asyncio.Event)
     # Set at shutdown: the loops finish the pass they are in (so no transaction is cut
     # off half way) and return, instead of being cancelled inside a query.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)

@@ -6,7 +6,6 @@ the only thing a test controls directly is the server's clock.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from storage.models import (
 from tests.slack_harness import DIRECTORY, SlackWorld, start_world
 from tests.test_slack_incident import answers, assert_valid_message, assert_valid_view
 from tests.test_slack_strategy import open_proposal, proposal, spoc_value
+from tests.world import eventually
 
 T = TypeVar("T")
 
@@ -50,14 +50,7 @@ async def clocked_world(db_url: str) -> tuple[SlackWorld, Clock, Callable[[], An
 
 
 async def wait_for(check: Callable[[], Awaitable[T]], *, what: str, timeout: float = 10) -> T:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+    return await eventually(check, what=what, timeout=timeout)
 
 
 async def report(slack: SlackWorld, **overrides: Any) -> Incident:

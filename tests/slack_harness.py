@@ -7,7 +7,6 @@ opened, so a test fills in a form the way a person would.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,10 +20,11 @@ from aiohttp import web
 
 from bench import slack_requests
 from bot.runtime import Runtime
-from bot.server import create_app, prepare_database
+from bot.server import prepare_database
 from bot.settings import Settings, StaffEntry
 from storage.db import Database
 from tests.fake_slack import FakeSlack
+from tests.world import World, serve
 
 SECRET = "test-signing-secret"
 
@@ -61,7 +61,7 @@ def settings_for(db_url: str, api_url: str, **kw: Any) -> Settings:
 
 
 @dataclass
-class SlackWorld:
+class SlackWorld(World):
     url: str
     fake: FakeSlack
     db: Database
@@ -216,38 +216,6 @@ class SlackWorld:
     def last_view(self) -> dict[str, Any]:
         return self.fake.calls_to("views.open")[-1]["view"]
 
-    async def eventually(
-        self, check: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
-    ) -> Any:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            result = check()
-            if result:
-                return result
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.02)
-
-    async def settle(self) -> None:
-        """Wait until the outbox has nothing left to send right now."""
-        from sqlalchemy import func, select
-
-        from storage.models import OutboxMessage
-
-        for _ in range(500):
-            async with self.db.read() as session:
-                pending = (
-                    await session.execute(
-                        select(func.count())
-                        .select_from(OutboxMessage)
-                        .where(OutboxMessage.status.in_(("pending", "sending")))
-                    )
-                ).scalar_one()
-            if not pending:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("the outbox did not drain")
-
 
 async def launch(
     settings: Settings,
@@ -255,18 +223,8 @@ async def launch(
     clock: Callable[[], Any] | None = None,
     tune: Callable[[web.Application], None] | None = None,
 ) -> tuple[str, Runtime, web.Application, web.AppRunner]:
-    """The real server on 127.0.0.1 with quick retries; `tune` adjusts it before it starts."""
-    db = Database(settings.database_url)
-    runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
-    if clock is not None:
-        runtime.clock = clock
-    app = create_app(settings, runtime=runtime)
-    if tune is not None:
-        tune(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return f"http://127.0.0.1:{runner.addresses[0][1]}", runtime, app, runner
+    """The real server on 127.0.0.1 as a Slack deployment runs it (no local web chat)."""
+    return await serve(settings, dev=False, clock=clock, tune=tune)
 
 
 async def start_world(

@@ -9,7 +9,6 @@ adaptiveCard/action invoke Teams makes for an Action.Execute.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
@@ -22,13 +21,12 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.runtime import Runtime
-from bot.server import create_app
 from bot.settings import Settings, StaffEntry
 from storage.db import Database
 from tests.fake_connector import Call, FakeConnector
+from tests.world import World, serve
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CARD_SCHEMA = SHARED / "schemas" / "adaptive-card-1.5.json"
@@ -173,7 +171,7 @@ def fill(card: dict[str, Any], answers: dict[str, Any], zone: str) -> tuple[str,
 
 
 @dataclass
-class TeamsWorld:
+class TeamsWorld(World):
     url: str
     fake: FakeConnector
     db: Database
@@ -291,39 +289,6 @@ class TeamsWorld:
             c for c in self.fake.sends_to(conversation(user)) if marker in c.card["fallbackText"]
         ]
 
-    # -- waiting -------------------------------------------------------------------
-    async def eventually(
-        self, check: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
-    ) -> Any:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            result = check()
-            if result:
-                return result
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.02)
-
-    async def settle(self) -> None:
-        """Wait until the outbox has nothing left to send right now."""
-        from sqlalchemy import func, select
-
-        from storage.models import OutboxMessage
-
-        for _ in range(500):
-            async with self.db.read() as session:
-                pending = (
-                    await session.execute(
-                        select(func.count())
-                        .select_from(OutboxMessage)
-                        .where(OutboxMessage.status.in_(("pending", "sending")))
-                    )
-                ).scalar_one()
-            if not pending:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("the outbox did not drain")
-
     def assert_all_cards_valid(self) -> None:
         for card in self.fake.all_cards():
             assert_valid_card(card)
@@ -337,15 +302,8 @@ def teams_settings(db_url: str, **kw: Any) -> Settings:
 async def start_server(
     settings: Settings, *, dev: bool = True, clock: Callable[[], Any] | None = None
 ) -> tuple[str, Runtime, Callable[[], Any]]:
-    db = Database(settings.database_url)
-    runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
-    if clock is not None:
-        runtime.clock = clock
-    runner = web.AppRunner(create_app(settings, dev=dev, runtime=runtime), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return f"http://127.0.0.1:{runner.addresses[0][1]}", runtime, runner.cleanup
+    url, runtime, _, runner = await serve(settings, dev=dev, clock=clock)
+    return url, runtime, runner.cleanup
 
 
 async def start_teams(

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -36,6 +36,7 @@ from storage.models import (
 )
 from tests.teams_harness import _answer_for, answers, assert_valid_card, inputs, start_server
 from tests.test_slack_strategy import proposal
+from tests.world import drained
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -173,19 +174,7 @@ class WebChatWorld:
         return session
 
     async def settle(self) -> None:
-        for _ in range(400):
-            async with self.runtime.db.read() as session:
-                pending = (
-                    await session.execute(
-                        select(func.count())
-                        .select_from(OutboxMessage)
-                        .where(OutboxMessage.status.in_(("pending", "sending")))
-                    )
-                ).scalar_one()
-            if not pending:
-                return
-            await asyncio.sleep(0.025)
-        raise AssertionError("the outbox did not drain")
+        await drained(self.runtime)
 
 
 def demo_settings(db_url: str) -> Settings:
