@@ -18,6 +18,7 @@ class FormName(StrEnum):
     REVIEW = "review"
     BREACH = "breach"
     CONTACT_LOG = "contact_log"
+    FURTHER_ACTION = "further_action"
     DISPUTE = "dispute"
     DISPUTE_OUTCOME = "dispute_outcome"
     # A review's "alter": the proposal form, prefilled from the strategy it would replace.
@@ -47,6 +48,7 @@ class ActionId(StrEnum):
     START_REVIEW = "strategy_start_review"
     RECORD_BREACH = "case_record_breach"
     LOG_CONTACT = "case_log_contact"
+    RECORD_FURTHER_ACTION = "case_further_action"
     RECORD_DISPUTE = "case_record_dispute"
     DISPUTE_DECIDE = "dispute_decide"
 
@@ -137,6 +139,12 @@ class ContactLogField(StrEnum):
     NEW_COMPLAINT = "new_complaint"
     CRIMINAL = "criminal"
     SAFEGUARDING = "safeguarding"
+
+
+class FurtherActionField(StrEnum):
+    KIND = "further_kind"
+    TAKEN_ON = "further_taken_on"
+    DETAILS = "further_details"
 
 
 class DisputeField(StrEnum):

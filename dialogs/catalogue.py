@@ -287,6 +287,14 @@ CONTACT_QUESTIONS: tuple[Item, ...] = (
 )
 
 # s7.3: what the Chief Executive (or someone independent) may decide on a dispute.
+# s7.2: "a senior manager may need to seek legal advice to see what avenues are available
+# under the law"; the policy's one example, with room for the others it leaves open.
+FURTHER_ACTIONS: tuple[Item, ...] = (
+    Item("legal_advice_sought", "Legal advice sought"),
+    Item("legal_advice_received", "Legal advice received"),
+    Item("other", "Other further action (describe it)"),
+)
+
 DISPUTE_OUTCOMES: tuple[Item, ...] = (
     Item("upheld", "The restricted contact arrangements still apply"),
     Item("different", "A different course of action"),

@@ -68,6 +68,7 @@ class AuditAction(StrEnum):
     SHARING_DISCLOSED = "sharing.disclosed"
     BREACH_RECORDED = "breach.recorded"
     CONTACT_LOGGED = "contact.logged"
+    FURTHER_ACTION_RECORDED = "further_action.recorded"
     DISPUTE_RECORDED = "dispute.recorded"
     DISPUTE_REASSIGNED = "dispute.reassigned"
     DISPUTE_DECIDED = "dispute.decided"

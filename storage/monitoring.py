@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 from storage.db import AsyncSession
-from storage.models import Breach, ContactLog, ContactStrategy, Dispute, Review, StaffMember
+from storage.models import (
+    Breach,
+    ContactLog,
+    ContactStrategy,
+    Dispute,
+    FurtherAction,
+    Review,
+    StaffMember,
+)
 from storage.models.status import ReviewOutcome
 
 
@@ -112,3 +120,16 @@ async def decide_dispute(
     )
     await session.refresh(dispute)
     return bool(result.rowcount)
+
+
+async def further_actions(
+    session: AsyncSession, *, person_id: int
+) -> list[tuple[FurtherAction, str]]:
+    """Every further action on a person's case with who recorded it, newest first."""
+    stmt = (
+        select(FurtherAction, StaffMember.name)
+        .join(StaffMember, StaffMember.id == FurtherAction.recorded_by_id)
+        .where(FurtherAction.person_id == person_id)
+        .order_by(FurtherAction.taken_on.desc(), FurtherAction.id.desc())
+    )
+    return [(row, name) for row, name in (await session.execute(stmt)).all()]

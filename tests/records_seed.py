@@ -26,6 +26,7 @@ from storage.models import (
     ContactStrategy,
     Disclosure,
     Dispute,
+    FurtherAction,
     Incident,
     OutboxMessage,
     Person,
@@ -128,6 +129,14 @@ async def full_history(
                     new_complaint=True,
                     logged_by_id=sam.id,
                     occurred_at=now - day,
+                    created_at=now - day,
+                ),
+                FurtherAction(
+                    person_id=person_id,
+                    kind="legal_advice_sought",
+                    taken_on=(now - day).date(),
+                    details="Asked counsel about an injunction.",
+                    recorded_by_id=casey.id,
                     created_at=now - day,
                 ),
                 Dispute(

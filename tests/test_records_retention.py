@@ -35,6 +35,7 @@ from storage.models import (
     ContactStrategy,
     Disclosure,
     Dispute,
+    FurtherAction,
     Incident,
     Letter,
     OutboxMessage,
@@ -142,6 +143,9 @@ async def case_rows(db: Database, person_id: int) -> dict[str, set[int]]:
             "disputes": await ids(select(Dispute.id).where(Dispute.strategy_id.in_(strategies))),
             "contact_logs": await ids(
                 select(ContactLog.id).where(ContactLog.person_id == person_id)
+            ),
+            "further_actions": await ids(
+                select(FurtherAction.id).where(FurtherAction.person_id == person_id)
             ),
             "sharing_requests": sharing,
             "disclosures": await ids(
@@ -260,7 +264,14 @@ async def test_purge_removes_exactly_the_expired_data_and_audit_still_verifies(
     # Every row on the expired case that holds personal text was anonymised.
     for table in ("people", "incidents", "warnings", "police_referrals", "contact_strategies"):
         assert changes[table]["changed"] == expired[table], table
-    for table in ("breaches", "reviews", "disputes", "contact_logs", "sharing_requests"):
+    for table in (
+        "breaches",
+        "reviews",
+        "disputes",
+        "contact_logs",
+        "further_actions",
+        "sharing_requests",
+    ):
         assert changes[table]["changed"] == expired[table], table
 
     async with db.read() as s:

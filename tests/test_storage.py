@@ -34,6 +34,7 @@ from storage.models import (
     ContactStrategy,
     Disclosure,
     Dispute,
+    FurtherAction,
     Incident,
     Letter,
     OutboxMessage,
@@ -310,6 +311,14 @@ async def _seed_every_model(db: Database) -> list[Base]:
             occurred_at=SUMMER,
             created_at=WINTER,
         )
+        further = FurtherAction(
+            person_id=person.id,
+            kind="legal_advice_received",
+            taken_on=SUMMER.date(),
+            details="Counsel advised an injunction is open to us",
+            recorded_by_id=sam.id,
+            created_at=WINTER,
+        )
         letter = Letter(
             person_id=person.id,
             kind="strategy",
@@ -367,7 +376,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
         s.add_all(
             [disclosure, authorisation, breach, review, dispute, contact, letter, welfare, job]
         )
-        s.add_all([request, chart])
+        s.add_all([request, chart, further])
         await s.flush()
         message = OutboxMessage(
             recipient_id=sam.id,
@@ -402,6 +411,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
         await s.flush()
         head = (await s.execute(select(AuditHead))).scalar_one()
         keep(disclosure, authorisation, breach, review, dispute, contact, letter, welfare, job)
+        keep(further)
         keep(request, chart)
         keep(message, event, head)
     return made

@@ -89,6 +89,8 @@ NO_STRATEGY = {
     "recent_breaches": 0,
     "breach_window_days": 30,
     "contact_log": {"total": 0, "entries": []},
+    "further_actions": [HOSTILE],
+    "may_record_further": True,
     "may_propose": True,
 }
 DECISION = {"status": "denied", "label": "Denied", "by": HOSTILE, "at": "t", "reason": HOSTILE}
@@ -328,6 +330,8 @@ MODELS: dict[str, list[dict[str, Any]]] = {
                 "recent_breaches": 0,
                 "breach_window_days": 30,
                 "contact_log": {"total": 0, "entries": []},
+                "further_actions": [],
+                "may_record_further": True,
                 "may_propose": True,
             },
         },
@@ -370,6 +374,8 @@ MODELS: dict[str, list[dict[str, Any]]] = {
                         }
                     ],
                 },
+                "further_actions": [HOSTILE],
+                "may_record_further": False,
             },
         },
     ],

@@ -75,6 +75,7 @@ def case() -> tuple[m.Person, dict[str, list[Any]]]:
         "breaches": [m.Breach(id=10, description="Rang the switchboard")],
         "disputes": [m.Dispute(id=11, grounds="Unfair", outcome_reasons="Upheld")],
         "contact_logs": [m.ContactLog(id=12, summary="Asked for an update")],
+        "further_actions": [m.FurtherAction(id=17, kind="other", details="Wrote to Olive's MP")],
         "sharing_requests": [m.SharingRequest(id=13, agency="ASC", what="Case", reason_detail="x")],
         "disclosures": [m.Disclosure(id=14, note="Sent securely")],
         "letters": [m.Letter(id=15), m.Letter(id=16)],
@@ -112,6 +113,7 @@ def test_anonymising_removes_personal_content_and_keeps_what_is_counted() -> Non
     assert held["breaches"][0].description == REMOVED
     assert (held["disputes"][0].grounds, held["disputes"][0].outcome_reasons) == (REMOVED, "")
     assert held["contact_logs"][0].summary == REMOVED
+    assert held["further_actions"][0].details == REMOVED
     request = held["sharing_requests"][0]
     assert (request.agency, request.what, request.reason_detail) == (REMOVED, REMOVED, "")
     assert held["disclosures"][0].note == ""

@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from dialogs import catalogue as cat
+from dialogs.authorisation.rules import AUTHORISERS
 from dialogs.breach.flow import recent_breaches
 from dialogs.contact.flow import recent
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest
+from dialogs.further_action.flow import listed
 from dialogs.interactions import Card, Reply, Turn
 from dialogs.kinds import Template
 from dialogs.review.rules import may_review
@@ -86,6 +88,8 @@ async def _summary(
         "recent_breaches": await recent_breaches(session, ctx, person.id) if active else 0,
         "breach_window_days": ctx.policy.breach_window_days,
         "contact_log": await recent(session, ctx, person.id),
+        "further_actions": await listed(session, person.id),
+        "may_record_further": AUTHORISERS.allows(actor),
         "may_propose": may_propose(actor),
     }
 

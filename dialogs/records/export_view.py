@@ -56,6 +56,8 @@ def readable(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("breaches", "contact_logs"):
         for entry in out[key]:
             entry["channel"] = one(cat.CHANNELS, entry["channel"])
+    for a in out["further_actions"]:
+        a["kind"] = one(cat.FURTHER_ACTIONS, a["kind"])
     for d in out["disputes"]:
         d["outcome"] = one(cat.DISPUTE_OUTCOMES, d["outcome"])
     for r in out["sharing_requests"]:

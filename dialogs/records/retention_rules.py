@@ -53,6 +53,7 @@ BLANKS: dict[str, dict[str, Any]] = {
     "breaches": {"description": REMOVED},
     "disputes": {"grounds": REMOVED, "outcome_reasons": ""},
     "contact_logs": {"summary": REMOVED},
+    "further_actions": {"details": REMOVED},
     "sharing_requests": {"agency": REMOVED, "what": REMOVED, "reason_detail": ""},
     "disclosures": {"note": ""},
 }
@@ -73,6 +74,7 @@ COUNTED = (
     ("breaches", "breaches"),
     ("disputes", "disputes"),
     ("contact logs", "contact_logs"),
+    ("further actions", "further_actions"),
     ("sharing requests", "sharing_requests"),
     ("disclosures", "disclosures"),
 )

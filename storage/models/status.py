@@ -78,6 +78,14 @@ class WarningKind(StrEnum):
     WRITTEN = "written"
 
 
+class FurtherActionKind(StrEnum):
+    """What a senior manager did beyond the strategy (s7.2)."""
+
+    LEGAL_ADVICE_SOUGHT = "legal_advice_sought"
+    LEGAL_ADVICE_RECEIVED = "legal_advice_received"
+    OTHER = "other"
+
+
 class CheckInKind(StrEnum):
     AFTER_INCIDENT = "after_incident"
     FOLLOW_UP = "follow_up"

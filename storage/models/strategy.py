@@ -167,3 +167,21 @@ class ContactLog(Base):
     logged_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     occurred_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FurtherAction(Base):
+    """Action beyond a contact strategy, such as seeking legal advice (s7.2).
+
+    The policy reserves it for the most severe cases, where a strategy has not worked;
+    when it is taken, the case must show that it was, when, and by whom.
+    """
+
+    __tablename__ = "further_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    taken_on: Mapped[date] = mapped_column(Date)
+    details: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
