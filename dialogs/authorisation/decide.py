@@ -7,7 +7,7 @@ get one decision; the other is told who decided and when.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from cards.forms import FormSpec
 from cards.ids import DecisionField, FormName
@@ -36,6 +36,8 @@ ACTIONS = {
 
 DENY = f.Head(FormName.DECISION, "Deny request", "Deny")
 CHANGES = f.Head(FormName.DECISION, "Ask for changes", "Send back")
+
+T = TypeVar("T", ContactStrategy, SharingRequest)
 
 
 def decision_form(ctx: Ctx, *, authorisation_id: int, decision: str) -> FormSpec:
@@ -147,12 +149,20 @@ def _notice(
     }
 
 
+async def _parties(
+    uow: Change, auth: Authorisation, model: type[T], row_id: int | None
+) -> tuple[T, Person, StaffMember]:
+    """What was decided, whom it is about, and who asked for it."""
+    row = await uow.session.get(model, row_id)
+    assert row is not None
+    person = await uow.session.get(Person, row.person_id)
+    requester = await uow.session.get(StaffMember, auth.requested_by_id)
+    assert person is not None and requester is not None
+    return row, person, requester
+
+
 async def _strategy_decided(uow: Change, auth: Authorisation, decider: StaffMember) -> str:
-    strategy = await uow.session.get(ContactStrategy, auth.strategy_id)
-    assert strategy is not None
-    person = await uow.session.get(Person, strategy.person_id)
-    proposer = await uow.session.get(StaffMember, auth.requested_by_id)
-    assert person is not None and proposer is not None
+    strategy, person, proposer = await _parties(uow, auth, ContactStrategy, auth.strategy_id)
     if auth.status == AuthorisationStatus.APPROVED:
         await activate(uow, strategy, person, proposer, decider)
         return person.reference
@@ -165,11 +175,7 @@ async def _strategy_decided(uow: Change, auth: Authorisation, decider: StaffMemb
 
 
 async def _sharing_decided(uow: Change, auth: Authorisation, decider: StaffMember) -> str:
-    request = await uow.session.get(SharingRequest, auth.sharing_request_id)
-    assert request is not None
-    person = await uow.session.get(Person, request.person_id)
-    requester = await uow.session.get(StaffMember, auth.requested_by_id)
-    assert person is not None and requester is not None
+    request, person, requester = await _parties(uow, auth, SharingRequest, auth.sharing_request_id)
     approved = auth.status == AuthorisationStatus.APPROVED
     outcome = {"approved": "approved", "denied": "denied"}.get(auth.status, "changes")
     notice = _notice(person, f"request to share with {request.agency}", outcome, decider, auth)

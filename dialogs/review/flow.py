@@ -9,6 +9,7 @@ sent when the new version is approved.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from cards.forms import FormSpec
@@ -151,31 +152,16 @@ async def _record(
     outcome: str,
     values: dict[str, Any],
 ) -> tuple[Review, list[str]]:
-    actor = uow.actor
-    assert isinstance(actor, StaffMember)
-    review = Review(
-        strategy_id=strategy.id,
-        outcome=STORED[outcome],
-        reasons=values[F.REASONS],
-        reviewed_by_id=actor.id,
-        created_at=uow.now,
-    )
     if outcome == "continue":
-        strategy.review_date = review.new_review_date = values[F.NEW_REVIEW_DATE]
+        strategy.review_date = values[F.NEW_REVIEW_DATE]
         await schedule_review_reminders(uow, strategy)
+        review = await _reviewed(
+            uow, strategy, who, STORED[outcome], values, new_review_date=strategy.review_date
+        )
     else:
         strategy.status = StrategyStatus.ENDED
         strategy.ended_at = uow.now
-    uow.add(review)
-    await uow.flush()
-    await uow.audit(
-        AuditAction.STRATEGY_REVIEWED,
-        strategy,
-        case=who.reference,
-        review=review.id,
-        outcome=review.outcome,
-        new_review_date=review.new_review_date,
-    )
+        review = await _reviewed(uow, strategy, who, STORED[outcome], values)
     await _letter(uow, strategy, who, names, review)
     return review, await _tell(uow, strategy, who, review)
 
@@ -237,6 +223,41 @@ async def alteration_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
         return alteration_spec(ctx, subject, strategy, "")
 
 
+async def _reviewed(
+    uow: Change,
+    strategy: ContactStrategy,
+    who: Person,
+    outcome: ReviewOutcome,
+    values: dict[str, Any],
+    *,
+    new_review_date: date | None = None,
+    new_strategy_id: int | None = None,
+) -> Review:
+    """The review stored and audited, whatever it decided (s7.1)."""
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    review = Review(
+        strategy_id=strategy.id,
+        outcome=outcome,
+        reasons=values[F.REASONS],
+        new_review_date=new_review_date,
+        new_strategy_id=new_strategy_id,
+        reviewed_by_id=actor.id,
+        created_at=uow.now,
+    )
+    uow.add(review)
+    await uow.flush()
+    await uow.audit(
+        AuditAction.STRATEGY_REVIEWED,
+        strategy,
+        case=who.reference,
+        review=review.id,
+        outcome=outcome,
+        new_review_date=new_review_date,
+    )
+    return review
+
+
 async def submit_alteration(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
     """Store the review ("altered") and the new version, and ask the authorisers."""
     ctx, actor = turn.ctx, turn.actor
@@ -261,23 +282,7 @@ async def submit_alteration(turn: Turn, submitted: dict[str, Any], context: dict
             authorisers=authorisers,
             strategy_id=new.id,
         )
-        review = Review(
-            strategy_id=old.id,
-            outcome=ReviewOutcome.ALTERED,
-            reasons=values[F.REASONS],
-            new_strategy_id=new.id,
-            reviewed_by_id=actor.id,
-            created_at=ctx.now,
-        )
-        uow.add(review)
-        await uow.flush()
-        await uow.audit(
-            AuditAction.STRATEGY_REVIEWED,
-            old,
-            case=who.reference,
-            review=review.id,
-            outcome=ReviewOutcome.ALTERED,
-        )
+        await _reviewed(uow, old, who, ReviewOutcome.ALTERED, values, new_strategy_id=new.id)
         await uow.audit(
             AuditAction.STRATEGY_PROPOSED,
             new,
