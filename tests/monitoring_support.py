@@ -7,7 +7,8 @@ the only thing a test controls directly is the server's clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -47,6 +48,17 @@ async def clocked_world(db_url: str) -> tuple[SlackWorld, Clock, Callable[[], An
     clock = Clock()
     world, stop = await start_world(db_url, clock=clock)
     return world, clock, stop
+
+
+@asynccontextmanager
+async def clocked_slack(db_url: str) -> AsyncIterator[tuple[SlackWorld, Clock]]:
+    """A Slack world with a settable clock; everything it sent is checked valid at the end."""
+    slack, clock, stop = await clocked_world(db_url)
+    try:
+        yield slack, clock
+        assert_everything_valid(slack)
+    finally:
+        await stop()
 
 
 async def wait_for(check: Callable[[], Awaitable[T]], *, what: str, timeout: float = 10) -> T:

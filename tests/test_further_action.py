@@ -21,10 +21,9 @@ from dialogs.case.text import as_text
 from storage.models import AuditEvent, FurtherAction, Person
 from tests.monitoring_support import (
     Clock,
-    assert_everything_valid,
     buttons,
     case,
-    clocked_world,
+    clocked_slack,
     open_form,
     put_in_force,
     reference,
@@ -43,12 +42,8 @@ REFUSED = "Only an authoriser"
 
 @pytest.fixture
 async def world(fresh_db_url: str) -> AsyncIterator[tuple[SlackWorld, Clock]]:
-    slack, clock, stop = await clocked_world(fresh_db_url)
-    try:
-        yield slack, clock
-        assert_everything_valid(slack)
-    finally:
-        await stop()
+    async with clocked_slack(fresh_db_url) as made:
+        yield made
 
 
 async def test_an_authoriser_records_legal_advice_and_case_shows_it(

@@ -23,9 +23,8 @@ from storage.models import AuditEvent, ContactStrategy, Dispute
 from tests.backends import both_backends
 from tests.monitoring_support import (
     Clock,
-    assert_everything_valid,
     buttons,
-    clocked_world,
+    clocked_slack,
     flat,
     letter_files_to,
     letters,
@@ -46,12 +45,8 @@ GROUNDS = "I was never abusive <honest> & I need to phone about my benefits."
 
 @pytest.fixture
 async def world(fresh_db_url: str) -> AsyncIterator[tuple[SlackWorld, Clock]]:
-    slack, clock, stop = await clocked_world(fresh_db_url)
-    try:
-        yield slack, clock
-        assert_everything_valid(slack)
-    finally:
-        await stop()
+    async with clocked_slack(fresh_db_url) as made:
+        yield made
 
 
 def days_ago(days: int) -> str:

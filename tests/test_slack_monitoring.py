@@ -24,7 +24,7 @@ from tests.monitoring_support import (
     assert_everything_valid,
     buttons,
     case,
-    clocked_world,
+    clocked_slack,
     command_form,
     flat,
     letter_files_to,
@@ -44,12 +44,8 @@ ALERT = "Breach of the contact strategy"
 
 @pytest.fixture
 async def world(fresh_db_url: str) -> AsyncIterator[tuple[SlackWorld, Clock]]:
-    slack, clock, stop = await clocked_world(fresh_db_url)
-    try:
-        yield slack, clock
-        assert_everything_valid(slack)
-    finally:
-        await stop()
+    async with clocked_slack(fresh_db_url) as made:
+        yield made
 
 
 def restriction_value(view: dict[str, Any], starts: str) -> str:
