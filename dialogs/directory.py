@@ -16,12 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from dialogs.context import Ctx
-from storage import audit, identities
+from storage import audit, identities, teams_refs
+from storage import staff as staff_repo
 from storage.db import AsyncSession
-from storage.models import StaffMember
 from storage.staff import DirectoryEntry
 
 PLATFORMS = {"slack": "Slack", "teams": "Teams"}
@@ -150,24 +148,14 @@ async def link(ctx: Ctx, *, platform: str, user_id: str, emails: Sequence[str]) 
     if not wanted:
         return Link("unknown")
     async with ctx.db.write() as session:
-        member = (
-            (
-                await session.execute(
-                    select(StaffMember)
-                    .where(StaffMember.email.in_(wanted), StaffMember.in_directory.is_(True))
-                    .order_by(StaffMember.id)
-                )
-            )
-            .scalars()
-            .first()
-        )
+        member = await staff_repo.first_in_directory_with_email(session, emails=wanted)
         if member is None:
             return Link("unknown")
         found = {(f.platform, f.email): f.user_id for f in await identities.all_found(session)}
         current = getattr(member, field)
         holder = None
         if current != user_id:
-            holder = await _holder(session, field=field, user_id=user_id)
+            holder = await staff_repo.holding_account(session, field=field, user_id=user_id)
         # An id in use that the bot did not find was given in the directory file.
         given_here = (
             current not in (None, user_id) and found.get((platform, member.email)) != current
@@ -201,11 +189,6 @@ async def link(ctx: Ctx, *, platform: str, user_id: str, emails: Sequence[str]) 
         return Link("linked", member.id)
 
 
-async def _holder(session: AsyncSession, *, field: str, user_id: str) -> StaffMember | None:
-    stmt = select(StaffMember).where(getattr(StaffMember, field) == user_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 @dataclass(frozen=True)
 class Reach:
     """Where a member of staff can be messaged, and how the bot knows their accounts."""
@@ -233,11 +216,8 @@ class Reach:
 
 async def reach_of_staff(session: AsyncSession) -> list[Reach]:
     """Everyone in the directory, with their accounts and where each came from."""
-    from storage import staff as staff_repo
-    from storage.models import TeamsConversationRef
-
     found = {(f.platform, f.email): f.user_id for f in await identities.all_found(session)}
-    refs = set((await session.execute(select(TeamsConversationRef.teams_user_id))).scalars())
+    refs = await teams_refs.linked_users(session)
 
     def how(platform: str, email: str, in_use: str | None) -> str:
         if in_use is None:

@@ -146,6 +146,24 @@ async def get_by_teams_id(session: AsyncSession, *, teams_user_id: str) -> Staff
     return await _one(session, StaffMember.teams_user_id == teams_user_id)
 
 
+async def first_in_directory_with_email(
+    session: AsyncSession, *, emails: Sequence[str]
+) -> StaffMember | None:
+    """The member of the directory one of these (lower-case) emails belongs to."""
+    stmt = (
+        select(StaffMember)
+        .where(StaffMember.email.in_(emails), StaffMember.in_directory.is_(True))
+        .order_by(StaffMember.id)
+    )
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def holding_account(session: AsyncSession, *, field: str, user_id: str) -> StaffMember | None:
+    """Whoever has this platform account (`field`: slack_user_id or teams_user_id)."""
+    stmt = select(StaffMember).where(getattr(StaffMember, field) == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def list_staff(session: AsyncSession, *, include_removed: bool = False) -> list[StaffMember]:
     stmt = select(StaffMember).order_by(StaffMember.name)
     if not include_removed:

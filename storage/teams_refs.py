@@ -66,6 +66,11 @@ async def save(
     await session.execute(stmt)
 
 
+async def linked_users(session: AsyncSession) -> set[str]:
+    """Every Teams account the bot may message first (it holds their conversation)."""
+    return set((await session.execute(select(TeamsConversationRef.teams_user_id))).scalars())
+
+
 async def forget(session: AsyncSession, *, teams_user_id: str) -> bool:
     """Drop the reference (the user removed the app); True if there was one."""
     result = await session.execute(
