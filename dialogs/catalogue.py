@@ -306,27 +306,27 @@ POLICY = (
         "3",
         "The policy's two broad headings, unacceptable and unreasonable behaviour, are "
         "the groups every incident form offers and every card shows.",
-        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/e2e/test_slack_incident.py::test_incident_full_path",
     ),
     carries(
         "3.1",
         "The seven kinds of unacceptable behaviour, in the policy's own words.",
-        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/e2e/test_slack_incident.py::test_incident_full_path",
     ),
     carries(
         "3.2",
         "The six kinds of unreasonable persistence and five of unreasonable demands or "
         "obstructive behaviour, in the policy's own words.",
-        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/e2e/test_slack_incident.py::test_incident_full_path",
     ),
     carries(
         "4",
         "The five s4 questions the office asks of itself, answered on every report.",
-        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/e2e/test_slack_incident.py::test_incident_full_path",
     ),
     carries(
         "A",
         "The Appendix A steps to protect privacy online, as a private checklist.",
-        "tests/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
+        "tests/e2e/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
     ),
 )

@@ -129,7 +129,7 @@ POLICY = (
         "1",
         "Letters signpost other help (Citizens Advice, 999 and 101), as s1 asks of the "
         "office where it cannot deal with a matter.",
-        "tests/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
-        "tests/test_slack_strategy.py::test_letter_says_everything_the_policy_requires",
+        "tests/e2e/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
+        "tests/e2e/test_slack_strategy.py::test_letter_says_everything_the_policy_requires",
     ),
 )

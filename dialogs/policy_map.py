@@ -114,9 +114,9 @@ def existing_tests(tests_dir: Path) -> set[str]:
     hide the others, and nothing runs.
     """
     names: set[str] = set()
-    for path in sorted(tests_dir.glob("test_*.py")):
+    for path in sorted(tests_dir.rglob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        prefix = f"tests/{path.name}::"
+        prefix = f"tests/{path.relative_to(tests_dir).as_posix()}::"
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
                 "test"
@@ -182,7 +182,7 @@ POLICY = (
         "The policy revision this build carries out is named, and every section is listed "
         "with the code and tests behind it (`safecontact policy`), so a revision can be "
         "checked section by section.",
-        "tests/test_policy_coverage.py::test_every_section_is_carried_out_and_proved",
-        "tests/test_policy_coverage.py::test_the_policy_command_prints_every_section",
+        "tests/unit/test_policy_coverage.py::test_every_section_is_carried_out_and_proved",
+        "tests/unit/test_policy_coverage.py::test_the_policy_command_prints_every_section",
     ),
 )

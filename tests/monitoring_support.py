@@ -26,9 +26,9 @@ from storage.models import (
     OutboxMessage,
     Person,
 )
+from tests.e2e.test_slack_incident import answers, assert_valid_message, assert_valid_view
+from tests.e2e.test_slack_strategy import open_proposal, proposal, spoc_value
 from tests.slack_harness import DIRECTORY, SlackWorld, start_world
-from tests.test_slack_incident import answers, assert_valid_message, assert_valid_view
-from tests.test_slack_strategy import open_proposal, proposal, spoc_value
 from tests.world import eventually
 
 T = TypeVar("T")

@@ -3,8 +3,9 @@
 Incidents, warnings, police referrals, strategies and their letters go through the real
 dialogs (dialogs/incident, dialogs/strategy, dialogs/authorisation) with the
 clock set by the test; the monitoring records (breach, review, dispute, contact log,
-sharing and its disclosure) are written as rows, as tests/test_case_show.py does, so these
-tests do not depend on the forms of flows being built alongside them.
+sharing and its disclosure) are written as rows, as
+tests/integration/test_case_show.py does, so these tests do not depend on the forms of
+flows being built alongside them.
 """
 
 from __future__ import annotations

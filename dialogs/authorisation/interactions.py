@@ -37,20 +37,20 @@ POLICY = (
         "Only an authoriser may restrict contact, never on their own proposal, and the "
         "first decision wins; on approval the letter to the person says what the policy "
         "requires.",
-        "tests/test_slack_strategy.py::test_permission_matrix",
-        "tests/test_slack_strategy.py::test_authoriser_cannot_decide_own_proposal",
-        "tests/test_slack_strategy.py::test_double_click_and_concurrent_decisions_give_one_decision",
-        "tests/test_slack_strategy.py::test_letter_says_everything_the_policy_requires",
+        "tests/e2e/test_slack_strategy.py::test_permission_matrix",
+        "tests/e2e/test_slack_strategy.py::test_authoriser_cannot_decide_own_proposal",
+        "tests/e2e/test_slack_strategy.py::test_double_click_and_concurrent_decisions_give_one_decision",
+        "tests/e2e/test_slack_strategy.py::test_letter_says_everything_the_policy_requires",
     ),
     carries(
         "7",
         "An authorisation left undecided is chased.",
-        "tests/test_scheduler.py::test_undecided_authorisation_nudges_after_the_configured_hours",
+        "tests/integration/test_scheduler.py::test_undecided_authorisation_nudges_after_the_configured_hours",
     ),
     carries(
         "7.1",
         "A strategy coming into force stores its review reminders.",
-        "tests/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
-        "tests/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
+        "tests/e2e/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
+        "tests/integration/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
     ),
 )

@@ -24,12 +24,12 @@ POLICY = (
         "A breach is recorded and dealt with swiftly: those who look after the strategy "
         "are alerted at once and a letter reminds the person of the reasons and the "
         "consequences.",
-        "tests/test_slack_monitoring.py::test_breach_alerts_the_right_people_at_once_and_prepares_the_letter",
-        "tests/test_slack_monitoring.py::test_breach_letter_reminds_of_reasons_and_consequences",
+        "tests/e2e/test_slack_monitoring.py::test_breach_alerts_the_right_people_at_once_and_prepares_the_letter",
+        "tests/e2e/test_slack_monitoring.py::test_breach_letter_reminds_of_reasons_and_consequences",
     ),
     carries(
         "7.2",
         "Repeated breaches within the window prompt review or further action.",
-        "tests/test_slack_monitoring.py::test_breach_threshold_counts_only_the_window",
+        "tests/e2e/test_slack_monitoring.py::test_breach_threshold_counts_only_the_window",
     ),
 )

@@ -34,12 +34,12 @@ POLICY = (
         "7",
         "The decision to restrict contact and its reasons are in the case file "
         "(`safecontact case show`).",
-        "tests/test_case_show.py::test_case_show_prints_everything_held_on_the_person",
+        "tests/integration/test_case_show.py::test_case_show_prints_everything_held_on_the_person",
     ),
     carries(
         "9",
         "The case file holds everything on a person and no staff welfare data.",
-        "tests/test_case_show.py::test_case_show_prints_everything_held_on_the_person",
-        "tests/test_case_show.py::test_case_show_json_is_the_same_record",
+        "tests/integration/test_case_show.py::test_case_show_prints_everything_held_on_the_person",
+        "tests/integration/test_case_show.py::test_case_show_json_is_the_same_record",
     ),
 )

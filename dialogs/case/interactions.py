@@ -15,6 +15,6 @@ POLICY = (
         "7.1",
         "Staff keep to a strategy too: /case shows the restrictions in force, privately, "
         "before they answer someone.",
-        "tests/test_slack_actions.py::test_case_lookup_is_private_and_shows_status",
+        "tests/e2e/test_slack_actions.py::test_case_lookup_is_private_and_shows_status",
     ),
 )

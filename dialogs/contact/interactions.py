@@ -18,7 +18,7 @@ POLICY = (
         "Every contact from a restricted person is logged and read for new information, "
         "complaints, criminal matters or safeguarding; the last two alert the manager at "
         "once.",
-        "tests/test_slack_monitoring.py::test_contact_log_flags_alert_the_manager_at_once",
-        "tests/test_slack_monitoring.py::test_alerts_are_not_held_for_office_hours",
+        "tests/e2e/test_slack_monitoring.py::test_contact_log_flags_alert_the_manager_at_once",
+        "tests/e2e/test_slack_monitoring.py::test_alerts_are_not_held_for_office_hours",
     ),
 )

@@ -19,8 +19,8 @@ POLICY = (
         "7.3",
         "A dispute goes to the Chief Executive, or to someone independent when the Chief "
         "Executive took part in the decision, and the outcome is sent in writing.",
-        "tests/test_slack_dispute.py::test_the_chief_executive_considers_a_dispute",
-        "tests/test_slack_dispute.py::test_a_chief_executive_who_authorised_it_is_not_asked",
-        "tests/test_slack_dispute.py::test_a_dispute_whose_decider_left_goes_to_someone_independent",
+        "tests/e2e/test_slack_dispute.py::test_the_chief_executive_considers_a_dispute",
+        "tests/e2e/test_slack_dispute.py::test_a_chief_executive_who_authorised_it_is_not_asked",
+        "tests/e2e/test_slack_dispute.py::test_a_dispute_whose_decider_left_goes_to_someone_independent",
     ),
 )

@@ -19,7 +19,7 @@ POLICY = (
         "Further action a senior manager takes when a strategy has not worked (legal "
         "advice sought or received, or other action) is recorded by an authoriser with "
         "its date, shown on /case and kept on the case file.",
-        "tests/test_further_action.py::test_an_authoriser_records_legal_advice_and_case_shows_it",
-        "tests/test_further_action.py::test_only_an_authoriser_may_record_it",
+        "tests/e2e/test_further_action.py::test_an_authoriser_records_legal_advice_and_case_shows_it",
+        "tests/e2e/test_further_action.py::test_only_an_authoriser_may_record_it",
     ),
 )

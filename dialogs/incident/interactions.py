@@ -31,38 +31,38 @@ POLICY = (
         "2",
         "Staff report unacceptable or unreasonable behaviour in chat; the report is kept "
         "with its audit event and the reporter gets a receipt.",
-        "tests/test_slack_incident.py::test_incident_full_path",
-        "tests/test_teams_incident.py::test_incident_full_path",
+        "tests/e2e/test_slack_incident.py::test_incident_full_path",
+        "tests/e2e/test_teams_incident.py::test_incident_full_path",
     ),
     carries(
         "4",
         "The s4 self-check is asked on every report, and an answer of No is shown to the "
         "manager as something to address first.",
-        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/e2e/test_slack_incident.py::test_incident_full_path",
     ),
     carries(
         "5",
         "Known additional needs are asked on every report, taken as told, and kept on the person.",
-        "tests/test_slack_incident.py::test_incident_full_path",
+        "tests/e2e/test_slack_incident.py::test_incident_full_path",
     ),
     carries(
         "6",
         "The reporter's manager is told of every incident (the authorisers when there is "
         "none), and violence used or threatened marks a police report as required.",
-        "tests/test_slack_incident.py::test_no_manager_sends_card_to_authorisers",
-        "tests/test_slack_incident.py::test_violence_marks_police_report_required",
+        "tests/e2e/test_slack_incident.py::test_no_manager_sends_card_to_authorisers",
+        "tests/e2e/test_slack_incident.py::test_violence_marks_police_report_required",
     ),
     carries(
         "6",
         "From the incident card the manager records a warning (a written one produces the "
         "letter saying what must change) or a police referral.",
-        "tests/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
-        "tests/test_slack_actions.py::test_verbal_warning_makes_no_letter",
-        "tests/test_slack_actions.py::test_police_referral_is_recorded",
+        "tests/e2e/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
+        "tests/e2e/test_slack_actions.py::test_verbal_warning_makes_no_letter",
+        "tests/e2e/test_slack_actions.py::test_police_referral_is_recorded",
     ),
     carries(
         "6",
         "A police report required but not recorded is chased.",
-        "tests/test_scheduler.py::test_police_referral_nudge_only_when_none_recorded",
+        "tests/integration/test_scheduler.py::test_police_referral_nudge_only_when_none_recorded",
     ),
 )

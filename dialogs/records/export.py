@@ -60,8 +60,8 @@ POLICY = (
         "Subject access export: everything held about a person as data.json and a readable "
         "index.html, staff shown by role, no welfare data, the export audited "
         "(`safecontact export-person`).",
-        "tests/test_records_export.py::test_export_holds_every_kind_of_record_and_no_welfare_data",
-        "tests/test_records_export.py::test_export_html_escapes_text_and_shows_roles_not_names",
-        "tests/test_records_export.py::test_export_through_the_cli_writes_files_and_an_audit_event",
+        "tests/integration/test_records_export.py::test_export_holds_every_kind_of_record_and_no_welfare_data",
+        "tests/integration/test_records_export.py::test_export_html_escapes_text_and_shows_roles_not_names",
+        "tests/integration/test_records_export.py::test_export_through_the_cli_writes_files_and_an_audit_event",
     ),
 )

@@ -172,8 +172,8 @@ POLICY = (
         "A",
         "Staff privacy (Appendix A): a person's copy of their data names staff only by role, "
         "in every field and in free text.",
-        "tests/test_records_export.py::test_export_html_escapes_text_and_shows_roles_not_names",
-        "tests/test_unit_case_record.py::test_free_text_loses_names_and_addresses_whole_words_longest_first",
-        "tests/test_unit_case_record.py::test_relabelling_replaces_staff_fields_and_refuses_unknown_ones",
+        "tests/integration/test_records_export.py::test_export_html_escapes_text_and_shows_roles_not_names",
+        "tests/unit/test_case_record.py::test_free_text_loses_names_and_addresses_whole_words_longest_first",
+        "tests/unit/test_case_record.py::test_relabelling_replaces_staff_fields_and_refuses_unknown_ones",
     ),
 )

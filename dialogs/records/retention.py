@@ -150,16 +150,16 @@ POLICY = (
         "Retention: a case is anonymised six years (configurable) after its last activity or "
         "the end of its last strategy, in one audited transaction, with a dry run first "
         "(`safecontact retention purge`), and monthly through the scheduler.",
-        "tests/test_records_retention.py::test_a_dry_run_changes_nothing",
-        "tests/test_records_retention.py::test_purge_removes_exactly_the_expired_data_and_audit_still_verifies",
-        "tests/test_records_retention.py::test_the_monthly_jobs_are_stored_once_and_run_the_purge",
-        "tests/test_unit_records_retention.py::test_a_case_is_due_only_past_its_time_with_nothing_live_and_nobody_asking",
-        "tests/test_unit_records_retention.py::test_anonymising_removes_personal_content_and_keeps_what_is_counted",
+        "tests/integration/test_records_retention.py::test_a_dry_run_changes_nothing",
+        "tests/integration/test_records_retention.py::test_purge_removes_exactly_the_expired_data_and_audit_still_verifies",
+        "tests/integration/test_records_retention.py::test_the_monthly_jobs_are_stored_once_and_run_the_purge",
+        "tests/unit/test_records_retention.py::test_a_case_is_due_only_past_its_time_with_nothing_live_and_nobody_asking",
+        "tests/unit/test_records_retention.py::test_anonymising_removes_personal_content_and_keeps_what_is_counted",
     ),
     carries(
         "A",
         "Welfare check-in answers are deleted after their own shorter period (12 months by "
         "default), with the messages that carried them.",
-        "tests/test_records_retention.py::test_purge_removes_exactly_the_expired_data_and_audit_still_verifies",
+        "tests/integration/test_records_retention.py::test_purge_removes_exactly_the_expired_data_and_audit_still_verifies",
     ),
 )

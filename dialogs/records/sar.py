@@ -119,9 +119,9 @@ POLICY = (
         "9",
         "A subject access request is recorded with its one-month due date (ICO), listed in "
         "the oversight report until it is closed, and holds back the retention purge.",
-        "tests/test_records_sar.py::test_due_date_is_one_calendar_month_off_the_weekend",
-        "tests/test_unit_records_calendar.py::test_sar_due_date",
-        "tests/test_records_sar.py::test_open_and_close_through_the_cli_with_audit_events",
-        "tests/test_records_retention.py::test_an_open_subject_access_request_holds_the_purge_back",
+        "tests/integration/test_records_sar.py::test_due_date_is_one_calendar_month_off_the_weekend",
+        "tests/unit/test_records_calendar.py::test_sar_due_date",
+        "tests/integration/test_records_sar.py::test_open_and_close_through_the_cli_with_audit_events",
+        "tests/integration/test_records_retention.py::test_an_open_subject_access_request_holds_the_purge_back",
     ),
 )

@@ -22,21 +22,21 @@ POLICY = (
         "7",
         "Continuing a strategy is itself a decision to restrict contact: an authoriser "
         "other than the proposer takes it.",
-        "tests/test_slack_review.py::test_an_authoriser_who_proposed_it_cannot_continue_it_alone",
+        "tests/e2e/test_slack_review.py::test_an_authoriser_who_proposed_it_cannot_continue_it_alone",
     ),
     carries(
         "7.1",
         "A strategy is reviewed and continued, altered or ended, and the person is told "
         "of the change in writing.",
-        "tests/test_slack_review.py::test_continue_sets_a_new_date_fresh_reminders_and_writes",
-        "tests/test_slack_review.py::test_end_lifts_the_restrictions_and_writes",
-        "tests/test_slack_review.py::test_alter_goes_through_authorisation_again",
+        "tests/e2e/test_slack_review.py::test_continue_sets_a_new_date_fresh_reminders_and_writes",
+        "tests/e2e/test_slack_review.py::test_end_lifts_the_restrictions_and_writes",
+        "tests/e2e/test_slack_review.py::test_alter_goes_through_authorisation_again",
     ),
     carries(
         "7.1",
         "Review reminders before the review date, then weekly while overdue, until a "
         "review is held.",
-        "tests/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
-        "tests/test_scheduler.py::test_a_held_review_stops_the_overdue_reminders",
+        "tests/integration/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
+        "tests/integration/test_scheduler.py::test_a_held_review_stops_the_overdue_reminders",
     ),
 )

@@ -19,8 +19,8 @@ POLICY = (
         "7.1",
         "Sharing a strategy with a partner agency: only for a legitimate reason, only "
         "once an authoriser agrees, and every disclosure logged.",
-        "tests/test_slack_strategy.py::test_sharing_approved_then_disclosure_logged",
-        "tests/test_slack_strategy.py::test_sharing_denied_and_no_disclosure_possible",
-        "tests/test_slack_strategy.py::test_other_explanation_required",
+        "tests/e2e/test_slack_strategy.py::test_sharing_approved_then_disclosure_logged",
+        "tests/e2e/test_slack_strategy.py::test_sharing_denied_and_no_disclosure_possible",
+        "tests/e2e/test_slack_strategy.py::test_other_explanation_required",
     ),
 )

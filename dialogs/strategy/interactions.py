@@ -29,24 +29,24 @@ POLICY = (
         "5",
         "A strategy records the reasonable adjustments considered, and refuses restrictions "
         "that leave no contact method the person can use given their needs.",
-        "tests/test_slack_strategy.py::test_validation_refusals",
-        "tests/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
+        "tests/e2e/test_slack_strategy.py::test_validation_refusals",
+        "tests/e2e/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
     ),
     carries(
         "6",
         "A strategy needs a warning first, or the reason there was none.",
-        "tests/test_slack_strategy.py::test_validation_refusals",
+        "tests/e2e/test_slack_strategy.py::test_validation_refusals",
     ),
     carries(
         "7",
         "Proposing a contact strategy: the incidents it rests on, the reasons, the "
         "restrictions, the five s7 criteria each with a note, and a review date.",
-        "tests/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
-        "tests/test_slack_strategy.py::test_validation_refusals",
+        "tests/e2e/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
+        "tests/e2e/test_slack_strategy.py::test_validation_refusals",
     ),
     carries(
         "7.2",
         "A strategy may not close every route to the office.",
-        "tests/test_slack_strategy.py::test_validation_refusals",
+        "tests/e2e/test_slack_strategy.py::test_validation_refusals",
     ),
 )

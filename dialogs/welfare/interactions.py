@@ -23,24 +23,24 @@ POLICY = (
         "2",
         "Support mechanisms for staff: the employee assistance programme and a request to "
         "talk to their manager, privately.",
-        "tests/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
-        "tests/test_slack_actions.py::test_welfare_talk_tells_the_manager_nothing_else",
+        "tests/e2e/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
+        "tests/e2e/test_slack_actions.py::test_welfare_talk_tells_the_manager_nothing_else",
     ),
     carries(
         "8",
         "The support card links the Health and Safety Policy, the Dignity at Work Policy "
         "and the Diversity and Equal Opportunities schemes.",
-        "tests/test_policy_coverage.py::test_the_support_card_links_the_related_policies",
+        "tests/unit/test_policy_coverage.py::test_the_support_card_links_the_related_policies",
     ),
     carries(
         "A",
         "Welfare check-ins after an incident and at any time, answers kept to the staff "
         "member, the manager told only that they would like to talk.",
-        "tests/test_slack_actions.py::test_welfare_ok",
-        "tests/test_slack_actions.py::test_welfare_talk_tells_the_manager_nothing_else",
-        "tests/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
-        "tests/test_slack_actions.py::test_checkin_command_any_time",
-        "tests/test_scheduler.py::test_welfare_follow_up_fires_once_after_24_hours",
-        "tests/test_scheduler.py::test_follow_up_falling_on_a_weekend_waits_for_monday",
+        "tests/e2e/test_slack_actions.py::test_welfare_ok",
+        "tests/e2e/test_slack_actions.py::test_welfare_talk_tells_the_manager_nothing_else",
+        "tests/e2e/test_slack_actions.py::test_welfare_support_shows_eap_policies_and_private_checklist",
+        "tests/e2e/test_slack_actions.py::test_checkin_command_any_time",
+        "tests/integration/test_scheduler.py::test_welfare_follow_up_fires_once_after_24_hours",
+        "tests/integration/test_scheduler.py::test_follow_up_falling_on_a_weekend_waits_for_monday",
     ),
 )

@@ -98,9 +98,9 @@ POLICY = (
         "review dates and owners, overdue reviews, incidents by category and channel, "
         "breaches, disputes, sharing requests, subject access requests due, how long "
         "authorisations took; a chart and a CSV go with it (`safecontact report`).",
-        "tests/test_records_report.py::test_figures_match_the_rows_in_the_database",
-        "tests/test_records_report.py::test_the_chart_is_a_real_png",
-        "tests/test_records_report.py::test_the_card_validates_on_slack_and_teams",
-        "tests/test_records_report.py::test_monthly_job_queues_card_chart_and_csv_and_slack_uploads_them",
+        "tests/integration/test_records_report.py::test_figures_match_the_rows_in_the_database",
+        "tests/integration/test_records_report.py::test_the_chart_is_a_real_png",
+        "tests/integration/test_records_report.py::test_the_card_validates_on_slack_and_teams",
+        "tests/integration/test_records_report.py::test_monthly_job_queues_card_chart_and_csv_and_slack_uploads_them",
     ),
 )

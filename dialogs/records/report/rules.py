@@ -303,14 +303,14 @@ POLICY = (
         "5",
         "Equality monitoring in the oversight report: strategies and decisions counted against "
         "people with recorded additional needs, counts only (Equality Act 2010).",
-        "tests/test_records_report.py::test_figures_match_the_rows_in_the_database",
-        "tests/test_unit_records_report.py::test_equality_monitoring_counts_people_with_recorded_needs_only",
+        "tests/integration/test_records_report.py::test_figures_match_the_rows_in_the_database",
+        "tests/unit/test_records_report.py::test_equality_monitoring_counts_people_with_recorded_needs_only",
     ),
     carries(
         "9",
         "Open subject access requests and their due dates are listed in every oversight report "
         "until they are closed.",
-        "tests/test_records_report.py::test_figures_match_the_rows_in_the_database",
-        "tests/test_unit_records_report.py::test_subject_access_requests_open_at_the_end_and_closed_late",
+        "tests/integration/test_records_report.py::test_figures_match_the_rows_in_the_database",
+        "tests/unit/test_records_report.py::test_subject_access_requests_open_at_the_end_and_closed_late",
     ),
 )

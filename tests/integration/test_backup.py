@@ -23,8 +23,8 @@ from storage.migrate import upgrade
 from storage.models import AuditEvent, Incident
 from tests.backends import both_backends
 from tests.conftest import RUN_ID, _pg_admin, _pg_url
+from tests.e2e.test_slack_incident import answers, open_incident_form
 from tests.slack_harness import SlackWorld, start_world
-from tests.test_slack_incident import answers, open_incident_form
 
 REPORTERS = ["U0SAM", "U0NIA", "U0LEE", "U0JO"]
 

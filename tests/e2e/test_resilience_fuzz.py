@@ -429,7 +429,7 @@ def test_the_servers_still_work_after_the_fuzzing(servers: Servers) -> None:
     """The bad input left nothing broken: a real report still goes through."""
 
     async def report() -> tuple[int, Any]:
-        from tests.test_slack_incident import answers, open_incident_form
+        from tests.e2e.test_slack_incident import answers, open_incident_form
 
         view = await open_incident_form(servers.slack)
         return await servers.slack.submit("U0SAM", view, answers())

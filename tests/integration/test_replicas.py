@@ -130,7 +130,7 @@ def _env(tmp_path: Path, db_url: str, fake: FakeSlack) -> dict[str, str]:
         SLACK_BOT_TOKEN=fake.token,
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=f"{fake.base_url}/api/",
-        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
     )
     return env
 

@@ -33,13 +33,13 @@ from storage.models import (
     WelfareCheckIn,
 )
 from tests.conftest import PG_DSN
+from tests.e2e.test_slack_incident import answers, open_incident_form
 from tests.fake_connector import Failure, FakeConnector
 from tests.fake_slack import FakeSlack
 from tests.slack_harness import SlackWorld, settings_for
 from tests.teams_harness import JO, SAM, TeamsWorld, start_server, teams_settings
 from tests.teams_harness import answers as teams_answers
 from tests.teams_harness import open_incident_form as teams_form
-from tests.test_slack_incident import answers, open_incident_form
 
 OUTBOX_METHODS = ("chat.postMessage", "conversations.open", "chat.update")
 # The Slack client's own timeout (bot/slack/app.py) is 10 s; a hang longer than that is

@@ -11,8 +11,8 @@ from bot.slack.app import build_sender
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage, StaffMember, utcnow
+from tests.e2e.test_slack_incident import answers, open_incident_form
 from tests.slack_harness import SlackWorld, start_world
-from tests.test_slack_incident import answers, open_incident_form
 
 
 async def staff_id(slack: SlackWorld, email: str) -> int:

@@ -29,6 +29,9 @@ from storage.models import (
     ScheduledJob,
     SharingRequest,
 )
+from tests.e2e.test_slack_strategy import CRITERIA, proposal
+from tests.e2e.test_slack_strategy import open_proposal as open_slack_proposal
+from tests.e2e.test_slack_strategy import spoc_value as slack_spoc_value
 from tests.fake_connector import Call, FakeConnector
 from tests.fake_slack import FakeSlack, dm
 from tests.slack_harness import DIRECTORY as SLACK_DIRECTORY
@@ -53,9 +56,6 @@ from tests.teams_harness import (
     start_server,
     visible,
 )
-from tests.test_slack_strategy import CRITERIA, proposal
-from tests.test_slack_strategy import open_proposal as open_slack_proposal
-from tests.test_slack_strategy import spoc_value as slack_spoc_value
 
 APPROVAL = "for approval"
 CONFIRM = "Yes, approve"
@@ -787,7 +787,7 @@ async def test_slack_proposer_with_a_teams_only_authoriser(fresh_db_url: str) ->
 
 async def _slack_incident_then_proposal(slack: SlackWorld) -> dict[str, Any]:
     """Sam reports on Slack; Jo opens the proposal from his card there."""
-    from tests.test_slack_incident import answers as slack_answers
+    from tests.e2e.test_slack_incident import answers as slack_answers
 
     await slack.command("U0SAM", "/incident")
     view = await slack.eventually(lambda: slack.fake.calls_to("views.open") and slack.last_view())

@@ -19,6 +19,8 @@ from cards.ids import ActionId
 from dialogs.case.file import full_record
 from dialogs.case.text import as_text
 from storage.models import AuditEvent, FurtherAction, Person
+from tests.e2e.test_teams_strategy import everyone_opens, reference_of
+from tests.e2e.test_teams_strategy import put_in_force as put_in_force_on_teams
 from tests.monitoring_support import (
     Clock,
     buttons,
@@ -33,8 +35,6 @@ from tests.monitoring_support import (
 from tests.slack_harness import SlackWorld
 from tests.teams_harness import ALEX, CARD, NIA, start_teams
 from tests.teams_harness import buttons as card_buttons
-from tests.test_teams_strategy import everyone_opens, reference_of
-from tests.test_teams_strategy import put_in_force as put_in_force_on_teams
 
 ADVICE = "Asked counsel whether an injunction is open to us; <b>privileged</b> & confidential."
 REFUSED = "Only an authoriser"

@@ -25,8 +25,8 @@ import pytest
 from bot.webchat.app import WEBCHAT_JS
 from tests.e2e.serving import serving
 
-E2E = Path(__file__).resolve().parent / "e2e"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "e2e"
+E2E = Path(__file__).resolve().parent
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 CHROMIUM = Path("/usr/bin/chromium")
 STEPS = ["01-reporter-chosen", "02-incident-submitted", "03-manager-sees-card", "04-acknowledged"]
 

@@ -18,7 +18,7 @@ import pytest
 from bot.settings import ROLES, ConfigError, Settings, load_settings
 from dialogs.office import Organisation, PolicySettings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "safecontact.example.toml"
 CLI = Path(sys.executable).with_name("safecontact")
 

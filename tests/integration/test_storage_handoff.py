@@ -258,7 +258,7 @@ async def test_a_postgresql_connection_killed_while_idle_is_replaced_before_use(
     if world.db.is_sqlite:
         pytest.skip("SQLite has no server to lose its connections")
     from storage import db as db_module
-    from tests.test_resilience_faults import _terminate_backends
+    from tests.e2e.test_resilience_faults import _terminate_backends
 
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE", 0.0)
     db = world.db

@@ -24,11 +24,11 @@ from cards.ids import ActionId
 from storage.db import Database
 from storage.models import Incident, OutboxMessage
 from tests.backends import both_backends
+from tests.e2e.test_resilience_faults import delivered_outbox_ids, settle
+from tests.e2e.test_slack_incident import answers, open_incident_form
 from tests.fake_slack import FakeSlack
+from tests.integration.test_replicas import Server, _env
 from tests.slack_harness import SlackWorld, settings_for
-from tests.test_replicas import Server, _env
-from tests.test_resilience_faults import delivered_outbox_ids, settle
-from tests.test_slack_incident import answers, open_incident_form
 
 REQUESTS = 2400
 CONCURRENCY = 64

@@ -21,9 +21,9 @@ from storage.models import (
     ScheduledJob,
     SharingRequest,
 )
+from tests.e2e.test_slack_actions import report
+from tests.e2e.test_slack_incident import assert_valid_message, assert_valid_view
 from tests.slack_harness import DIRECTORY, SlackWorld
-from tests.test_slack_actions import report
-from tests.test_slack_incident import assert_valid_message, assert_valid_view
 
 CRITERIA = ("addressed", "communication", "access", "misunderstandings", "proportionate")
 

@@ -39,7 +39,7 @@ from storage.models import (
 )
 from tests.backends import both_backends
 from tests.e2e.serving import CLI, clean_env, serving
-from tests.test_webchat_security import outward_address
+from tests.e2e.test_webchat_security import outward_address
 
 
 def run(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Any:

@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from cards.ids import ActionId
 from storage.models import AuditEvent, Incident, Letter, PoliceReferral, Warning, WelfareCheckIn
-from tests.slack_harness import SlackWorld
-from tests.test_slack_incident import (
+from tests.e2e.test_slack_incident import (
     answers,
     assert_valid_message,
     assert_valid_view,
     open_incident_form,
 )
+from tests.slack_harness import SlackWorld
 
 
 async def report(slack: SlackWorld, **overrides: Any) -> Incident:

@@ -26,6 +26,8 @@ from storage.models import (
     ScheduledJob,
 )
 from tests.backends import both_backends
+from tests.e2e.test_slack_incident import assert_valid_view
+from tests.e2e.test_slack_strategy import CRITERIA, spoc_value
 from tests.monitoring_support import (
     assert_everything_valid,
     buttons,
@@ -42,8 +44,6 @@ from tests.monitoring_support import (
     wait_for,
 )
 from tests.slack_harness import SlackWorld, start_world
-from tests.test_slack_incident import assert_valid_view
-from tests.test_slack_strategy import CRITERIA, spoc_value
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from bot.settings import StaffEntry
 from cards.ids import ActionId
 from storage.models import AuditEvent, ContactStrategy, Dispute
 from tests.backends import both_backends
+from tests.e2e.test_slack_incident import assert_valid_view
 from tests.monitoring_support import (
     Clock,
     buttons,
@@ -37,7 +38,6 @@ from tests.monitoring_support import (
     text_of,
 )
 from tests.slack_harness import DIRECTORY, SlackWorld
-from tests.test_slack_incident import assert_valid_view
 
 CARD = "Dispute of the contact strategy"
 GROUNDS = "I was never abusive <honest> & I need to phone about my benefits."

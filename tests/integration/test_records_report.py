@@ -50,13 +50,13 @@ from storage.models import (
 )
 from tests.backends import both_backends
 from tests.dialog_world import make_world
+from tests.e2e.test_slack_incident import assert_valid_message
 from tests.slack_harness import SlackWorld
-from tests.test_slack_incident import assert_valid_message
 
 LONDON = ZoneInfo("Europe/London")
 MONTH = Month(2026, 11)
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=LONDON)
-CARD_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "adaptive-card-1.5.json"
+CARD_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "adaptive-card-1.5.json"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NAMES = ("Nadia Needs", "Pat Plain", "Ola Other", "Rhys Reported", "Dee December")
 

@@ -22,8 +22,8 @@ from dialogs.office import Organisation, PolicySettings
 from dialogs.welfare.view import support_model
 from storage.models import WelfareCheckIn
 
-TESTS = Path(__file__).resolve().parent
-POLICY_TEXT = Path(__file__).resolve().parents[2] / "shared" / "policy.txt"
+TESTS = Path(__file__).resolve().parents[1]
+POLICY_TEXT = Path(__file__).resolve().parents[3] / "shared" / "policy.txt"
 CLI = Path(sys.executable).with_name("safecontact")
 
 
@@ -48,12 +48,12 @@ def test_the_check_fails_on_an_unmapped_section_or_a_missing_test() -> None:
     without_s8 = [e for e in real if e.carries.section != "8"]
     invented = policy_map.Entry(
         "dialogs.example",
-        policy_map.carries("7", "Something", "tests/test_policy_coverage.py::test_not_here"),
+        policy_map.carries("7", "Something", "tests/unit/test_policy_coverage.py::test_not_here"),
     )
     found = policy_map.problems(policy_map.coverage([*without_s8, invented]), TESTS)
     assert found.unmapped == ("8",)
     assert found.missing_tests == (
-        ("dialogs.example", "tests/test_policy_coverage.py::test_not_here"),
+        ("dialogs.example", "tests/unit/test_policy_coverage.py::test_not_here"),
     )
     assert not found.ok
     with pytest.raises(ValueError, match="unknown policy section"):
@@ -90,7 +90,7 @@ def test_the_policy_command_prints_every_section(tmp_path: Path) -> None:
     assert "Revision: November 2011 (creation of policy)" in out
     for section in policy_map.SECTIONS:
         assert f"\n{section.id} {section.title}\n" in out
-    assert "proved by tests/test_records_export.py::" in out
+    assert "proved by tests/integration/test_records_export.py::" in out
     assert "[dialogs.dispute.interactions]" in out and "(nothing carries this out yet)" not in out
     # In policy order: s7.3 comes after s7.2 and before s8.
     assert out.index("\n7.2 ") < out.index("\n7.3 ") < out.index("\n8 ")

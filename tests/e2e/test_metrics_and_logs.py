@@ -17,8 +17,8 @@ from bot import logging_setup
 from bot.metrics import Metrics
 from dialogs.office import PolicySettings
 from storage.models import ScheduledJob, utcnow
+from tests.e2e.test_slack_incident import answers, open_incident_form
 from tests.slack_harness import SlackWorld, start_world
-from tests.test_slack_incident import answers, open_incident_form
 
 HOSTILE_NAME = "Morgan <!channel> Example"
 WHAT = "Rang shouting about <@U123> and <http://evil.example|Open> at sam@example.org"

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from bot.slack.dispatch import slash_commands
 from storage.models import AuditEvent, Incident, OutboxMessage, Person, WelfareCheckIn
+from tests.e2e.test_slack_incident import answers, assert_valid_message, open_incident_form
 from tests.slack_harness import SlackWorld
-from tests.test_slack_incident import answers, assert_valid_message, open_incident_form
 
-MANIFEST = Path(__file__).resolve().parents[1] / "bot" / "slack" / "manifest.json"
+MANIFEST = Path(__file__).resolve().parents[2] / "bot" / "slack" / "manifest.json"
 
 
 async def stored(slack: SlackWorld) -> dict[str, int]:

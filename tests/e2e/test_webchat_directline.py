@@ -34,8 +34,8 @@ from storage.models import (
     StaffMember,
     TeamsConversationRef,
 )
+from tests.e2e.test_slack_strategy import proposal
 from tests.teams_harness import _answer_for, answers, assert_valid_card, inputs, start_server
-from tests.test_slack_strategy import proposal
 from tests.world import drained
 
 CARD = "application/vnd.microsoft.card.adaptive"

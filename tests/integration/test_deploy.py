@@ -15,7 +15,7 @@ import pytest
 
 from bot import doctor
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "safecontact.service"
 NGINX = ROOT / "deploy" / "nginx.conf"
 HTTP_MANIFEST = ROOT / "bot" / "slack" / "manifest.json"

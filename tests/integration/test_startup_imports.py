@@ -20,7 +20,7 @@ from pathlib import Path
 from tests.fake_slack import FakeSlack
 from tests.slack_harness import SECRET
 
-ROOT = str(Path(__file__).resolve().parents[1])
+ROOT = str(Path(__file__).resolve().parents[2])
 DIRECTORY = """
 [[staff]]
 name = "Sam Patel"

@@ -28,7 +28,7 @@ from storage.models import AuditEvent, StaffIdentity, StaffMember
 from tests.fake_slack import FakeSlack
 from tests.slack_harness import SlackWorld, start_world
 from tests.teams_harness import SAM, TENANT, TeamsWorld, conversation, start_teams, visible
-from tests.test_settings import CLI, ENV_KEYS
+from tests.unit.test_settings import CLI, ENV_KEYS
 
 EMAIL_ONLY = [
     StaffEntry(name="Sam Patel", email="sam@example.org", roles=["staff"],
@@ -73,7 +73,7 @@ async def test_slack_ids_are_found_by_email_and_used(fresh_db_url: str) -> None:
         status, _ = await world.command("U0SAM", "/incident")
         assert status == 200
         view = await world.eventually(lambda: world.fake.calls_to("views.open"), what="form")
-        from tests.test_slack_incident import answers
+        from tests.e2e.test_slack_incident import answers
 
         status, ack = await world.submit("U0SAM", view[-1]["view"], answers())
         assert ack["response_action"] == "update"

@@ -17,7 +17,7 @@ from bot.teams import package
 from dialogs.registry import registry
 from tests.teams_harness import SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_SCHEMA = SHARED / "schemas" / "teams-manifest-1.29.json"
 APP_ID = "2f6c1d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f"
 

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 
 from storage.migrate import alembic_config, head_revision
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import asyncio, sys

@@ -18,11 +18,9 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Incident
-from tests.slack_harness import SlackWorld
-from tests.socket_harness import SocketWorld, start_socket_world
 
 # The HTTP flows, collected again in this module with the Socket Mode `slack` below.
-from tests.test_slack_actions import (  # noqa: F401
+from tests.e2e.test_slack_actions import (  # noqa: F401
     test_acknowledge_updates_the_card_in_place,
     test_case_lookup_is_private_and_shows_status,
     test_checkin_command_any_time,
@@ -35,7 +33,7 @@ from tests.test_slack_actions import (  # noqa: F401
     test_welfare_talk_tells_the_manager_nothing_else,
     test_written_warning_stores_letter_and_uploads_it,
 )
-from tests.test_slack_incident import (  # noqa: F401
+from tests.e2e.test_slack_incident import (  # noqa: F401
     answers,
     open_incident_form,
     test_existing_person_found_by_type_ahead,
@@ -44,6 +42,8 @@ from tests.test_slack_incident import (  # noqa: F401
     test_not_in_directory_gets_polite_message_and_nothing_stored,
     test_violence_marks_police_report_required,
 )
+from tests.slack_harness import SlackWorld
+from tests.socket_harness import SocketWorld, start_socket_world
 
 
 @pytest.fixture

@@ -25,6 +25,19 @@ from storage.models import (
     Letter,
     Review,
 )
+from tests.e2e.test_teams_strategy import (
+    CRITERIA,
+    approval_cards,
+    approve,
+    choice,
+    error_under,
+    everyone_opens,
+    incident_card,
+    propose,
+    put_in_force,
+    reference_of,
+    value_of,
+)
 from tests.monitoring_support import Clock
 from tests.teams_harness import (
     ALEX,
@@ -43,19 +56,6 @@ from tests.teams_harness import (
     inputs,
     start_teams,
     visible,
-)
-from tests.test_teams_strategy import (
-    CRITERIA,
-    approval_cards,
-    approve,
-    choice,
-    error_under,
-    everyone_opens,
-    incident_card,
-    propose,
-    put_in_force,
-    reference_of,
-    value_of,
 )
 
 ALERT = "Breach of the contact strategy"
