@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -180,6 +181,9 @@ class TeamsWorld:
     runtime: Runtime
     http: aiohttp.ClientSession
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    # Activity ids are unique across worlds too, as Teams's are: a restarted server on
+    # the same database must not take a new message for a copy of an old one.
+    started: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     @property
     def zone(self) -> str:
@@ -189,7 +193,7 @@ class TeamsWorld:
         n = next(self._ids)
         return {
             "type": kind,
-            "id": f"incoming-{n}",
+            "id": f"incoming-{self.started}-{n}",  # unique, as Teams: worlds share a database
             "timestamp": datetime.now(UTC).isoformat(),
             "channelId": "msteams",
             "serviceUrl": self.fake.url,

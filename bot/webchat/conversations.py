@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,9 @@ CHANNEL = "webchat"
 TOKEN_SECONDS = 3600
 # Enough for a long training session; older activities are dropped from the front.
 MAX_LOG = 5000
+
+
+_STARTED = uuid.uuid4().hex[:8]
 
 
 def now_iso() -> str:
@@ -93,7 +97,9 @@ class Conversation:
         return activity_id in self._timestamps
 
     def new_id(self) -> str:
-        return f"{self.id}|{next(self._numbers):07d}"
+        # Unique across restarts too: the bot takes an activity id it has seen in this
+        # conversation for a copy of that request (bot/interactions_once.py).
+        return f"{self.id}|{_STARTED}{next(self._numbers):07d}"
 
     def append(self, activity: dict[str, Any], *, activity_id: str | None = None) -> str:
         """Add an activity (from the user or the bot); returns its id."""
