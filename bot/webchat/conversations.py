@@ -158,10 +158,13 @@ class ChatStore:
         self._grants: dict[str, Grant] = {}
         # http://127.0.0.1:<port>, once known: where the bot's connector calls come back to.
         self.base_url: str | None = None
+        # Made at each start: the page hands it to the browser (a cookie), and the bot's
+        # own connector calls carry it in their serviceUrl (guard.py says why).
+        self.secret = secrets.token_urlsafe(32)
 
     @property
     def connector_url(self) -> str | None:
-        return f"{self.base_url}/webchat/connector" if self.base_url else None
+        return f"{self.base_url}/webchat/connector/{self.secret}" if self.base_url else None
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         """The chat with this id, if it belongs to someone in the directory."""
