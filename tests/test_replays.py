@@ -9,6 +9,7 @@ are in the database.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from cards.ids import ActionId
 from dialogs.errors import Replayed
 from storage.models import Incident, OutboxMessage, Person, SeenInteraction, WelfareCheckIn
+from tests.backends import both_backends
 from tests.slack_harness import SlackWorld, start_world
 from tests.teams_harness import JO, SAM, TeamsWorld, conversation, fill, open_incident_form
 from tests.teams_harness import answers as teams_answers
@@ -25,6 +27,8 @@ from tests.test_slack_incident import answers as slack_answers
 from tests.test_slack_incident import open_incident_form as slack_incident_form
 
 FORM = "application/x-www-form-urlencoded"
+# The keys are written in the change's own transaction: both databases.
+pytestmark = both_backends
 
 
 async def _count(db: Any, model: Any) -> int:
@@ -216,3 +220,19 @@ async def test_a_repeat_whose_answer_was_not_kept_says_it_was_done(teams: TeamsW
     card = teams.fake.replies_in(conversation(SAM))[-1].card
     assert Replayed.MESSAGE in json.dumps(card)
     assert await _count(teams.db, WelfareCheckIn) == 1
+
+
+async def test_copies_sent_together_are_stored_once(teams: TeamsWorld) -> None:
+    """Five copies in flight at once: the key is written in the change's transaction, so
+    one is stored; the others get the first answer or are told it was done."""
+    await teams.say(JO, "hello")
+    form = await open_incident_form(teams)
+    verb, data = fill(form, teams_answers(), teams.zone)
+    value = {"action": {"type": "Action.Execute", "verb": verb, "data": data}}
+    activity = teams.activity(SAM, "invoke", name="adaptiveCard/action", value=value)
+    answers = await asyncio.gather(*(teams.post(activity) for _ in range(5)))
+    assert all(status == 200 for status, _ in answers)
+    assert await _count(teams.db, Incident) == 1
+    saved = [a for _, a in answers if "saved" in json.dumps(a).lower()]
+    done = [a for _, a in answers if Replayed.MESSAGE in json.dumps(a)]
+    assert saved and len(saved) + len(done) == 5, answers
