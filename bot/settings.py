@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = None
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str = "MultiTenant"
+    # Fetch the Bot Framework's signing keys (OpenID metadata) from here instead of the
+    # SDK's own addresses: a mirror the server can reach, or a test's loopback host.
+    microsoft_openid_metadata_url: str | None = None
     bot_domain: str = "safecontact.example.org"
     # Operational tuning; the defaults suit a small office.
     scheduler_interval_seconds: float = Field(30.0, gt=0, le=3600)

@@ -22,9 +22,10 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.context import Ctx
+from dialogs.errors import Replayed
 from dialogs.jobs.payloads import JobPayload
 from dialogs.kinds import AuditAction, Template
-from storage import audit, jobs, outbox
+from storage import audit, jobs, outbox, seen
 from storage.db import AsyncSession
 from storage.models import (
     Attachment,
@@ -188,9 +189,24 @@ class Change:
 
 @asynccontextmanager
 async def change(ctx: Ctx, actor: StaffMember | str | None) -> AsyncIterator[Change]:
-    """One write transaction; the outbox is woken only once it has committed."""
+    """One write transaction; the outbox is woken only once it has committed.
+
+    The first change a platform request makes also records that request (storage/seen.py),
+    in this transaction: a copy of the request sent again changes nothing (Replayed).
+    """
+    pending = seen.PENDING.get()
+    claim = pending is not None and not pending.claimed
     async with ctx.db.write() as session:
+        if claim:
+            assert pending is not None
+            try:
+                await seen.claim(session, pending, now=ctx.now)
+            except seen.Repeated:
+                raise Replayed() from None
         uow = Change(session, ctx, actor)
         yield uow
+    if claim:
+        assert pending is not None
+        pending.claimed = True
     if uow.queued:
         ctx.wake_outbox()

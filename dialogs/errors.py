@@ -27,6 +27,16 @@ class AlreadyDone(DomainError):
     """Someone already completed this action; the message says who and when."""
 
 
+class Replayed(AlreadyDone):
+    """A copy of a request that has already changed something (a retry, or a replay):
+    it changes nothing again (storage/seen.py, bot/interactions_once.py)."""
+
+    MESSAGE = "This was already received and done; sending it again changes nothing."
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
 class BadRequest(DomainError):
     """The client sent something no form of ours produces (forged or stale ids)."""
 

@@ -156,7 +156,7 @@ class SlackWorld(World):
                     "action_id": action_id,
                     "block_id": block_id,
                     "value": value,
-                    "action_ts": "1700000000.1",
+                    "action_ts": f"1700000000.{self._responses:06d}",  # one per press, as Slack
                 }
             ],
         }

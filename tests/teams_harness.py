@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -178,6 +179,9 @@ class TeamsWorld(World):
     runtime: Runtime
     http: aiohttp.ClientSession
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    # Activity ids are unique across worlds too, as Teams's are: a restarted server on
+    # the same database must not take a new message for a copy of an old one.
+    started: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     @property
     def zone(self) -> str:
@@ -187,7 +191,7 @@ class TeamsWorld(World):
         n = next(self._ids)
         return {
             "type": kind,
-            "id": f"incoming-{n}",
+            "id": f"incoming-{self.started}-{n}",  # unique, as Teams: worlds share a database
             "timestamp": datetime.now(UTC).isoformat(),
             "channelId": "msteams",
             "serviceUrl": self.fake.url,

@@ -137,8 +137,10 @@ def well_formed(body: Any) -> bool:
             return False
     if body.get("type") == "event_callback" and not isinstance(body.get("event"), dict):
         return False
-    actions = body.get("actions")
-    return actions is None or (
+    if "actions" not in body:
+        return True
+    actions = body["actions"]
+    return (
         # bolt reads actions[0] of any body that has the key, even an empty list
         isinstance(actions, list) and bool(actions) and all(isinstance(a, dict) for a in actions)
     )

@@ -17,11 +17,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.context import Turns, message_for
+from bot.interactions_once import once, slack_key
 from bot.runtime import Runtime
 from bot.slack import payloads
 from bot.slack.context import ack_refusal, card, form_view, notice, notice_view
 from cards.forms import FormSpec
-from dialogs.errors import DomainError, NotInDirectory
+from dialogs.errors import DomainError, NotInDirectory, Replayed
 from dialogs.interactions import Answer, Reply, Turn
 from dialogs.registry import registry
 
@@ -43,45 +44,64 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         """Validate and store before acking: errors go under their fields, nothing is lost."""
         view = body.get("view") or {}
         form = reg.forms[view.get("callback_id")]
-        try:
-            turn: Turn = await context[TURNS]()
-            form.who.check(turn.actor)
-            answer = await form.submit(turn, payloads.form_values(view), payloads.metadata(view))
-        except Exception as exc:
-            await ack_refusal(ack, view, exc)
-            return
-        if isinstance(answer, FormSpec):  # the flow goes on: the next form replaces this one
-            await ack(response_action="update", view=form_view(answer))
-        else:
-            text = answer.text if isinstance(answer, Reply) else answer
-            await ack(response_action="update", view=notice_view(form.done, text))
+        async with once(runtime.db, slack_key(body)) as seen:
+            if seen.repeat:  # the first answer again, or that it was done
+                await ack(**(seen.first or {"response_action": "update", "view": _done(form)}))
+                return
+            try:
+                turn: Turn = await context[TURNS]()
+                form.who.check(turn.actor)
+                values, details = payloads.form_values(view), payloads.metadata(view)
+                answer = await form.submit(turn, values, details)
+            except Exception as exc:
+                await ack_refusal(ack, view, exc)
+                return
+            if isinstance(answer, FormSpec):  # the flow goes on: the next form replaces this
+                shown = {"response_action": "update", "view": form_view(answer)}
+            else:
+                text = answer.text if isinstance(answer, Reply) else answer
+                shown = {"response_action": "update", "view": notice_view(form.done, text)}
+            seen.keep(shown)
+            await ack(**shown)
 
     async def on_button(
         ack: Any, body: dict[str, Any], context: Any, client: Any, respond: Any
     ) -> None:
         await ack()
-        try:
-            action = payloads.first_action(body)
-            button = reg.buttons[action.get("action_id")]
-            turn: Turn = await context[TURNS]()
-            button.who.check(turn.actor)
-            answer = await button.run(turn, payloads.click(action, button.key))
-            await _show(body, client, respond, turn, answer, replace=True)
-        except Exception as exc:
-            await _refuse(body, client, respond, exc)
+        async with once(runtime.db, slack_key(body)) as seen:
+            if seen.repeat:
+                await _again(body, client, respond, seen.first)
+                return
+            shown = _Shown(respond)
+            try:
+                action = payloads.first_action(body)
+                button = reg.buttons[action.get("action_id")]
+                turn: Turn = await context[TURNS]()
+                button.who.check(turn.actor)
+                answer = await button.run(turn, payloads.click(action, button.key))
+                await _show(body, client, shown, turn, answer, replace=True)
+            except Exception as exc:
+                await _refuse(body, client, respond, exc)
+            seen.keep({"respond": shown.sent})
 
     async def on_command(
         ack: Any, body: dict[str, Any], context: Any, client: Any, respond: Any
     ) -> None:
         await ack()
         command = reg.commands[str(body.get("command", "")).removeprefix("/")]
-        try:
-            turn: Turn = await context[TURNS]()
-            command.who.check(turn.actor)
-            answer = await command.run(turn, str(body.get("text") or ""))
-            await _show(body, client, respond, turn, answer, replace=False)
-        except Exception as exc:
-            await _refuse(body, client, respond, exc)
+        async with once(runtime.db, slack_key(body)) as seen:
+            if seen.repeat:
+                await _again(body, client, respond, seen.first)
+                return
+            shown = _Shown(respond)
+            try:
+                turn: Turn = await context[TURNS]()
+                command.who.check(turn.actor)
+                answer = await command.run(turn, str(body.get("text") or ""))
+                await _show(body, client, shown, turn, answer, replace=False)
+            except Exception as exc:
+                await _refuse(body, client, respond, exc)
+            seen.keep({"respond": shown.sent})
 
     async def on_options(ack: Any, body: dict[str, Any], context: Any) -> None:
         lookup = reg.lookups[body.get("action_id") or body.get("block_id")]
@@ -120,6 +140,33 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     app.command(exactly(slash_commands()))(on_command)
     app.options(exactly(reg.lookups))(on_options)
     app.event("app_home_opened")(home_opened)
+
+
+class _Shown:
+    """`respond`, keeping what was sent: a repeat of the request is sent the same."""
+
+    def __init__(self, respond: Any) -> None:
+        self.respond = respond
+        self.sent: list[dict[str, Any]] = []
+
+    async def __call__(self, **message: Any) -> None:
+        self.sent.append(message)
+        await self.respond(**message)
+
+
+def _done(form: Any) -> dict[str, Any]:
+    return notice_view(form.done, Replayed.MESSAGE)
+
+
+async def _again(
+    body: dict[str, Any], client: Any, respond: Any, first: dict[str, Any] | None
+) -> None:
+    """A repeated button or command: what the first was answered with, nothing run."""
+    sent = (first or {}).get("respond") or []
+    if not sent:
+        await _refuse(body, client, respond, Replayed())
+    for message in sent:
+        await respond(**message)
 
 
 def exactly(names: Iterable[str]) -> re.Pattern[str]:

@@ -11,6 +11,7 @@ reason, never a stack trace from deep in the SDK.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ from botbuilder.integration.aiohttp import (
 
 from bot.runtime import Runtime
 from bot.settings import ConfigError, Settings
+from bot.teams import tokens
 from bot.teams.closed import ENDPOINT, refused
 from bot.teams.handler import SafecontactBot
 from bot.teams.payloads import activity_from
@@ -66,6 +68,8 @@ def _config(settings: Settings) -> _Config:
 
 
 def build_adapter(settings: Settings) -> CloudAdapter:
+    # The signing keys fetched without blocking (bot/teams/tokens.py).
+    tokens.install(settings.microsoft_openid_metadata_url)
     return CloudAdapter(ConfigurationBotFrameworkAuthentication(_config(settings)))
 
 
@@ -74,6 +78,8 @@ def _problem(status: int, message: str) -> web.Response:
 
 
 def endpoint(adapter: CloudAdapter, bot: SafecontactBot, *, accept: bool) -> web.RequestHandler:
+    settings = bot.runtime.settings
+
     async def messages(request: web.Request) -> web.Response:
         arrived = time.monotonic()
         if not accept:
@@ -87,11 +93,22 @@ def endpoint(adapter: CloudAdapter, bot: SafecontactBot, *, accept: bool) -> web
         except BadRequest as exc:
             return _problem(400, exc.message)
         auth_header = request.headers.get("Authorization", "")
-        try:
-            auth = await adapter.bot_framework_authentication.authenticate_request(
-                activity, auth_header
+        if settings.microsoft_app_id:
+            # Refused before anything is fetched: a token that can never be valid.
+            reason = tokens.refusal(
+                auth_header,
+                app_id=settings.microsoft_app_id,
+                tenant_id=settings.microsoft_app_tenant_id,
             )
-        except Exception as exc:  # PermissionError, or a token PyJWT cannot read
+            if reason is not None:
+                log.info("refused a Bot Framework request: %s", reason)
+                return _problem(401, "The Bot Framework token is missing or not valid.")
+        try:
+            auth = await asyncio.wait_for(
+                adapter.bot_framework_authentication.authenticate_request(activity, auth_header),
+                tokens.AUTH_TIMEOUT,
+            )
+        except Exception as exc:  # PermissionError, a token PyJWT cannot read, a timeout
             log.info("refused a Bot Framework request: %s", exc)
             return _problem(401, "The Bot Framework token is missing or not valid.")
         response = await adapter.process_activity(auth, activity, bot.on_turn)

@@ -16,6 +16,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 
 from bot.context import TRY_AGAIN, Turns, message_for
+from bot.interactions_once import once, teams_key
 from bot.teams.context import (
     card_activity,
     card_response,
@@ -34,7 +35,7 @@ from bot.teams.payloads import (
 )
 from cards.forms import FormSpec
 from cards.render import render
-from dialogs.errors import BadRequest, FieldErrors
+from dialogs.errors import BadRequest, FieldErrors, Replayed
 from dialogs.help import help_card
 from dialogs.interactions import Answer, Card, Form, Reply, Turn
 from dialogs.people.find import resolve_typed
@@ -58,7 +59,18 @@ def card(shown: Card) -> dict[str, Any]:
 
 
 async def command_card(turn_context: TurnContext, text: str) -> dict[str, Any]:
-    """The one card a message is answered with: its command's answer, or help."""
+    """The one card a message is answered with: its command's answer, or help; a copy
+    of a message that changed something gets the first card (bot/interactions_once.py)."""
+    db = turns_of(turn_context).runtime.db
+    async with once(db, teams_key(turn_context.activity)) as seen:
+        if seen.repeat:
+            return (seen.first or {}).get("card") or notice_card(Replayed.MESSAGE)
+        shown = await _command_card(turn_context, text)
+        seen.keep({"card": shown})
+        return shown
+
+
+async def _command_card(turn_context: TurnContext, text: str) -> dict[str, Any]:
     try:
         turn: Turn = await turns_of(turn_context)()
         word, _, args = text.strip().partition(" ")
@@ -80,7 +92,20 @@ async def command_card(turn_context: TurnContext, text: str) -> dict[str, Any]:
 
 
 async def on_action(turn_context: TurnContext) -> InvokeResponse:
-    """Route an adaptiveCard/action invoke by its verb."""
+    """Route an adaptiveCard/action invoke by its verb; a copy of one that changed
+    something gets the first answer (bot/interactions_once.py)."""
+    db = turns_of(turn_context).runtime.db
+    async with once(db, teams_key(turn_context.activity)) as seen:
+        if seen.repeat:
+            if seen.first is None:
+                return message_response(Replayed.MESSAGE)
+            return InvokeResponse(status=seen.first["status"], body=seen.first["body"])
+        response = await _on_action(turn_context)
+        seen.keep({"status": response.status, "body": response.body})
+        return response
+
+
+async def _on_action(turn_context: TurnContext) -> InvokeResponse:
     try:
         run = execute_from(turn_context.activity.value)
     except BadRequest as exc:

@@ -40,6 +40,10 @@ def _has_id(value: Any, *, limit: int = 500) -> bool:
     )
 
 
+# Fields the Bot Framework always sends as strings, when it sends them at all.
+_STRINGS = ("id", "channelId", "name", "replyToId", "locale", "textFormat", "action")
+
+
 def activity_from(body: Any) -> Activity:
     """The Activity in a request body; BadRequest names what is wrong with it."""
     if not isinstance(body, dict):
@@ -55,6 +59,9 @@ def activity_from(body: Any) -> Activity:
             raise BadRequest(f"The activity's '{key}' is missing or malformed.")
     if "text" in body and body["text"] is not None and not isinstance(body["text"], str):
         raise BadRequest("The activity's text is not text.")
+    for key in _STRINGS:  # the SDK puts these in URLs and headers as they come
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise BadRequest(f"The activity's '{key}' is malformed.")
     try:
         return Activity().deserialize(body)
     except Exception:  # msrest raises several types, all meaning "not an activity"

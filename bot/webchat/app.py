@@ -1,6 +1,7 @@
 """The local web chat on the serve application: the page, Direct Line and the connector.
 
-`mount` adds every route behind guard.loopback_only and returns the outbox sender to use
+`mount` adds every route behind guard.loopback_only (the API, Direct Line and connector
+calls need this start's secret too) and returns the outbox sender to use
 for Teams-shaped messages while the web chat is on. Nothing is mounted at all when the
 server has real Slack or Teams credentials and was not started with --dev (see
 bot.webchat.wanted), so those routes are then plain 404s.
@@ -20,7 +21,7 @@ from bot.webchat.bridge import BotBridge
 from bot.webchat.connector import Connector
 from bot.webchat.conversations import ChatStore
 from bot.webchat.directline import DirectLine
-from bot.webchat.guard import loopback_only
+from bot.webchat.guard import SECRET_COOKIE, loopback_only
 from bot.webchat.sender import WebChatSender
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,12 @@ class WebChat:
         self.connector = Connector(self.store)
 
     async def page(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / "index.html", headers=HEADERS)
+        """The page, and with it this start's secret, as a cookie no script can read."""
+        response = web.FileResponse(STATIC / "index.html", headers=HEADERS)
+        response.set_cookie(
+            SECRET_COOKIE, self.store.secret, path="/", httponly=True, samesite="Strict"
+        )
+        return response
 
     async def own_file(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -117,16 +123,19 @@ def mount(
     """Add the web chat's routes (loopback only); the sender the outbox should use."""
     chat = WebChat(runtime)
     app[WEBCHAT] = chat
-    routes = [
+    # The page and its files hand out nothing; every call behind them needs the secret
+    # (the connector's is in its path: connector.py).
+    public = [
         ("GET", "/", chat.page),
         ("GET", "/webchat/static/{name}", chat.own_file),
         ("GET", "/webchat/vendor/webchat.js", chat.webchat_js),
-        ("GET", "/webchat/api/people", chat.people),
-        *chat.directline.routes(),
         *chat.connector.routes(),
     ]
-    for method, path, handler in routes:
+    calls = [("GET", "/webchat/api/people", chat.people), *chat.directline.routes()]
+    for method, path, handler in public:
         app.router.add_route(method, path, loopback_only(handler))
+    for method, path, handler in calls:
+        app.router.add_route(method, path, loopback_only(handler, secret=chat.store.secret))
     if not WEBCHAT_JS.is_file():
         log.warning("Web Chat is not installed (%s); run `make run` to install it", WEBCHAT_JS)
     return WebChatSender(chat.store, chat.bridge, teams=teams_sender)

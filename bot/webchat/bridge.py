@@ -13,10 +13,11 @@ browser says about who it is, and checked by the same `activity_from` as /api/me
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from botbuilder.core import InvokeResponse
-from botbuilder.schema import ConversationReference
+from botbuilder.schema import Activity, ConversationReference
 
 from bot.runtime import Runtime
 from bot.teams.app import build_adapter
@@ -47,6 +48,14 @@ class WebChatReferences(ReferenceStore):
     def __init__(self, db: Database, store: ChatStore) -> None:
         super().__init__(db)
         self.store = store
+
+    async def remember(self, teams_user_id: str, activity: Activity) -> None:
+        """Stored without this start's secret (conversations.ChatStore.secret): it is
+        added back when the reference is read, and stays out of the database."""
+        if activity.channel_id == CHANNEL and self.store.base_url:
+            activity = copy.copy(activity)
+            activity.service_url = f"{self.store.base_url}/webchat/connector"
+        await super().remember(teams_user_id, activity)
 
     async def lookup(self, teams_user_id: str) -> ConversationReference | None:
         reference = await super().lookup(teams_user_id)

@@ -9,6 +9,7 @@ it names, translated for Web Chat (cards.py), where the person polling it sees i
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from typing import Any
@@ -119,10 +120,22 @@ class Connector:
         return web.json_response(answer, status=201)
 
     def routes(self) -> list[tuple[str, str, Any]]:
-        conv = PREFIX + "/v3/conversations/{conversation_id}/activities"
+        """Under the start's secret: only the bot (its serviceUrl carries it) may call."""
+        base = PREFIX + "/{secret}/v3/conversations"
+        conv = base + "/{conversation_id}/activities"
         return [
-            ("POST", PREFIX + "/v3/conversations", self.create),
-            ("POST", conv, self.send),
-            ("POST", conv + "/{activity_id}", self.send),
-            ("PUT", conv + "/{activity_id}", self.update),
+            ("POST", base, self._keyed(self.create)),
+            ("POST", conv, self._keyed(self.send)),
+            ("POST", conv + "/{activity_id}", self._keyed(self.send)),
+            ("PUT", conv + "/{activity_id}", self._keyed(self.update)),
         ]
+
+    def _keyed(self, handler: Any) -> Any:
+        async def keyed(request: web.Request) -> web.StreamResponse:
+            given = request.match_info.get("secret", "")
+            if not hmac.compare_digest(given.encode(), self.store.secret.encode()):
+                log.warning("refused a connector call without this start's secret")
+                return _error(403, "Forbidden", "Only safecontact itself may call this.")
+            return await handler(request)
+
+        return keyed

@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,9 @@ CHANNEL = "webchat"
 TOKEN_SECONDS = 3600
 # Enough for a long training session; older activities are dropped from the front.
 MAX_LOG = 5000
+
+
+_STARTED = uuid.uuid4().hex[:8]
 
 
 def now_iso() -> str:
@@ -93,7 +97,9 @@ class Conversation:
         return activity_id in self._timestamps
 
     def new_id(self) -> str:
-        return f"{self.id}|{next(self._numbers):07d}"
+        # Unique across restarts too: the bot takes an activity id it has seen in this
+        # conversation for a copy of that request (bot/interactions_once.py).
+        return f"{self.id}|{_STARTED}{next(self._numbers):07d}"
 
     def append(self, activity: dict[str, Any], *, activity_id: str | None = None) -> str:
         """Add an activity (from the user or the bot); returns its id."""
@@ -152,10 +158,13 @@ class ChatStore:
         self._grants: dict[str, Grant] = {}
         # http://127.0.0.1:<port>, once known: where the bot's connector calls come back to.
         self.base_url: str | None = None
+        # Made at each start: the page hands it to the browser (a cookie), and the bot's
+        # own connector calls carry it in their serviceUrl (guard.py says why).
+        self.secret = secrets.token_urlsafe(32)
 
     @property
     def connector_url(self) -> str | None:
-        return f"{self.base_url}/webchat/connector" if self.base_url else None
+        return f"{self.base_url}/webchat/connector/{self.secret}" if self.base_url else None
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         """The chat with this id, if it belongs to someone in the directory."""

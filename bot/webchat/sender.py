@@ -56,7 +56,7 @@ class WebChatSender:
             posted = (item.original_ref or {}).get("ref") or {}
             if not is_webchat_conversation(posted.get("conversation_id")):
                 return await self._to_teams(item)
-            return await self.local.deliver(self._here(item, posted))
+            return self._stored(await self.local.deliver(self._here(item, posted)))
         user = item.recipient.teams_user_id or ""
         chatter = self.store.people.get(user)
         if chatter is None or not self.active:
@@ -68,7 +68,14 @@ class WebChatSender:
         if reference is None:
             # Two messages for the same person in one delivery pass install once.
             await self.bridge.install(conversation)
-        return await self.local.deliver(item)
+        return self._stored(await self.local.deliver(item))
+
+    def _stored(self, posted: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Where a message went, as the outbox keeps it: without this start's secret
+        (an update is readdressed to the server as it runs then: `_here`)."""
+        if posted is not None and self.store.secret in str(posted.get("service_url", "")):
+            return {**posted, "service_url": f"{self.store.base_url}/webchat/connector"}
+        return posted
 
     def _here(self, item: Outgoing, posted: dict[str, Any]) -> Outgoing:
         """The update, addressed to this server as it runs now."""

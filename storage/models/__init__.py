@@ -5,6 +5,7 @@ from storage.models.case import CaseRefCounter, Incident, Letter, Person, Police
 from storage.models.identity import StaffIdentity
 from storage.models.ops import AuditEvent, AuditHead, OutboxMessage, ScheduledJob
 from storage.models.records import Attachment, SubjectAccessRequest
+from storage.models.seen import SeenInteraction
 from storage.models.staff import StaffMember, StaffRole, TeamsConversationRef
 from storage.models.strategy import (
     Authorisation,
@@ -41,6 +42,7 @@ __all__ = [
     "Restriction",
     "Review",
     "ScheduledJob",
+    "SeenInteraction",
     "SharingRequest",
     "StaffIdentity",
     "StaffMember",

@@ -436,3 +436,211 @@ def test_the_servers_still_work_after_the_fuzzing(servers: Servers) -> None:
 
     status, ack = servers.thread.run(report())
     assert status == 200 and ack["response_action"] == "update", ack
+
+
+# -- null and wrong-typed fields, in every payload shape ----------------------------------
+#
+# Each shape starts from a request a client really sends, one that is refused or only
+# reads (so whatever is changed in it, nothing may be stored); then every field in it, at
+# every depth, is made null and each wrong type in turn. Each must be answered below 500,
+# without a traceback, and leave every table as it was.
+
+WRONG = (None, 0, True, "", [], {"x": None})
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield (*prefix, key)
+            yield from _paths(inner, (*prefix, key))
+    elif isinstance(value, list):
+        for i, inner in enumerate(value[:2]):
+            yield (*prefix, i)
+            yield from _paths(inner, (*prefix, i))
+
+
+def _mutations(base: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for path in _paths(base):
+        for wrong in WRONG:
+            copy = json.loads(json.dumps(base))
+            at = copy
+            for step in path[:-1]:
+                at = at[step]
+            if type(at[path[-1]]) is type(wrong) and at[path[-1]] == wrong:
+                continue
+            at[path[-1]] = wrong
+            yield copy
+
+
+def _slack_shapes(view: dict[str, Any], respond_to: str) -> dict[str, dict[str, Any]]:
+    user = {"id": "U0SAM", "username": "sam", "team_id": "T1"}
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": user,
+        "api_app_id": "A1",
+        "trigger_id": "trigger-1",
+        "view": {
+            "id": "V1",
+            "hash": "h1",
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view.get("private_metadata", ""),
+            "state": {
+                "values": {
+                    # a report with nothing in what happened: refused with a field error
+                    "channel": {
+                        "channel": {
+                            "type": "static_select",
+                            "selected_option": {"value": "telephone"},
+                        }
+                    },
+                    "what_happened": {"what_happened": {"type": "plain_text_input", "value": None}},
+                    "behaviours": {
+                        "behaviours": {
+                            "type": "checkboxes",
+                            "selected_options": [{"value": "abuse"}],
+                        }
+                    },
+                }
+            },
+        },
+    }
+    button = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": user,
+        "api_app_id": "A1",
+        "trigger_id": "trigger-2",
+        "response_url": respond_to,
+        "container": {"type": "message", "message_ts": "1.2"},
+        "channel": {"id": "D0SAM"},
+        "message": {"ts": "1.2", "text": "x"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": ActionId.WELFARE_OK.value,
+                "block_id": "b",
+                "value": "987654",  # no such check-in: refused, nothing stored
+                "action_ts": "1700000000.5",
+            }
+        ],
+    }
+    options = {
+        "type": "block_suggestion",
+        "team": {"id": "T1"},
+        "user": user,
+        "api_app_id": "A1",
+        "action_id": "person",
+        "block_id": "person",
+        "value": "Mo",
+        "view": {"id": "V1", "type": "modal", "callback_id": "incident"},
+    }
+    event = {
+        "token": "legacy",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": "Ev1",
+        "event_time": 1700000000,
+        "event": {"type": "app_home_opened", "user": "U0SAM", "tab": "home"},
+    }
+    return {"view_submission": submission, "block_actions": button, "options": options,
+            "events": event}  # fmt: skip
+
+
+def _signed(servers: Servers, body: bytes, content_type: str) -> tuple[int, str]:
+    now = str(int(time.time()))
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": now,
+        "X-Slack-Signature": _sign(body, now),
+    }
+    return servers.post(f"{servers.slack.url}/slack/events", body, headers)
+
+
+def test_slack_null_and_wrong_typed_fields_refused_cleanly(servers: Servers) -> None:
+    async def form() -> dict[str, Any]:
+        from tests.test_slack_incident import open_incident_form
+
+        return await open_incident_form(servers.slack)
+
+    view = servers.thread.run(form())
+    respond_to = servers.slack.fake.response_url(1000)
+    before = servers.counts(servers.slack.db)
+    tried = 0
+    for shape, base in _slack_shapes(view, respond_to).items():
+        for payload in _mutations(base):
+            if shape == "events":
+                body, content_type = json.dumps(payload).encode(), "application/json"
+            else:
+                body = urlencode({"payload": json.dumps(payload)}).encode()
+                content_type = FORM
+            status, text = _signed(servers, body, content_type)
+            _check(status, text + json.dumps(payload)[:300])
+            tried += 1
+    # A slash command is a form: every field missing, empty, or not what Slack sends.
+    command = {"team_id": "T1", "user_id": "U0SAM", "command": "/case", "text": "NOPE-1",
+               "trigger_id": "t", "response_url": respond_to}  # fmt: skip
+    for field_name in command:
+        for wrong in (None, "", "null", "[]", "{}", "0"):
+            fields = {k: v for k, v in command.items() if k != field_name}
+            if wrong is not None:
+                fields[field_name] = wrong
+            status, text = _signed(servers, urlencode(fields).encode(), FORM)
+            _check(status, text + str(fields))
+            tried += 1
+    assert tried > 300
+    assert servers.counts(servers.slack.db) == before
+
+
+def test_slack_block_actions_with_null_actions_is_a_clean_refusal(servers: Servers) -> None:
+    """Found by hand: a signed block_actions whose "actions" is null got a 500."""
+    for actions in (None, [], [None], "x", {}):
+        payload = {"type": "block_actions", "user": {"id": "U0SAM"}, "actions": actions}
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        status, text = _signed(servers, body, FORM)
+        assert status == 400, (actions, status, text)
+
+
+def _teams_shapes(service_url: str) -> dict[str, dict[str, Any]]:
+    def activity(kind: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "id": "act-1",
+            "channelId": "msteams",
+            "serviceUrl": service_url,
+            "from": {"id": f"29:{SAM}", "name": "Sam", "aadObjectId": SAM},
+            "recipient": {"id": "28:safecontact-bot", "name": "safecontact"},
+            "conversation": {"id": f"a:personal-{SAM}", "conversationType": "personal"},
+            "channelData": {"tenant": {"id": "tenant"}},
+            **extra,
+        }
+
+    def invoke(verb: str, data: dict[str, Any]) -> dict[str, Any]:
+        action = {"type": "Action.Execute", "verb": verb, "data": data}
+        return activity("invoke", name="adaptiveCard/action", value={"action": action})
+
+    return {
+        "message": activity("message", text="case NOPE-1", textFormat="plain"),
+        "button": invoke(ActionId.WELFARE_OK.value, {"checkin_id": "987654"}),
+        # an incident report with nothing in what happened: refused with a field error
+        "form": invoke(FormName.INCIDENT.value, {"channel": "telephone", "what_happened": ""}),
+        "install": activity("conversationUpdate", membersAdded=[{"id": "28:safecontact-bot"}]),
+    }
+
+
+def test_teams_null_and_wrong_typed_fields_refused_cleanly(servers: Servers) -> None:
+    before = servers.counts(servers.teams.db)
+    url = f"{servers.teams.url}/api/messages"
+    tried = 0
+    for base in _teams_shapes(servers.teams.fake.url).values():
+        for activity in _mutations(base):
+            if activity.get("serviceUrl") != servers.teams.fake.url:
+                continue  # the bot would answer elsewhere: not what this test is about
+            body = json.dumps(activity).encode()
+            status, text = servers.post(url, body, {"Content-Type": "application/json"})
+            _check(status, text + json.dumps(activity)[:300])
+            tried += 1
+    assert tried > 200
+    assert servers.counts(servers.teams.db) == before

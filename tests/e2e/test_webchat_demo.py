@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,13 @@ def run(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Any:
     return done
 
 
+# A browser's cookies: the page's secret (guard.py) goes with every call after it.
+_BROWSER = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+
 def get(url: str) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with _BROWSER.open(url, timeout=5) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -229,6 +234,7 @@ def test_the_served_database_is_the_one_demo_data_filled(tmp_path: Path) -> None
                 break
             time.sleep(0.1)
         assert rows and all(status == "sent" for _, status in rows), rows
+        assert get(served.url)[0] == 200  # the page opened, as a browser does first
         status, body = get(served.url + "webchat/api/people")
         messages = {p["name"]: p["messages"] for p in json.loads(body)["people"]}
         assert messages["Jo Fielding"] >= 1 and messages["Sam Rivers"] >= 2

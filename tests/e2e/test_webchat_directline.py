@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.webchat import demo
 from bot.webchat.cards import MARKER
 from bot.webchat.conversations import Chatter
+from bot.webchat.guard import SECRET_HEADER
 from storage.models import (
     ContactStrategy,
     Incident,
@@ -36,6 +37,7 @@ from storage.models import (
 )
 from tests.e2e.test_slack_strategy import proposal
 from tests.teams_harness import _answer_for, answers, assert_valid_card, inputs, start_server
+from tests.webchat_secret import with_secret
 from tests.world import drained
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -188,7 +190,9 @@ async def chat(fresh_db_url: str) -> AsyncIterator[WebChatWorld]:
     people = {
         e.name.split()[0].lower(): Chatter.from_entry(e) for e in settings.staff if e.teams_user_id
     }
-    http = aiohttp.ClientSession()
+    async with aiohttp.ClientSession() as first:
+        headers = await with_secret(first, url)  # as the page gives it to the browser
+    http = aiohttp.ClientSession(headers=headers)
     try:
         yield WebChatWorld(url, http, runtime, people)
     finally:
@@ -439,7 +443,8 @@ async def test_typing_is_accepted_and_not_shown(chat: WebChatWorld) -> None:
 
 async def test_connector_calls_land_in_the_named_conversation(chat: WebChatWorld) -> None:
     """What botbuilder calls on a connector: create a personal chat, post, update."""
-    connector = f"{chat.url}/webchat/connector/v3/conversations"
+    secret = chat.http.headers[SECRET_HEADER]
+    connector = f"{chat.url}/webchat/connector/{secret}/v3/conversations"
     bea = chat.people["bea"]
     async with chat.http.post(
         connector, json={"isGroup": False, "members": [{"id": bea.user_id}]}
@@ -534,8 +539,10 @@ async def test_the_page_lists_who_can_be_chosen(fresh_db_url: str) -> None:
         Settings(database_url=fresh_db_url, staff=staff), dev=False
     )
     try:
-        async with aiohttp.ClientSession() as http, http.get(f"{url}/webchat/api/people") as resp:
-            listed = await resp.json()
+        async with aiohttp.ClientSession() as http:
+            headers = await with_secret(http, url)
+            async with http.get(f"{url}/webchat/api/people", headers=headers) as resp:
+                listed = await resp.json()
     finally:
         await cleanup()
     assert [p["name"] for p in listed["people"]] == [e["name"] for e in demo.directory()]

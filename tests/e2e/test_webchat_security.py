@@ -16,28 +16,32 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.runtime import Runtime
 from bot.server import create_app
 from bot.settings import Settings
 from bot.webchat import demo
 from bot.webchat.conversations import Chatter
+from bot.webchat.guard import SECRET_COOKIE, SECRET_HEADER
 from storage.db import Database
+from storage.models import Base
+from tests.webchat_secret import page_secret, with_secret
 
 WEBCHAT_GETS = ["/", "/webchat/static/chat.js", "/webchat/api/people", "/webchat/vendor/webchat.js"]
 SAM = Chatter.from_entry(Settings(staff=demo.directory()).staff[0])
 
 
-def webchat_posts() -> list[tuple[str, Any]]:
+def webchat_posts(secret: str = "no-secret") -> list[tuple[str, Any]]:
     return [
         ("/v3/directline/tokens/generate", {"user": {"id": SAM.user_id}}),
         ("/v3/directline/conversations", {}),
         (f"/v3/directline/conversations/{SAM.conversation_id}/activities", {"type": "message"}),
         (
-            f"/webchat/connector/v3/conversations/{SAM.conversation_id}/activities",
+            f"/webchat/connector/{secret}/v3/conversations/{SAM.conversation_id}/activities",
             {"type": "message", "text": "injected"},
         ),
-        ("/webchat/connector/v3/conversations", {"members": [{"id": SAM.user_id}]}),
+        (f"/webchat/connector/{secret}/v3/conversations", {"members": [{"id": SAM.user_id}]}),
     ]
 
 
@@ -103,7 +107,9 @@ async def test_a_peer_on_the_network_is_refused_even_when_bound_to_all_addresses
         status, _ = await status_of(http, "GET", f"{outside}/healthz")
         assert status == 200
         # The same requests from this computer work.
-        status, _ = await status_of(http, "GET", f"http://127.0.0.1:{port}/webchat/api/people")
+        local = f"http://127.0.0.1:{port}"
+        key = await with_secret(http, local)
+        status, _ = await status_of(http, "GET", f"{local}/webchat/api/people", headers=key)
         assert status == 200
     finally:
         await cleanup()
@@ -129,10 +135,12 @@ async def test_requests_that_did_not_come_from_this_computer_are_refused(
     port, cleanup = await serve(settings, dev=False)
     try:
         base = f"http://127.0.0.1:{port}"
+        key = await with_secret(http, base)  # with the secret: only the header is wrong
+        headers = {**key, **headers}
         for path in WEBCHAT_GETS:
             status, _ = await status_of(http, "GET", base + path, headers=headers)
             assert status == 403, path
-        for path, body in webchat_posts():
+        for path, body in webchat_posts(key[SECRET_HEADER]):
             status, _ = await status_of(http, "POST", base + path, json=body, headers=headers)
             assert status == 403, path
     finally:
@@ -154,7 +162,7 @@ async def test_this_computer_by_any_of_its_names_is_served(
             "POST",
             f"{base}/v3/directline/tokens/generate",
             json={"user": {"id": SAM.user_id}},
-            headers={"Origin": f"http://localhost:{port}"},
+            headers={"Origin": f"http://localhost:{port}", **await with_secret(http, base)},
         )
         assert status == 200
     finally:
@@ -212,7 +220,8 @@ async def test_with_real_credentials_dev_mode_brings_it_back(
         base = f"http://127.0.0.1:{port}"
         status, page = await status_of(http, "GET", f"{base}/")
         assert status == 200 and "Who are you?" in page
-        async with http.get(f"{base}/webchat/api/people") as resp:
+        key = await with_secret(http, base)
+        async with http.get(f"{base}/webchat/api/people", headers=key) as resp:
             people = await resp.json()
         assert people["teams"] == ("microsoft_app_id" in credentials), "the page warns"
     finally:
@@ -240,5 +249,192 @@ async def test_without_credentials_the_web_chat_does_not_open_api_messages(
         }
         status, _ = await status_of(http, "POST", f"{base}/api/messages", json=activity)
         assert status == 401
+    finally:
+        await cleanup()
+
+
+# -- nothing but this computer, and only with this start's secret ---------------------------
+
+PROXY = [
+    "Via",
+    "Forwarded",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Port",
+    "X-Forwarded-Server",
+    "X-Real-IP",
+    "X-Client-IP",
+    "Client-IP",
+    "True-Client-IP",
+    "CF-Connecting-IP",
+    "Fastly-Client-IP",
+    "X-Cluster-Client-IP",
+    "X-Original-Forwarded-For",
+    "X-Originating-IP",
+]
+
+
+async def test_a_request_carrying_any_proxy_header_is_refused(
+    fresh_db_url: str, http: aiohttp.ClientSession
+) -> None:
+    """A reverse proxy in front of the chat makes every visitor look local: any header one
+    adds refuses the request, the page included, even with the secret."""
+    settings = Settings(database_url=fresh_db_url, staff=demo.directory())
+    port, cleanup = await serve(settings, dev=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        key = await with_secret(http, base)
+        for header in PROXY:
+            for value in ("203.0.113.9", "127.0.0.1", "1.1 proxy"):
+                headers = {**key, header: value}
+                for path in WEBCHAT_GETS:
+                    status, _ = await status_of(http, "GET", base + path, headers=headers)
+                    assert status == 403, (header, path)
+                for path, body in webchat_posts(key[SECRET_HEADER]):
+                    status, _ = await status_of(
+                        http, "POST", base + path, json=body, headers=headers
+                    )
+                    assert status == 403, (header, path)
+        status, _ = await status_of(http, "GET", f"{base}/webchat/api/people", headers=key)
+        assert status == 200, "the same request without the header is served"
+    finally:
+        await cleanup()
+
+
+async def test_a_host_that_is_not_exactly_this_computer_and_port_is_refused(
+    fresh_db_url: str, http: aiohttp.ClientSession
+) -> None:
+    settings = Settings(database_url=fresh_db_url, staff=demo.directory())
+    port, cleanup = await serve(settings, dev=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        key = await with_secret(http, base)
+        for host in (
+            "127.0.0.1",  # no port
+            f"127.0.0.1:{port + 1}",  # another port
+            f"127.0.0.2:{port}",
+            f"localhost.attacker.example:{port}",
+            f"127.0.0.1.nip.io:{port}",
+            f"[::ffff:127.0.0.1]:{port}",
+            f"0.0.0.0:{port}",
+            "",
+        ):
+            for path in WEBCHAT_GETS:
+                status, _ = await status_of(http, "GET", base + path, headers={**key, "Host": host})
+                assert status == 403, (host, path)
+    finally:
+        await cleanup()
+
+
+async def test_api_and_direct_line_calls_without_the_secret_are_refused(
+    fresh_db_url: str, http: aiohttp.ClientSession
+) -> None:
+    """Any local program could call them; only the page's browser (its cookie) may."""
+    settings = Settings(database_url=fresh_db_url, staff=demo.directory())
+    port, cleanup = await serve(settings, dev=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        secret = await page_secret(http, base)
+        for given in ({}, {SECRET_HEADER: "guess"}, {"Cookie": f"{SECRET_COOKIE}=guess"}):
+            status, text = await status_of(http, "GET", f"{base}/webchat/api/people", headers=given)
+            assert status == 403 and "key the web chat's page gives" in text, given
+            for path, body in webchat_posts(secret)[:3]:
+                status, _ = await status_of(http, "POST", base + path, json=body, headers=given)
+                assert status == 403, (given, path)
+        # The browser's way: the page's cookie; and a programme's: the header.
+        for given in ({"Cookie": f"{SECRET_COOKIE}={secret}"}, {SECRET_HEADER: secret}):
+            status, _ = await status_of(http, "GET", f"{base}/webchat/api/people", headers=given)
+            assert status == 200, given
+        # The page itself and its files need nothing: they are how the browser gets it.
+        async with http.get(f"{base}/") as resp:
+            cookie = resp.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    finally:
+        await cleanup()
+
+
+async def test_a_connector_call_without_the_secret_is_refused(
+    fresh_db_url: str, http: aiohttp.ClientSession
+) -> None:
+    """Only safecontact itself may put a card "from safecontact" into someone's chat: its
+    connector calls carry the start's secret in their serviceUrl."""
+    settings = Settings(database_url=fresh_db_url, staff=demo.directory())
+    port, cleanup = await serve(settings, dev=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        secret = await page_secret(http, base)
+        conv = f"/v3/conversations/{SAM.conversation_id}/activities"
+        message = {"type": "message", "text": "injected"}
+        for prefix in ("/webchat/connector", "/webchat/connector/guess"):
+            for method, path in (
+                ("POST", prefix + conv),
+                ("POST", prefix + conv + "/x"),
+                ("PUT", prefix + conv + "/x"),
+                ("POST", prefix + "/v3/conversations"),
+            ):
+                # Even with the browser's secret as a header: the path must carry it.
+                status, _ = await status_of(
+                    http, method, base + path, json=message, headers={SECRET_HEADER: secret}
+                )
+                assert status in (403, 404), (method, path, status)
+        status, _ = await status_of(
+            http, "POST", f"{base}/webchat/connector/{secret}{conv}", json=message
+        )
+        assert status == 201, "the bot's own call, with the secret in its path"
+    finally:
+        await cleanup()
+
+
+async def test_a_restart_makes_a_new_secret(fresh_db_url: str, http: aiohttp.ClientSession) -> None:
+    settings = Settings(database_url=fresh_db_url, staff=demo.directory())
+    port, cleanup = await serve(settings, dev=False)
+    try:
+        first = await page_secret(http, f"http://127.0.0.1:{port}")
+    finally:
+        await cleanup()
+    port, cleanup = await serve(settings, dev=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert await page_secret(http, base) != first
+        status, _ = await status_of(
+            http, "GET", f"{base}/webchat/api/people", headers={SECRET_HEADER: first}
+        )
+        assert status == 403
+    finally:
+        await cleanup()
+
+
+async def test_the_secret_stays_out_of_the_database(fresh_db_url: str) -> None:
+    """It lives as long as the process; references and sent messages are stored without
+    it (it is added back whenever they are used)."""
+    from tests.teams_harness import start_server
+
+    settings = Settings(database_url=fresh_db_url, staff=demo.directory())
+    url, runtime, cleanup = await start_server(settings, dev=False)
+    try:
+        async with aiohttp.ClientSession() as http:
+            key = await with_secret(http, url)
+            sam = Chatter.from_entry(settings.staff[0])
+            async with http.post(
+                f"{url}/v3/directline/tokens/generate",
+                json={"user": {"id": sam.user_id}},
+                headers=key,
+            ) as resp:
+                token = (await resp.json())["token"]
+            auth = {**key, "Authorization": f"Bearer {token}"}
+            async with http.post(f"{url}/v3/directline/conversations", headers=auth) as resp:
+                assert resp.status in (200, 201)
+            path = f"{url}/v3/directline/conversations/{sam.conversation_id}/activities"
+            message = {"type": "message", "text": "checkin", "from": {"id": sam.user_id}}
+            async with http.post(path, json=message, headers=auth) as resp:
+                assert resp.status == 200
+        dump = []
+        async with runtime.db.read() as session:
+            for table in Base.metadata.sorted_tables:
+                rows = (await session.execute(select(table))).all()
+                dump.append(repr(rows))
+        assert dump and key[SECRET_HEADER] not in "".join(dump)
+        assert "/webchat/connector" in "".join(dump), "the reference was stored"
     finally:
         await cleanup()

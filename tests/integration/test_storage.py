@@ -43,6 +43,7 @@ from storage.models import (
     Restriction,
     Review,
     ScheduledJob,
+    SeenInteraction,
     SharingRequest,
     StaffIdentity,
     StaffMember,
@@ -410,10 +411,19 @@ async def _seed_every_model(db: Database) -> list[Base]:
         )
         await s.flush()
         head = (await s.execute(select(AuditHead))).scalar_one()
+        seen = SeenInteraction(
+            key="a" * 64,
+            platform="slack",
+            kind="view_submission",
+            seen_at=SUMMER,
+            expires_at=WINTER,
+            answer={"response_action": "update", "view": {"blocks": [None, 2.5, "ü"]}},
+        )
+        s.add(seen)
         keep(disclosure, authorisation, breach, review, dispute, contact, letter, welfare, job)
         keep(further)
         keep(request, chart)
-        keep(message, event, head)
+        keep(message, event, head, seen)
     return made
 
 
