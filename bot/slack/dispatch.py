@@ -21,6 +21,7 @@ from bot.runtime import Runtime
 from bot.slack import payloads
 from bot.slack.context import ack_refusal, card, form_view, notice, notice_view
 from cards.forms import FormSpec
+from cards.text import slack_plain
 from dialogs.errors import DomainError, NotInDirectory
 from dialogs.interactions import Answer, Reply, Turn
 from dialogs.registry import registry
@@ -95,7 +96,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         await ack(
             options=[
-                {"text": {"type": "plain_text", "text": c.label}, "value": c.value} for c in choices
+                {"text": {"type": "plain_text", "text": slack_plain(c.label)}, "value": c.value}
+                for c in choices
             ]
         )
 
