@@ -150,6 +150,7 @@ async def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def case_show(settings: Settings, args: argparse.Namespace) -> int:
+    from cards.text import terminal
     from dialogs.case import file as case_file
     from dialogs.case.text import as_text
     from storage import people as people_repo
@@ -160,12 +161,13 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
         async with db.read() as session:
             found = await people_repo.find(session, query=args.ref)
             if not found:
-                print(f"No person or case matches '{args.ref}'.", file=sys.stderr)
+                print(f"No person or case matches '{terminal(args.ref)}'.", file=sys.stderr)
                 return 1
             if len(found) > 1:
-                print(f"'{args.ref}' matches {len(found)} people; give a case reference:")
+                who = terminal(args.ref)
+                print(f"'{who}' matches {len(found)} people; give a case reference:")
                 for person in found:
-                    print(f"  {person.reference}  {person.name}")
+                    print(f"  {person.reference}  {terminal(person.name)}")
                 return 1
             record = await case_file.full_record(
                 session, person=found[0], zone=settings.policy.zone
@@ -175,7 +177,8 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record, indent=2, default=str))
     else:
-        print(as_text(record))
+        # Names and what people wrote, to a terminal: no escape sequences (cards/text.py).
+        print(terminal(as_text(record)))
     return 0
 
 

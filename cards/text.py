@@ -172,6 +172,18 @@ def csv_cell(value: Any) -> Any:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+_JSON_UNSAFE = re.compile(
+    f"[{re.escape(_CONTROLS + BIDI_FORMATTING + ZERO_WIDTH + _SEPARATORS)}\ud800-\udfff]"
+)
+
+
+def json_text(dumped: str) -> str:
+    """JSON text (json.dumps with ensure_ascii=False) with every control and invisible
+    formatting character written as a \\uNNNN escape: the same data, safe to `cat`.
+    Such characters can only be inside strings, where the escape means the same."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
