@@ -161,8 +161,17 @@ def configure(log_format: str = "text", *, stream: Any = None) -> None:
     root.setLevel(logging.INFO)
     # Alembic announces every migration step at INFO; an operator needs only problems.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Hold the libraries that print payloads at DEBUG at INFO, whatever the root level."""
     for name in QUIET:
-        logging.getLogger(name).setLevel(logging.INFO)
+        quiet = logging.getLogger(name)
+        # SQLAlchemy keeps its own loggers at WARNING (INFO would print every statement).
+        floor = logging.WARNING if name == "sqlalchemy" else logging.INFO
+        if quiet.level < floor:
+            quiet.setLevel(floor)
 
 
 def middleware() -> Any:
