@@ -169,7 +169,9 @@ def csv_cell(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     text = plain(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return (
+        "'" + text if value.startswith(_FORMULA_START) or text.startswith(_FORMULA_START) else text
+    )
 
 
 _JSON_UNSAFE = re.compile(
