@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from bot.scheduler import run_due
 from bot.server import create_app, prepare_database
 from bot.settings import Settings
+from cards.text import terminal
 from storage import audit, migrate
 from storage import jobs as jobs_repo
 from storage import staff as staff_repo
@@ -130,7 +131,8 @@ async def staff_list(settings: Settings, args: argparse.Namespace) -> int:
     header = ("NAME", "EMAIL", "ROLES", "MANAGER", "SLACK", "TEAMS")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        line = "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        print(terminal(line))  # names from the directory file (cards/text.py)
     return 0
 
 
@@ -222,7 +224,7 @@ async def jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     if not runs:
         print("Nothing was due.")
     for run in runs:
-        print(f"{run.outcome:6}  {run.kind:22}  {run.key}: {run.summary}")
+        print(terminal(f"{run.outcome:6}  {run.kind:22}  {run.key}: {run.summary}"))
     return 1 if any(r.outcome == "failed" for r in runs) else 0
 
 

@@ -3,8 +3,8 @@
 Templates are JSON with Jinja; every value goes through `tojson`, and text written by
 people goes through the escaping filter of the surface it lands on first (cards/text.py:
 `mrkdwn` for Slack, `md` for Teams, `html` and autoescape in letters). Whatever a template
-composed, `payload_of` then takes out every control and invisible formatting character,
-and on Slack escapes the message's fallback `text`, which Slack reads as mrkdwn.
+composed, `tojson` takes out every control and invisible formatting character, and
+`payload_of` on Slack escapes the message's fallback `text`, which Slack reads as mrkdwn.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from jinja2.sandbox import SandboxedEnvironment
 
 from cards.ids import ActionId, FormName, IncidentField
-from cards.text import card_markdown, html, scrub, slack_escape, slack_mrkdwn, slack_plain, walk
+from cards.text import (
+    card_markdown,
+    html,
+    scrub,
+    slack_escape,
+    slack_mrkdwn,
+    slack_plain,
+    walk,
+)
 
 Platform = Literal["slack", "teams"]
 
@@ -41,6 +49,12 @@ def chosen(field: dict[str, Any], value: Any) -> list[dict[str, Any]]:
     return [c for c in options if c["value"] in wanted]
 
 
+def _dumps(value: Any, **kw: Any) -> str:
+    """json.dumps for `tojson`, with no control or invisible formatting character in any
+    string (cards/text.scrub): whatever a template composed from people's text."""
+    return json.dumps(walk(value, scrub), **kw)
+
+
 def _env(**kw: Any) -> Environment:
     env = SandboxedEnvironment(
         loader=PackageLoader("cards", "templates"),
@@ -59,6 +73,9 @@ def _env(**kw: Any) -> Environment:
         slack_link=slack_link,
         chosen=chosen,
     )
+    # Every value a JSON template prints goes through tojson: scrubbed there, each string
+    # once when rendered (not each payload each time: a form is rendered once a minute).
+    env.policies["json.dumps_function"] = _dumps
     env.globals.update(FormName=FormName, ActionId=ActionId, IncidentField=IncidentField)
     return env
 
@@ -113,16 +130,15 @@ def _template(platform: Platform, name: str) -> Any:
 def payload_of(platform: Platform, name: str, rendered: str) -> dict[str, Any]:
     """A rendered template's text as a new payload dict, safe for its surface.
 
-    Every string loses its control and invisible formatting characters (cards/text.scrub), and
-    a Slack message's top-level `text` (the notification and fallback, which Slack reads
-    as mrkdwn; templates compose it as plain text) is escaped, so a name in it cannot
-    become `<!channel>` or a disguised link.
+    A Slack message's top-level `text` (the notification and fallback, which Slack reads
+    as mrkdwn; templates compose it as plain text) is escaped here, so a name in it cannot
+    become `<!channel>` or a disguised link. Every string already lost its control and
+    invisible formatting characters in `tojson` (_dumps).
     """
     try:
         payload = json.loads(rendered)
     except json.JSONDecodeError as exc:  # a template bug, never user input
         raise ValueError(f"template {platform}/{name} produced invalid JSON: {exc}") from exc
-    payload = walk(payload, scrub)
     if platform == "slack" and isinstance(payload.get("text"), str):
         payload["text"] = slack_escape(payload["text"])
     return payload

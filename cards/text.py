@@ -93,6 +93,8 @@ def scrub(text: str) -> str:
     return _UNSAFE_PAYLOAD.sub("", _NEWLINES.sub("\n", text))
 
 
+# In JSON text (Jinja's tojson writes every non-ASCII character as \\uNNNN): a character
+# `scrub` would remove, raw or escaped. Text without one needs no walk (most payloads).
 def has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(c) in _RTL_CLASSES for c in text)
 

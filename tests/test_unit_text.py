@@ -9,7 +9,7 @@ import json
 import pytest
 
 from cards import text
-from cards.render import payload_of, render
+from cards.render import json_env, render
 from cards.text import FSI, PDI, UnsafeText
 
 ESC_OSC = "\x1b]0;owned\x07\x1b[2J"
@@ -117,6 +117,7 @@ def test_a_rendered_slack_payload_has_no_controls_and_an_escaped_fallback() -> N
     assert "\x1b" not in json.dumps(payload, ensure_ascii=False)
 
 
-def test_payload_of_scrubs_every_string_but_keeps_isolates() -> None:
-    raw = json.dumps({"text": "a\u202eb", "blocks": [{"x": f"{FSI}c\x1b{PDI}"}]})
-    assert payload_of("teams", "t", raw) == {"text": "ab", "blocks": [{"x": f"{FSI}c{PDI}"}]}
+def test_tojson_scrubs_every_string_but_keeps_isolates() -> None:
+    template = json_env().from_string('{"text": {{ a|tojson }}, "blocks": [{{ b|tojson }}]}')
+    rendered = template.render(a="a\u202eb\u200b", b={"x": f"{FSI}c\x1b{PDI}"})
+    assert json.loads(rendered) == {"text": "ab", "blocks": [{"x": f"{FSI}c{PDI}"}]}
