@@ -19,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from cards.ids import ActionId, FormName, IncidentField
 from cards.text import (
+    card_fallback,
     card_markdown,
     html,
     scrub,
@@ -132,8 +133,9 @@ def payload_of(platform: Platform, name: str, rendered: str) -> dict[str, Any]:
 
     A Slack message's top-level `text` (the notification and fallback, which Slack reads
     as mrkdwn; templates compose it as plain text) is escaped here, so a name in it cannot
-    become `<!channel>` or a disguised link. Every string already lost its control and
-    invisible formatting characters in `tojson` (_dumps).
+    become `<!channel>` or a disguised link; so is a Teams card's `fallbackText`, which
+    a client that cannot show the card may read as markdown. Every string already lost
+    its control and invisible formatting characters in `tojson` (_dumps).
     """
     try:
         payload = json.loads(rendered)
@@ -141,6 +143,8 @@ def payload_of(platform: Platform, name: str, rendered: str) -> dict[str, Any]:
         raise ValueError(f"template {platform}/{name} produced invalid JSON: {exc}") from exc
     if platform == "slack" and isinstance(payload.get("text"), str):
         payload["text"] = slack_escape(payload["text"])
+    elif platform == "teams" and isinstance(payload.get("fallbackText"), str):
+        payload["fallbackText"] = card_fallback(payload["fallbackText"])
     return payload
 
 

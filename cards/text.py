@@ -135,6 +135,13 @@ def card_markdown(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", isolate(text))
 
 
+def card_fallback(text: Any) -> str:
+    """A Teams card's `fallbackText` (composed by a template, shown where the card cannot
+    be): it may be read as markdown, but backslashes would show in notifications, so only
+    what makes a link is broken: `](` becomes `] (`."""
+    return scrub(str(text)).replace("](", "] (")
+
+
 def html(text: Any) -> Markup:
     """HTML (letters, exports): escaped, and right-to-left text in `<bdi>`."""
     if isinstance(text, Markup):

@@ -58,6 +58,8 @@ TEXT = (
     "**bold** _it_ `code` {{ 'Q' * 3 }} {% for x in [1, 2] %}LOOP{% endfor %} "
     f"<script>alert(1)</script> \u202eright-to-left override {RTL}\u2066 " + "long " * 350
 )
+AGENCY = f"<!channel> Care <http://evil.example|Open> [x](http://evil.example) {RTL} \u202eevil"
+SHARE = {"agency": AGENCY, "sharing_reason": "safeguarding", "consent": "no"}
 # Refused at the boundary, each under its field.
 REFUSED = {
     "escape": "Shouted \x1b]0;pwned\x07\x1b[2J at the counter.",
@@ -151,6 +153,25 @@ async def test_slack_hostile_text_through_report_strategy_letter_and_case(
         lambda: slack.fake.calls_to("files.completeUploadExternal"), what="the letter upload"
     )
     await slack.settle()
+    # Sharing with an agency whose name is hostile: the card, its confirmation, the notice.
+    opened = len(slack.fake.calls_to("views.open"))
+    await slack.click("U0SAM", ActionId.REQUEST_SHARING, str(incident.person_id))
+    share = await slack.eventually(
+        lambda: slack.fake.calls_to("views.open")[opened:], what="the sharing form"
+    )
+    _, ack = await slack.submit("U0SAM", share[0]["view"], {**SHARE, "what": TEXT[:1400]})
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    async with slack.db.read() as session:
+        sharing = (
+            await session.execute(select(Authorisation).where(Authorisation.kind == "sharing"))
+        ).scalar_one()
+    await slack.click("U0BEA", ActionId.APPROVE, str(sharing.id))
+    await slack.eventually(
+        lambda: [p for p in slack.fake.posts_to("U0SAM") if "was approved" in p["text"]],
+        what="the sharing approval",
+    )
+    await slack.settle()
     await slack.command("U0NIA", "/case", reference)
     await slack.command("U0NIA", "/case", "Zed")
     await slack.options("U0SAM", "person", "Zed")
@@ -223,7 +244,14 @@ async def test_teams_hostile_text_through_report_strategy_and_letter(teams: Team
     approval = approval_cards(teams, BEA)[-1].card
     assert (await approve(teams, BEA, approval)).startswith("Approved")
     await teams.settle()
-    await teams.say(JO, "case Zed")
+    case = await teams.say(SAM, "case Zed")
+    share = await teams.open_form(SAM, case, "Request to share with a partner agency")
+    _, answer = await teams.submit(SAM, share, {**SHARE, "what": TEXT[:1400]})
+    assert "Don't share anything until it is approved" in visible(answer["value"])
+    await teams.settle()
+    (sharing,) = teams.cards_to(BEA, "Request to share")
+    assert (await approve(teams, BEA, sharing.card)).startswith("Approved")
+    await teams.settle()
 
     everything = [c.body for c in teams.fake.calls]
     assert_safe_everywhere("teams", everything)
