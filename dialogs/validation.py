@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cards.forms import FieldSpec, FormSpec
-from cards.text import clean_input
+from cards.text import UnsafeText, clean_input
 from dialogs.errors import FieldErrors
 
 
@@ -107,6 +107,12 @@ def check(form: FormSpec, submitted: dict[str, Any]) -> tuple[dict[str, Any], di
         if spec.kind == "info":
             continue
         raw = submitted.get(spec.id)
+        if spec.kind in ("text", "textarea") and isinstance(raw, str):
+            try:  # first, so text of only invisible characters counts as no answer
+                raw = clean_input(raw)
+            except UnsafeText as exc:
+                errors[spec.id] = str(exc)
+                continue
         if _empty(raw):
             if spec.required:
                 errors[spec.id] = "Please answer this question."

@@ -9,8 +9,10 @@ import json
 import pytest
 
 from cards import text
+from cards.forms import FormSpec
 from cards.render import json_env, render
 from cards.text import FSI, PDI, UnsafeText
+from dialogs.validation import check
 
 ESC_OSC = "\x1b]0;owned\x07\x1b[2J"
 RTL = "עמית"
@@ -121,3 +123,33 @@ def test_tojson_scrubs_every_string_but_keeps_isolates() -> None:
     template = json_env().from_string('{"text": {{ a|tojson }}, "blocks": [{{ b|tojson }}]}')
     rendered = template.render(a="a\u202eb\u200b", b={"x": f"{FSI}c\x1b{PDI}"})
     assert json.loads(rendered) == {"text": "ab", "blocks": [{"x": f"{FSI}c{PDI}"}]}
+
+
+# -- where a form's values are parsed (dialogs/validation.py) --------------------------
+
+
+def _form() -> FormSpec:
+    from dialogs import fields
+
+    return FormSpec(
+        name="t",
+        title="T",
+        fields=[
+            fields.text("name", "Name", max_length=50),
+            fields.textarea("note", "Note", max_length=50, required=False),
+        ],
+    )
+
+
+def test_a_form_refuses_controls_under_the_field_and_stores_nfc() -> None:
+    clean, errors = check(_form(), {"name": "Zoe\u0301 Al\u200bex", "note": "a\x1b[2Jb"})
+    assert clean == {"name": "Zoé Alex"}
+    assert "control character" in errors["note"]
+    _, errors = check(_form(), {"name": "Zed\x00"})
+    assert "NUL" in errors["name"]
+
+
+def test_text_of_only_invisible_characters_is_no_answer() -> None:
+    clean, errors = check(_form(), {"name": "\u200b\u2060", "note": "\ufeff"})
+    assert errors == {"name": "Please answer this question."}
+    assert clean == {"note": None}
