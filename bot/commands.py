@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from bot.scheduler import run_due
 from bot.server import create_app, prepare_database
 from bot.settings import Settings
+from cards.text import terminal
 from storage import audit, migrate
 from storage import jobs as jobs_repo
 from storage import staff as staff_repo
@@ -130,7 +131,8 @@ async def staff_list(settings: Settings, args: argparse.Namespace) -> int:
     header = ("NAME", "EMAIL", "ROLES", "MANAGER", "SLACK", "TEAMS")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        line = "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        print(terminal(line))  # names from the directory file (cards/text.py)
     return 0
 
 
@@ -150,6 +152,7 @@ async def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def case_show(settings: Settings, args: argparse.Namespace) -> int:
+    from cards.text import terminal
     from dialogs.case import file as case_file
     from dialogs.case.text import as_text
     from storage import people as people_repo
@@ -160,12 +163,13 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
         async with db.read() as session:
             found = await people_repo.find(session, query=args.ref)
             if not found:
-                print(f"No person or case matches '{args.ref}'.", file=sys.stderr)
+                print(f"No person or case matches '{terminal(args.ref)}'.", file=sys.stderr)
                 return 1
             if len(found) > 1:
-                print(f"'{args.ref}' matches {len(found)} people; give a case reference:")
+                who = terminal(args.ref)
+                print(f"'{who}' matches {len(found)} people; give a case reference:")
                 for person in found:
-                    print(f"  {person.reference}  {person.name}")
+                    print(f"  {person.reference}  {terminal(person.name)}")
                 return 1
             record = await case_file.full_record(
                 session, person=found[0], zone=settings.policy.zone
@@ -175,7 +179,8 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record, indent=2, default=str))
     else:
-        print(as_text(record))
+        # Names and what people wrote, to a terminal: no escape sequences (cards/text.py).
+        print(terminal(as_text(record)))
     return 0
 
 
@@ -219,7 +224,7 @@ async def jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
     if not runs:
         print("Nothing was due.")
     for run in runs:
-        print(f"{run.outcome:6}  {run.kind:22}  {run.key}: {run.summary}")
+        print(terminal(f"{run.outcome:6}  {run.kind:22}  {run.key}: {run.summary}"))
     return 1 if any(r.outcome == "failed" for r in runs) else 0
 
 

@@ -2,10 +2,14 @@
 collector (`safecontact serve --log-format json`), each with the id of the request it
 belongs to.
 
-Personal data stays out of the log whatever the format. The code logs ids, references
-and counts, never a name or what someone wrote; as a second line of defence every
-record's text is passed through `redact`, which removes email addresses and Slack-style
-mentions and links, in case an exception's message quotes one.
+Personal data stays out of the log whatever the format and level. The code logs ids,
+references and counts, never a name or what someone wrote. An exception's message can
+quote either (a refusal saying "No one on file matches '<name>'", a database error with
+its parameters), so the formatters never print one: a traceback shows its frames and
+each exception's type, and an exception passed as a log argument shows as its type. As a
+last line of defence every line is passed through `redact`, which removes email addresses
+and Slack-style mentions and links. The libraries that log request bodies at DEBUG are
+held at INFO (`QUIET`), whatever the root level.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import logging
 import re
 import sys
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -32,6 +37,51 @@ _SLACK_MARKUP = re.compile(r"<[@#!][^<>\s]{1,80}>|<https?://[^<>\s]{1,500}>")
 
 def redact(text: str) -> str:
     return _SLACK_MARKUP.sub("[markup]", _EMAIL.sub("[email]", text))
+
+
+# Loggers that would print payloads (and so what people typed) at DEBUG.
+QUIET = ("slack_sdk", "slack_bolt", "botbuilder", "msrest", "aiohttp", "sqlalchemy", "urllib3")
+WITHHELD = "(message withheld from the log)"
+
+
+def _type_name(exc_type: type[BaseException] | None) -> str:
+    if exc_type is None:
+        return "Exception"
+    module = exc_type.__module__
+    name = exc_type.__qualname__
+    return name if module in ("builtins", "__main__") else f"{module}.{name}"
+
+
+def _frames(te: traceback.TracebackException) -> list[str]:
+    out: list[str] = []
+    if te.__cause__ is not None:
+        out += _frames(te.__cause__)
+        out.append("\nThe above exception was the direct cause of the following exception:\n\n")
+    elif te.__context__ is not None and not te.__suppress_context__:
+        out += _frames(te.__context__)
+        out.append("\nDuring handling of the above exception, another exception occurred:\n\n")
+    out.append("Traceback (most recent call last):\n")
+    out.extend(te.stack.format())
+    out.append(f"{_type_name(te.exc_type)} {WITHHELD}\n")
+    return out
+
+
+def safe_traceback(exc_info: Any) -> str:
+    """A traceback as Python prints it, but each exception's message withheld: where it
+    failed is what an admin needs, and the message may quote what someone typed."""
+    te = traceback.TracebackException(exc_info[0], exc_info[1], exc_info[2])
+    return "".join(_frames(te)).rstrip("\n")
+
+
+def _safe_args(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with any exception among its arguments shown as its type only."""
+    args = record.args
+    if isinstance(args, tuple) and any(isinstance(a, BaseException) for a in args):
+        record = logging.makeLogRecord(record.__dict__)
+        record.args = tuple(
+            f"{_type_name(type(a))} {WITHHELD}" if isinstance(a, BaseException) else a for a in args
+        )
+    return record
 
 
 def new_request_id(given: str | None = None) -> str:
@@ -61,7 +111,13 @@ class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    def formatException(self, ei: Any) -> str:
+        return safe_traceback(ei)
+
     def format(self, record: logging.LogRecord) -> str:
+        record = _safe_args(record)
+        # A record's cached traceback text may come from another handler's formatter.
+        record.exc_text = None
         line = redact(super().format(record))
         rid = getattr(record, "request_id", None)
         return f"{line} [request {rid}]" if rid else line
@@ -72,6 +128,7 @@ class JsonFormatter(logging.Formatter):
     exception's type and traceback when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
+        record = _safe_args(record)
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
@@ -83,7 +140,7 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = rid
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
-            entry["traceback"] = redact(self.formatException(record.exc_info))
+            entry["traceback"] = redact(safe_traceback(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -104,6 +161,17 @@ def configure(log_format: str = "text", *, stream: Any = None) -> None:
     root.setLevel(logging.INFO)
     # Alembic announces every migration step at INFO; an operator needs only problems.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Hold the libraries that print payloads at DEBUG at INFO, whatever the root level."""
+    for name in QUIET:
+        quiet = logging.getLogger(name)
+        # SQLAlchemy keeps its own loggers at WARNING (INFO would print every statement).
+        floor = logging.WARNING if name == "sqlalchemy" else logging.INFO
+        if quiet.level < floor:
+            quiet.setLevel(floor)
 
 
 def middleware() -> Any:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
+from cards.text import json_text, terminal
 from dialogs import policy_map
 from dialogs.change import change
 from dialogs.context import Ctx
@@ -129,12 +130,13 @@ async def _office(settings: Settings) -> AsyncIterator[Ctx]:
 async def _one_person(session: Any, ref: str) -> Person | None:
     found = await people_repo.find(session, query=ref)
     if not found:
-        print(f"No person or case matches '{ref}'.", file=sys.stderr)
+        print(f"No person or case matches '{terminal(ref)}'.", file=sys.stderr)
         return None
     if len(found) > 1:
-        print(f"'{ref}' matches {len(found)} people; give a case reference:", file=sys.stderr)
+        who = terminal(ref)
+        print(f"'{who}' matches {len(found)} people; give a case reference:", file=sys.stderr)
         for person in found:
-            print(f"  {person.reference}  {person.name}", file=sys.stderr)
+            print(f"  {person.reference}  {terminal(person.name)}", file=sys.stderr)
         return None
     return found[0]
 
@@ -186,9 +188,9 @@ def _export_html(made: redact.Export, settings: Settings) -> str:
 
 def _write_export(out: Path, made: redact.Export, html: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "data.json").write_text(
-        json.dumps(made.data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
+    # The person's data as held, but no control or bidi character raw (cards/text.py).
+    dumped = json.dumps(made.data, indent=2, ensure_ascii=False, default=str)
+    (out / "data.json").write_text(json_text(dumped) + "\n", encoding="utf-8")
     (out / "index.html").write_text(html, encoding="utf-8")
 
 
@@ -336,7 +338,7 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
         if args.send:
             async with change(ctx, actor()) as uow:
                 sent = await delivery.deliver(uow, month=month)
-    print(report_text(view.card_model(figures)))
+    print(terminal(report_text(view.card_model(figures))))
     if args.out:
         print(f"\nwrote report.json, report.csv and chart.png to {args.out}")
     if args.send:

@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from cards.render import letter_env
+from cards.text import isolate
 
 
 @cache
@@ -20,6 +21,8 @@ def _text_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Every value printed: no controls, right-to-left text isolated (cards/text.py).
+        finalize=isolate,
     )
 
 

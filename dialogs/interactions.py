@@ -22,8 +22,9 @@ from typing import Any, TypeVar
 
 from cards.forms import Choice, FormSpec
 from cards.ids import ActionId, FormName
+from cards.text import UnsafeText, clean_input
 from dialogs.context import Ctx
-from dialogs.errors import Forbidden
+from dialogs.errors import BadRequest, Forbidden
 from dialogs.kinds import Template
 from storage.models import StaffMember
 
@@ -125,6 +126,10 @@ class Command:
     who: Who = ANY_STAFF
     slack: bool = True
 
+    async def answer(self, turn: Turn, text: str) -> Answer:
+        """Run the command on typed text, cleaned as a form's text is (dialogs/validation.py)."""
+        return await self.run(turn, typed(text))
+
 
 @dataclass(frozen=True)
 class Lookup:
@@ -132,6 +137,21 @@ class Lookup:
 
     field: str
     run: Callable[[Turn, str], Awaitable[list[Choice]]]
+
+    async def answer(self, turn: Turn, text: str) -> list[Choice]:
+        """The choices for typed text; text that could not be stored matches nothing."""
+        try:
+            return await self.run(turn, clean_input(text))
+        except UnsafeText:
+            return []
+
+
+def typed(text: str) -> str:
+    """A command's typed text as stored text is (cards/text.clean_input), or a refusal."""
+    try:
+        return clean_input(text)
+    except UnsafeText as exc:
+        raise BadRequest(str(exc)) from None
 
 
 Interaction = Form | Button | Command | Lookup

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cards.forms import FieldSpec, FormSpec
+from cards.text import UnsafeText, clean_input
 from dialogs.errors import FieldErrors
 
 
@@ -26,7 +27,9 @@ def clean_value(spec: FieldSpec, raw: Any) -> Any:
     if kind in ("text", "textarea"):
         if not isinstance(raw, str):
             raise ValueError("Enter text here.")
-        value = raw.strip()
+        # The boundary for text from people (cards/text.py): NFC, no controls, no
+        # invisible disguises; UnsafeText is a ValueError, so it shows under the field.
+        value = clean_input(raw).strip()
         if spec.max_length is not None and len(value) > spec.max_length:
             raise ValueError(
                 f"Please keep this to {spec.max_length} characters (you wrote {len(value)})."
@@ -104,6 +107,12 @@ def check(form: FormSpec, submitted: dict[str, Any]) -> tuple[dict[str, Any], di
         if spec.kind == "info":
             continue
         raw = submitted.get(spec.id)
+        if spec.kind in ("text", "textarea") and isinstance(raw, str):
+            try:  # first, so text of only invisible characters counts as no answer
+                raw = clean_input(raw)
+            except UnsafeText as exc:
+                errors[spec.id] = str(exc)
+                continue
         if _empty(raw):
             if spec.required:
                 errors[spec.id] = "Please answer this question."

@@ -326,7 +326,9 @@ class Database:
         # SQLite runs on the caller's own thread and PostgreSQL on a thread of its own;
         # see the module docstring for why (and `threaded` to measure the other way).
         self.threaded = _threaded() if threaded is None else threaded
-        kwargs: dict[str, Any] = {"echo": echo}
+        # A database error's message leaves out the statement's values: they are names
+        # and what people wrote, and such messages reach logs and job records.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         pooled = not self.is_sqlite or self.url.database not in (None, "", ":memory:")
         if pooled:
             # Twice the turns at the pool: a session opened inside another (a read inside

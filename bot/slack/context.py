@@ -12,6 +12,7 @@ from typing import Any
 from bot.context import message_for
 from cards.forms import FormSpec
 from cards.render import payload_of, render, render_text
+from cards.text import slack_plain
 from dialogs.errors import FieldErrors
 from dialogs.interactions import Card
 from storage.db import DatabaseUnavailable
@@ -47,7 +48,7 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
     """A modal that replaces a form (or opens from the App Home) to say what happened."""
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": title[:24]},
+        "title": {"type": "plain_text", "text": slack_plain(title)[:24]},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": notice(text)["blocks"],
     }

@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.slack import payloads
 from bot.slack.context import ack_refusal, card, form_view, notice, notice_view
 from cards.forms import FormSpec
+from cards.text import slack_plain
 from dialogs.errors import DomainError, NotInDirectory, Replayed
 from dialogs.interactions import Answer, Reply, Turn
 from dialogs.registry import registry
@@ -97,7 +98,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             try:
                 turn: Turn = await context[TURNS]()
                 command.who.check(turn.actor)
-                answer = await command.run(turn, str(body.get("text") or ""))
+                answer = await command.answer(turn, str(body.get("text") or ""))
                 await _show(body, client, shown, turn, answer, replace=False)
             except Exception as exc:
                 await _refuse(body, client, respond, exc)
@@ -107,7 +108,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         lookup = reg.lookups[body.get("action_id") or body.get("block_id")]
         try:
             turn: Turn = await context[TURNS]()
-            choices = await lookup.run(turn, str(body.get("value") or ""))
+            choices = await lookup.answer(turn, str(body.get("value") or ""))
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 message_for(exc)  # logged with a reference
@@ -115,7 +116,8 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
             return
         await ack(
             options=[
-                {"text": {"type": "plain_text", "text": c.label}, "value": c.value} for c in choices
+                {"text": {"type": "plain_text", "text": slack_plain(c.label)}, "value": c.value}
+                for c in choices
             ]
         )
 
@@ -226,10 +228,28 @@ async def _show_from_home(client: Any, turn: Turn, reply: Reply) -> None:
 
 
 async def _refuse(body: dict[str, Any], client: Any, respond: Any, exc: BaseException) -> None:
-    """A refusal, where the person will see it: under the message, or (App Home) a modal."""
-    if _on_home(body) and body.get("trigger_id") and not body.get("command"):
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=notice_view("safecontact", message_for(exc))
-        )
+    """A refusal, where the person will see it: under the message, or (App Home) a modal.
+
+    The App Home has no message to answer under. When the modal cannot open (no trigger,
+    or Slack refuses it: a trigger lasts three seconds), the refusal goes to their DM
+    instead: a refusal is never silent, and a failure to show it is logged by its type
+    alone (the refusal may quote what they typed).
+    """
+    text = message_for(exc)
+    if not _on_home(body) or body.get("command"):
+        await respond(response_type="ephemeral", replace_original=False, **notice(text))
         return
-    await respond(response_type="ephemeral", replace_original=False, **notice(message_for(exc)))
+    if body.get("trigger_id"):
+        try:
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=notice_view("safecontact", text)
+            )
+            return
+        except Exception as failed:
+            log.warning("could not open a refusal on the App Home (%s)", type(failed).__name__)
+    user = (body.get("user") or {}).get("id")
+    try:
+        channel = (await client.conversations_open(users=user))["channel"]["id"]
+        await client.chat_postMessage(channel=channel, **notice(text))
+    except Exception as failed:
+        log.warning("could not send a refusal to a DM (%s)", type(failed).__name__)

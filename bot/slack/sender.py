@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Outgoing, RetryLater, Undeliverable
 from cards.render import render
+from cards.text import filename, slack_escape, slack_plain
 from storage.models import StaffMember
 
 METADATA_EVENT = "safecontact_outbox"
@@ -124,9 +125,11 @@ class SlackSender:
         resp = await self.client.files_upload_v2(
             channel=channel,
             content=letter.html,
-            filename=model.get("filename", f"letter-{letter.id}.html"),
-            title=letter.subject,
-            initial_comment=model.get("comment", ""),
+            # Outside the blocks, so escaped here: the comment names the person and
+            # Slack reads it as mrkdwn (cards/text.py).
+            filename=filename(model.get("filename") or "", f"letter-{letter.id}.html"),
+            title=slack_plain(letter.subject),
+            initial_comment=slack_escape(model.get("comment", "")),
         )
         file = resp.get("file") or {}
         return {"channel": channel, "file": file.get("id")}
@@ -140,9 +143,9 @@ class SlackSender:
         resp = await self.client.files_upload_v2(
             channel=channel,
             content=attachment.content,
-            filename=attachment.filename,
-            title=model.get("title", attachment.filename),
-            initial_comment=model.get("comment", ""),
+            filename=filename(attachment.filename),
+            title=slack_plain(model.get("title", attachment.filename)),
+            initial_comment=slack_escape(model.get("comment", "")),
         )
         file = resp.get("file") or {}
         return {"channel": channel, "file": file.get("id")}

@@ -78,7 +78,7 @@ async def _command_card(turn_context: TurnContext, text: str) -> dict[str, Any]:
         if command is None:
             return card(help_card(said=text))
         command.who.check(turn.actor)
-        answer = await command.run(turn, args.strip())
+        answer = await command.answer(turn, args.strip())
     except Exception as exc:
         return notice_card(message_for(exc))
     if isinstance(answer, FormSpec):

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from cards.forms import Choice
+from cards.text import clean_input
 from dialogs.context import Ctx
 from dialogs.errors import DomainError, NotFound
 from storage import people as people_repo
@@ -65,9 +66,9 @@ async def search(ctx: Ctx, query: str) -> list[Choice]:
 async def resolve_typed(ctx: Ctx, text: str) -> str:
     """The person field's value ("p:<id>") for a typed reference or full name.
 
-    ValueError carries the message shown under the field.
+    ValueError carries the message shown under the field (cards/text.UnsafeText is one).
     """
-    text = " ".join(text.split())
+    text = " ".join(clean_input(text).split())
     async with ctx.db.read() as session:
         found = await people_repo.search(session, query=text[:MAX_QUERY], limit=SEARCH_LIMIT)
     if REFERENCE.match(text):

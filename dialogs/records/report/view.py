@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from cards.records import incidents_chart
+from cards.text import csv_cell
 
 # How many strategies and requests the card lists by name; the CSV has every one.
 CARD_LIST_LIMIT = 10
@@ -115,7 +116,9 @@ def csv_rows(report: dict[str, Any]) -> Iterator[Row]:
 def to_csv(report: dict[str, Any]) -> str:
     """Every figure as CSV: for a spreadsheet or an auditor."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(csv_rows(report))
+    # Each cell through csv_cell: no formula a spreadsheet would run (cards/text.py).
+    rows = ([csv_cell(cell) for cell in row] for row in csv_rows(report))
+    csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
 
 
