@@ -17,11 +17,11 @@ import pytest
 
 from bot import logging_setup
 from cards.ids import ActionId
+from tests.e2e.test_slack_actions import report as slack_report
+from tests.e2e.test_slack_incident import answers, open_incident_form
 from tests.slack_harness import SlackWorld
 from tests.teams_harness import SAM, TeamsWorld, visible
 from tests.teams_harness import report as teams_report
-from tests.test_slack_actions import report as slack_report
-from tests.test_slack_incident import answers, open_incident_form
 
 SENTINEL = "Quillfeather"
 

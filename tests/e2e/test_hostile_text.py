@@ -37,14 +37,14 @@ from cards.text import FSI, PDI
 from storage.db import Database
 from storage.models import Authorisation, Incident, Person
 from tests.dialog_world import make_world
+from tests.e2e.test_slack_actions import report as slack_report
+from tests.e2e.test_slack_incident import answers, open_incident_form
+from tests.e2e.test_slack_strategy import open_proposal, proposal, spoc_value
+from tests.integration.test_records_export import run_cli
 from tests.records_seed import full_history
 from tests.slack_harness import SlackWorld
 from tests.teams_harness import BEA, JO, SAM, TeamsWorld, visible
 from tests.teams_harness import report as teams_report
-from tests.test_records_export import run_cli
-from tests.test_slack_actions import report as slack_report
-from tests.test_slack_incident import answers, open_incident_form
-from tests.test_slack_strategy import open_proposal, proposal, spoc_value
 
 RTL = "עמית"  # a Hebrew name: right-to-left
 # Accepted at the boundary (what is invisible and only disguises is removed there).
@@ -222,7 +222,7 @@ async def test_slack_typeahead_takes_wildcards_literally(slack: SlackWorld) -> N
 
 
 async def test_teams_hostile_text_through_report_strategy_and_letter(teams: TeamsWorld) -> None:
-    from tests.test_teams_strategy import (
+    from tests.e2e.test_teams_strategy import (
         answers_for,
         approval_cards,
         approve,
