@@ -123,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"safecontact: {exc}", file=sys.stderr)
         return 2
     from bot import commands
+    from bot.webchat import demo
+
+    # Every command reads the directory `serve` reads (issue 12): the demo office included.
+    settings = demo.office(settings, dev=getattr(args, "dev", False))
 
     handler: Command = commands.lookup(args)
     try:

@@ -31,8 +31,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.webchat import demo
 
     chat = webchat.wanted(settings, dev=args.dev)
-    if chat and demo.applies(settings):
-        settings = demo.with_demo_office(settings)
+    # cli.main has already put the demo office in, where it applies (demo.office).
     # The local web chat is for this computer: without --host, bind loopback only.
     local = args.dev or (chat and args.host is None)
     host = "127.0.0.1" if local else (args.host or "0.0.0.0")
@@ -74,15 +73,15 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
 async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
     from bot.webchat import demo, demo_data
 
-    if not demo.applies(settings):
+    if not demo.in_use(settings):  # cli.main put the demo office in where serve uses it
         print(
             "safecontact: demo-data loads fictional people and cases, so it runs only with "
-            "the bundled demo directory (no configuration file); it would otherwise put "
-            "made-up incidents into a real office's case files",
+            "the bundled demo directory (no configuration file, and no Slack or Teams "
+            "credentials); it would otherwise put made-up incidents into a real office's "
+            "case files",
             file=sys.stderr,
         )
         return 2
-    settings = demo.with_demo_office(settings)
     runtime = Runtime(settings=settings, db=Database(settings.database_url))
     try:
         await prepare_database(runtime)
