@@ -44,6 +44,9 @@ from storage.models import StaffMember
 
 log = logging.getLogger(__name__)
 
+# Teams answers 403 when the person has blocked the bot (or it was removed for them).
+BLOCKED = "Teams refused it, which it does when someone has blocked or removed safecontact."
+
 CONNECTOR_TIMEOUT = 10
 # A Teams message may be about 28 KB; the letter's text stays well inside it.
 MAX_LETTER_CHARS = 12000
@@ -97,7 +100,8 @@ class TeamsSender:
                 raise RetryLater("Teams rate limit", _seconds(after)) from exc
             if status >= 500 or status == 0:
                 raise RetryLater(f"the Bot Connector answered {status}", _seconds(after)) from exc
-            raise Undeliverable(f"Teams refused it: {status} {exc.message}") from exc
+            plain = BLOCKED if status == 403 else "Teams refused it."
+            raise Undeliverable(f"Teams refused it: {status} {exc.message}", plain=plain) from exc
         except (ClientRequestError, ConnectionError, TimeoutError) as exc:
             raise RetryLater(f"could not reach the Bot Connector: {exc!r}") from exc
 
