@@ -124,7 +124,9 @@ def _parser() -> argparse.ArgumentParser:
         "--output", default="safecontact-teams.zip", help="zip to write (default %(default)s)"
     )
     package.add_argument(
-        "--manifest", default=None, help="manifest template (default: bot/teams/manifest.json, shipped with safecontact)"
+        "--manifest",
+        default=None,
+        help="manifest template (default: bot/teams/manifest.json, shipped with safecontact)",
     )
     records_commands.add_parsers(sub)  # export-person, sar, retention, report, policy (s9)
     return p

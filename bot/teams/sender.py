@@ -82,10 +82,19 @@ def _seconds(value: str | None) -> float | None:
 class TeamsSender:
     platform = "teams"
 
-    def __init__(self, adapter: BotAdapter, refs: ReferenceStore, *, app_id: str | None) -> None:
+    def __init__(
+        self,
+        adapter: BotAdapter,
+        refs: ReferenceStore,
+        *,
+        app_id: str | None,
+        timeout: float = CONNECTOR_TIMEOUT,
+    ) -> None:
         self.adapter = adapter
         self.refs = refs
         self.app_id = app_id
+        # Seconds a call to the Bot Connector may take (teams_timeout_seconds).
+        self.timeout = timeout
 
     def can_reach(self, staff: StaffMember) -> bool:
         """A Teams id and a stored conversation reference (confirmed in `deliver`)."""
@@ -216,7 +225,7 @@ class TeamsSender:
         config = getattr(client, "config", None)
         if config is not None:
             config.retry_policy.retries = 0
-            config.connection.timeout = CONNECTOR_TIMEOUT
+            config.connection.timeout = self.timeout
 
 
 async def _proactive(turn: TurnContext, activities: list[Activity], next_send: Any) -> Any:
