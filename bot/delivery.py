@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import raiseload
 
 from bot.runtime import Runtime, pause
+from dialogs.kinds import Template
 from storage import outbox
 from storage import staff as staff_repo
 from storage.models import Attachment, Letter, OutboxMessage, StaffMember, utcnow
@@ -290,7 +291,7 @@ async def _alert(session: Any, item: Outgoing, reason: str, *, plain: str) -> No
         await outbox.enqueue(
             session,
             recipient_id=msg.origin_id,
-            template="unreachable",
+            template=Template.UNREACHABLE,
             model={
                 "recipient": item.recipient.name,
                 "what": what,
@@ -311,9 +312,9 @@ DESCRIPTIONS = {
 
 # What the person who caused a message should do when it did not arrive.
 INSTEAD = {
-    "incident_card": "Your report is saved, but please tell them about it yourself (in "
+    Template.INCIDENT_CARD: "Your report is saved, but please tell them about it yourself (in "
     "person, by phone or by email) so they can act on it.",
-    "talk_request": "If you'd still like to talk, please contact them another way, or "
+    Template.TALK_REQUEST: "If you'd still like to talk, please contact them another way, or "
     "speak to another manager.",
 }
 INSTEAD_OTHERWISE = (
