@@ -310,7 +310,9 @@ DESCRIPTIONS = {
 }
 
 
-# What the person who caused a message should do when it did not arrive.
+# What the person who caused a message should do when it did not arrive. s6: staff who
+# have acted "should inform their manager"; when the bot could not carry the report, the
+# reporter must, so the advice says so instead of leaving them believing it was done.
 INSTEAD = {
     Template.INCIDENT_CARD: "Your report is saved, but please tell them about it yourself (in "
     "person, by phone or by email) so they can act on it.",
