@@ -21,6 +21,20 @@ log = logging.getLogger("safecontact")
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
+# What scripts and monitoring can rely on; README "Command line" lists the same.
+EXIT_CHECK_FAILED = 1
+EXIT_CONFIG_REFUSED = 2
+EXIT_DATABASE_UNREACHABLE = 3
+EXIT_CANNOT_LISTEN = 4
+EXIT_CODES = """exit codes:
+  0  success
+  1  the command's check failed (audit verify found tampering, doctor found a problem,
+     case show found no one or more than one, a backup or restore could not be done)
+  2  the configuration was refused (a bad file, ids that disagree with the accounts
+     found, or a directory that would remove every person)
+  3  the database could not be reached
+  4  serve could not listen on its address (the port is in use, or no permission)"""
+
 
 def _iso_datetime(text: str) -> datetime:
     try:
@@ -36,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="safecontact",
         description="Protect staff from unacceptable behaviour, fairly and lawfully.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -108,7 +124,9 @@ def _parser() -> argparse.ArgumentParser:
         "--output", default="safecontact-teams.zip", help="zip to write (default %(default)s)"
     )
     package.add_argument(
-        "--manifest", default=None, help="manifest template (default: the checkout's manifest.json)"
+        "--manifest",
+        default=None,
+        help="manifest template (default: bot/teams/manifest.json, shipped with safecontact)",
     )
     records_commands.add_parsers(sub)  # export-person, sar, retention, report, policy (s9)
     return p
@@ -121,8 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         print(f"safecontact: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG_REFUSED
     from bot import commands
+    from bot.webchat import demo
+
+    # Every command reads the directory `serve` reads (issue 12): the demo office included.
+    settings = demo.office(settings, dev=getattr(args, "dev", False))
 
     handler: Command = commands.lookup(args)
     try:
@@ -132,11 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     except DirectoryRefused as exc:
         for line in exc.lines:
             print(f"safecontact: the staff directory was refused: {line}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG_REFUSED
+    except commands.CannotListen as exc:
+        print(f"safecontact: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_LISTEN
     except (DatabaseUnavailable, OSError) as exc:
         where = make_url(settings.database_url).render_as_string(hide_password=True)
         print(f"safecontact: cannot reach the database ({where}): {exc}", file=sys.stderr)
-        return 3
+        return EXIT_DATABASE_UNREACHABLE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import signal
 import socket
@@ -27,13 +28,37 @@ from storage.db import Database
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
+class CannotListen(Exception):
+    """`serve` could not bind its address; str() is one line saying why and what to do.
+
+    Its own exit code (cli.EXIT_CANNOT_LISTEN): a port in use is not a database fault.
+    """
+
+    def __init__(self, host: str, port: int, exc: OSError) -> None:
+        where = f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            why = (
+                f"port {port} is already in use on {host} (another safecontact, or another "
+                "program, is listening there); stop it or choose another --port"
+            )
+        elif exc.errno == errno.EACCES:
+            why = (
+                f"no permission to listen on port {port} (ports below 1024 need root or "
+                "the CAP_NET_BIND_SERVICE capability); choose a port above 1023"
+            )
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            why = f"{host} is not an address of this computer; check --host"
+        else:
+            why = exc.strerror or str(exc)
+        super().__init__(f"cannot listen on {where}: {why}")
+
+
 async def serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot import webchat
     from bot.webchat import demo
 
     chat = webchat.wanted(settings, dev=args.dev)
-    if chat and demo.applies(settings):
-        settings = demo.with_demo_office(settings)
+    # cli.main has already put the demo office in, where it applies (demo.office).
     # The local web chat is for this computer: without --host, bind loopback only.
     local = args.dev or (chat and args.host is None)
     host = "127.0.0.1" if local else (args.host or "0.0.0.0")
@@ -43,7 +68,10 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
     # Bound before the app starts, so the web chat knows its address before the outbox
     # loop's first pass (and --port 0 gets a real port to print).
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, args.port), family=family)
+    try:
+        sock = socket.create_server((host, args.port), family=family)
+    except OSError as exc:
+        raise CannotListen(host, args.port, exc) from exc
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     on_loopback = chat and host in ("127.0.0.1", "localhost", "0.0.0.0")
@@ -75,15 +103,15 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
 async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
     from bot.webchat import demo, demo_data
 
-    if not demo.applies(settings):
+    if not demo.in_use(settings):  # cli.main put the demo office in where serve uses it
         print(
             "safecontact: demo-data loads fictional people and cases, so it runs only with "
-            "the bundled demo directory (no configuration file); it would otherwise put "
-            "made-up incidents into a real office's case files",
+            "the bundled demo directory (no configuration file, and no Slack or Teams "
+            "credentials); it would otherwise put made-up incidents into a real office's "
+            "case files",
             file=sys.stderr,
         )
         return 2
-    settings = demo.with_demo_office(settings)
     runtime = Runtime(settings=settings, db=Database(settings.database_url))
     try:
         await prepare_database(runtime)

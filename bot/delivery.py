@@ -2,9 +2,12 @@
 
 Each pass claims due messages (a lease, SKIP LOCKED on PostgreSQL), sends them outside
 any transaction, then records the outcome. A 429 waits for its Retry-After; a 5xx or a
-dropped connection backs off; past the attempt limit the message is marked failed and
-the admins are told. Someone no platform can reach is reported at once, to the admins
-and to whoever caused the message, so nothing is dropped silently.
+dropped connection backs off; past the attempt limit the message is marked failed. A
+message that fails for good (nobody can reach the person, the platform refuses it, or it
+gave up after `outbox_max_attempts`) is reported to the admins and to whoever caused it,
+on their own platform, in words that say what did not happen and what to do instead: so
+nothing is dropped silently, and what a flow said ("I'm sending it to your manager") is
+put right when it did not happen (issue 12).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import raiseload
 
 from bot.runtime import Runtime, pause
+from dialogs.kinds import Template
 from storage import outbox
 from storage import staff as staff_repo
 from storage.models import Attachment, Letter, OutboxMessage, StaffMember, utcnow
@@ -42,7 +46,15 @@ class RetryLater(Exception):
 
 
 class Undeliverable(Exception):
-    """The platform refused the message for good (bad id, invalid payload)."""
+    """The platform refused the message for good (bad id, invalid payload, blocked).
+
+    str() is for the admins and the log; `plain`, when given, is why in words the person
+    who caused the message understands (e.g. Teams' 403 when the bot is blocked).
+    """
+
+    def __init__(self, reason: str, *, plain: str | None = None) -> None:
+        super().__init__(reason)
+        self.plain = plain
 
 
 @dataclass
@@ -78,6 +90,8 @@ class _Outcome:
     error: str | None = None
     unreachable: bool = False
     skipped: bool = False
+    # Why, for the person who caused the message (error is for the admins).
+    plain: str | None = None
 
 
 def backoff(attempt: int, base: float) -> float:
@@ -185,7 +199,8 @@ async def _attempt(runtime: Runtime, senders: list[Sender], item: Outgoing) -> _
             return _Outcome(item, skipped=True, error="the card it updates was never posted")
     sender = _choose(senders, item)
     if sender is None:
-        return _Outcome(item, unreachable=True, error=_unreachable_reason(senders, item))
+        reason = _unreachable_reason(senders, item)
+        return _Outcome(item, unreachable=True, error=reason, plain=reason)
     try:
         ref = await sender.deliver(item)
         return _Outcome(item, platform=sender.platform, ref=ref)
@@ -194,7 +209,8 @@ async def _attempt(runtime: Runtime, senders: list[Sender], item: Outgoing) -> _
         retry_at = utcnow() + timedelta(seconds=delay)
         return _Outcome(item, sender.platform, retry_at=retry_at, error=exc.reason)
     except Undeliverable as exc:
-        return _Outcome(item, sender.platform, error=str(exc))
+        plain = exc.plain or f"{sender.platform.capitalize()} refused it."
+        return _Outcome(item, sender.platform, error=str(exc), plain=plain)
     except Exception as exc:  # a bug of ours: keep the message, say so in the log
         log.exception("sending outbox message %s failed unexpectedly", msg.id)
         delay = backoff(msg.attempts, runtime.retry_base)
@@ -232,22 +248,31 @@ async def _record(runtime: Runtime, session: Any, outcome: _Outcome) -> None:
         runtime.metrics.delivered(outcome.platform, "retry")
         return
     reason = outcome.error
+    plain = outcome.plain or "it could not be delivered."
     if outcome.retry_at is not None:
         reason = f"gave up after {msg.attempts} attempts; last error: {outcome.error}"
+        where = (outcome.platform or "the platform").capitalize()
+        plain = f"I tried {msg.attempts} times and {where} kept failing, so I have stopped."
     await outbox.mark_failed(session, message_id=msg.id, worker=worker, error=reason)
     runtime.metrics.delivered(outcome.platform, "unreachable" if outcome.unreachable else "failed")
     log.warning("outbox message %s to staff %s failed: %s", msg.id, msg.recipient_id, reason)
-    await _alert(session, outcome.item, reason, unreachable=outcome.unreachable)
+    await _alert(session, outcome.item, reason, plain=plain)
     runtime.wake_outbox()
 
 
-async def _alert(session: Any, item: Outgoing, reason: str, *, unreachable: bool) -> None:
-    """Tell the admins, and whoever caused the message, that it did not arrive."""
+async def _alert(session: Any, item: Outgoing, reason: str, *, plain: str) -> None:
+    """Tell the admins, and whoever caused the message, that it did not arrive.
+
+    Whatever the failure: the person who caused it was told it is on its way, and must
+    hear that it is not (safecontact.example.toml, outbox_max_attempts).
+    """
     msg = item.message
     if msg.template in ALERT_TEMPLATES:
         log.error("could not deliver an alert (outbox %s): %s", msg.id, reason)
         return
     what = _describe(msg.template)
+    if msg.kind == "update":
+        what = f"the latest version of {what}"
     for admin in await staff_repo.with_role(session, role="admin"):
         if admin.id == msg.recipient_id:
             continue
@@ -262,12 +287,17 @@ async def _alert(session: Any, item: Outgoing, reason: str, *, unreachable: bool
                 "message_id": msg.id,
             },
         )
-    if unreachable and msg.origin_id is not None and msg.origin_id != msg.recipient_id:
+    if msg.origin_id is not None and msg.origin_id != msg.recipient_id:
         await outbox.enqueue(
             session,
             recipient_id=msg.origin_id,
-            template="unreachable",
-            model={"recipient": item.recipient.name, "what": what, "reason": reason},
+            template=Template.UNREACHABLE,
+            model={
+                "recipient": item.recipient.name,
+                "what": what,
+                "reason": plain[:1].upper() + plain[1:].rstrip(".") + ".",
+                "instead": INSTEAD.get(msg.template, INSTEAD_OTHERWISE),
+            },
         )
 
 
@@ -278,6 +308,20 @@ DESCRIPTIONS = {
     "talk_request": "a request to talk",
     "letter_file": "a letter",
 }
+
+
+# What the person who caused a message should do when it did not arrive. s6: staff who
+# have acted "should inform their manager"; when the bot could not carry the report, the
+# reporter must, so the advice says so instead of leaving them believing it was done.
+INSTEAD = {
+    Template.INCIDENT_CARD: "Your report is saved, but please tell them about it yourself (in "
+    "person, by phone or by email) so they can act on it.",
+    Template.TALK_REQUEST: "If you'd still like to talk, please contact them another way, or "
+    "speak to another manager.",
+}
+INSTEAD_OTHERWISE = (
+    "What you did is saved, but please let them know yourself (in person, by phone or by email)."
+)
 
 
 def _describe(template: str) -> str:

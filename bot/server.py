@@ -48,11 +48,15 @@ async def prepare_database(runtime: Runtime, *, find_ids: bool = True) -> None:
     """
     await migrate.upgrade(runtime.db)
     people = runtime.settings.staff
+    path = runtime.settings.config_path
+    source = f"the configuration file {path}" if path else "the directory (no configuration file)"
     slack_found = await find_slack_ids(runtime, (p.email for p in people)) if find_ids else None
 
     async def sync() -> tuple[staff_repo.SyncReport, list[Reassigned], int]:
         async with runtime.db.write() as session:
-            entries = await directory.entries_for_sync(session, people, slack_found=slack_found)
+            entries = await directory.entries_for_sync(
+                session, people, slack_found=slack_found, source=source
+            )
             report = await staff_repo.sync_directory(session, entries=entries)
             await directory.record_found(session, slack_found=slack_found, now=runtime.clock())
             uow = Change(session, ctx_for(runtime), "system")

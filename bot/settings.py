@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(30.0, gt=0, le=3600)
     outbox_poll_seconds: float = Field(1.0, gt=0, le=60)
     outbox_lease_seconds: float = Field(60.0, ge=1, le=3600)
+    # Seconds one call to Slack's Web API, or to Teams' Bot Connector, may take before it
+    # counts as failed (the outbox then retries it; the fault tests set them short).
+    slack_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    teams_timeout_seconds: float = Field(10.0, gt=0, le=120)
     organisation: Organisation = Field(default_factory=Organisation)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     staff: list[StaffEntry] = Field(default_factory=list)

@@ -77,6 +77,35 @@ def disagreements(entries: Sequence[DirectoryEntry], found: FoundIds) -> list[st
     return lines
 
 
+def wipe_refusal(
+    current: Sequence[str], entries: Sequence[DirectoryEntry], *, source: str
+) -> str | None:
+    """Why a sync that would remove every person in the directory is refused, or None.
+
+    Such a sync is never what an operator meant: it is a command run without the
+    configuration file (or against the wrong database), and it would strip everyone's
+    roles, so every person is told they are not in the directory and their due reminders
+    are spent as "left the directory" (issue 12). A deliberate fresh start uses a new
+    database instead.
+    """
+    if not current or {e.email for e in entries} & set(current):
+        return None
+    n = len(current)
+    everyone = "the one person" if n == 1 else f"all {n} people"
+    if not entries:
+        return (
+            f"{source} has no [[staff]] entries, so syncing it would remove {everyone} in the "
+            "database's directory; nothing was changed. Run the command where its "
+            "safecontact.toml is, or set SAFECONTACT_CONFIG (and DATABASE_URL) as the server has"
+        )
+    return (
+        f"nobody in {source} is in the database's directory, so syncing it would remove "
+        f"{everyone} there; nothing was changed. Check that SAFECONTACT_CONFIG and "
+        "DATABASE_URL name the right file and database; to start a new directory afresh, "
+        "use a new database"
+    )
+
+
 def with_found_ids(entries: Sequence[DirectoryEntry], found: FoundIds) -> list[Entry]:
     return [
         Entry(
@@ -96,12 +125,18 @@ async def entries_for_sync(
     entries: Sequence[DirectoryEntry],
     *,
     slack_found: Mapping[str, str | None] | None,
+    source: str = "the directory to sync",
 ) -> list[Entry]:
-    """The entries to sync, with found ids filled in; refuses on any disagreement.
+    """The entries to sync, with found ids filled in; refuses on any disagreement, and
+    refuses a sync that would remove everyone (`wipe_refusal`; `source` names the file).
 
     `slack_found` is this sync's users.lookupByEmail result by email (None for no
     account); None when Slack was not asked, and then what was found before stands.
     """
+    current = [m.email for m in await staff_repo.list_staff(session)]
+    wipe = wipe_refusal(current, entries, source=source)
+    if wipe is not None:
+        raise DirectoryRefused([wipe])
     found: dict[tuple[str, str], str] = {
         (f.platform, f.email): f.user_id for f in await identities.all_found(session)
     }

@@ -35,6 +35,8 @@ class Failure:
     status: int
     headers: dict[str, str]
     body: dict[str, Any]
+    # Only calls to this channel fail (a person's DM: dm(user_id)); None for any.
+    channel: str | None = None
 
 
 @dataclass
@@ -74,10 +76,12 @@ class FakeSlack:
         times: int = 1,
         retry_after: int | None = None,
         error: str = "fatal_error",
+        channel: str | None = None,
     ) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         body = {"ok": False, "error": "ratelimited" if status == 429 else error}
-        self.failures[method].extend(Failure(status, headers, body) for _ in range(times))
+        failure = Failure(status, headers, body, channel)
+        self.failures[method].extend(failure for _ in range(times))
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -126,8 +130,12 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         params = await self._params(request)
         self.arrived.append(method)
-        if self.failures[method]:
-            failure = self.failures[method].pop(0)
+        failure = next(
+            (f for f in self.failures[method] if f.channel in (None, params.get("channel"))),
+            None,
+        )
+        if failure is not None:
+            self.failures[method].remove(failure)
             self.calls.append(Call(f"{method}!{failure.status}", params))
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         if method in self.delays:

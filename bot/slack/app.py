@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 SLACK_APP = web.AppKey("slack_app", AsyncApp)
 SLACK_CLIENTS = web.AppKey("slack_clients", list)
-# The Web API client's timeout, seconds; the shared session carries it.
-TIMEOUT = 10
 # Seconds a view submission has to be stored, from its arrival; Slack waits 3 s for the
 # ack, and the rest is for the commit and the answer.
 SUBMISSION_WRITE_WAIT = 2.5
@@ -51,7 +49,9 @@ def _client(runtime: Runtime, *, retries: bool) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=base_url,
-        timeout=TIMEOUT,
+        # Seconds; the shared session carries it too (share_session).
+        # slack_sdk types it int, but hands it to aiohttp.ClientTimeout, which takes float.
+        timeout=settings.slack_timeout_seconds,  # type: ignore[arg-type]
         retry_handlers=handlers,
     )
 
@@ -107,7 +107,7 @@ def share_session(web_app: web.Application, client: AsyncWebClient) -> None:
         web_app[SLACK_CLIENTS] = clients
 
         async def session(app: web.Application) -> AsyncIterator[None]:
-            timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+            timeout = aiohttp.ClientTimeout(total=max(c.timeout for c in clients))
             async with aiohttp.ClientSession(timeout=timeout) as shared:
                 for each in clients:
                     each.session = shared

@@ -29,7 +29,7 @@ async def find_slack_ids(runtime: Runtime, emails: Iterable[str]) -> dict[str, s
     # Imported here: a server without Slack never loads the SDK.
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack.app import TIMEOUT, _client
+    from bot.slack.app import _client
 
     wanted = sorted(set(emails))
     if not runtime.settings.slack_enabled or not wanted:
@@ -50,7 +50,8 @@ async def find_slack_ids(runtime: Runtime, emails: Iterable[str]) -> dict[str, s
             return None
         return str(user["id"])
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
+    timeout = aiohttp.ClientTimeout(total=runtime.settings.slack_timeout_seconds)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
         client.session = session
         try:
             ids = await asyncio.gather(*(one(email) for email in wanted))

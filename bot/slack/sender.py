@@ -44,7 +44,9 @@ class SlackSender:
                 raise RetryLater("Slack rate limit", float(after) if after else None) from exc
             if status >= 500:
                 raise RetryLater(f"Slack answered {status}") from exc
-            raise Undeliverable(f"Slack refused it: {error or status}") from exc
+            raise Undeliverable(
+                f"Slack refused it: {error or status}", plain=_plain(error)
+            ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RetryLater(f"could not reach Slack: {exc!r}") from exc
 
@@ -149,3 +151,26 @@ class SlackSender:
         )
         file = resp.get("file") or {}
         return {"channel": channel, "file": file.get("id")}
+
+
+# Slack's refusals, as the person who caused the message can understand them.
+_GONE = "Slack says their account is deactivated."
+_UNKNOWN = "Slack could not open a chat with them."
+_OURS = "safecontact's connection to Slack is not working (an administrator must fix it)."
+REFUSALS = {
+    "account_inactive": _GONE,
+    "user_disabled": _GONE,
+    "user_not_found": _UNKNOWN,
+    "users_not_found": _UNKNOWN,
+    "channel_not_found": _UNKNOWN,
+    "cannot_dm_bot": _UNKNOWN,
+    "is_archived": _UNKNOWN,
+    "invalid_auth": _OURS,
+    "not_authed": _OURS,
+    "token_revoked": _OURS,
+    "missing_scope": _OURS,
+}
+
+
+def _plain(error: str | None) -> str:
+    return REFUSALS.get(error or "", "Slack refused it.")

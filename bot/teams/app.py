@@ -136,4 +136,9 @@ def mount(web_app: web.Application, runtime: Runtime, *, dev: bool) -> TeamsSend
 
 
 def build_sender(adapter: BotAdapter, refs: ReferenceStore, settings: Settings) -> TeamsSender:
-    return TeamsSender(adapter, refs, app_id=settings.microsoft_app_id or None)
+    return TeamsSender(
+        adapter,
+        refs,
+        app_id=settings.microsoft_app_id or None,
+        timeout=settings.teams_timeout_seconds,
+    )

@@ -1,6 +1,7 @@
 """`safecontact teams-package`: the zip an admin uploads to Teams.
 
-The repository's manifest.json is the template: the package sets the app and bot id to
+bot/teams/manifest.json, shipped as package data (so a normal install finds it as a
+checkout does), is the template: the package sets the app and bot id to
 MICROSOFT_APP_ID and the valid domain to BOT_DOMAIN (and the developer links to the
 organisation's website when there is one), then adds the two icons from bot/assets/.
 Fields are set on the parsed JSON, never by text substitution.
@@ -17,7 +18,6 @@ from typing import Any
 
 from bot.settings import ConfigError, Settings
 
-ROOT_MANIFEST = Path(__file__).resolve().parents[2] / "manifest.json"
 ICONS = ("color.png", "outline.png")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$")
@@ -56,13 +56,17 @@ def _icon(name: str) -> bytes:
 
 def build(settings: Settings, *, output: Path, manifest_path: Path | None = None) -> dict[str, Any]:
     """Write the package to `output`; return the manifest it holds."""
-    path = manifest_path or ROOT_MANIFEST
+    shipped = resources.files("bot").joinpath("teams", "manifest.json")
+    path = manifest_path or shipped
     try:
         template = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(
-            f"{path} does not exist; run from a safecontact checkout or pass --manifest"
-        ) from None
+        if manifest_path is None:
+            raise ConfigError(
+                f"the manifest template shipped with safecontact ({shipped}) is missing; "
+                "reinstall safecontact, or pass --manifest"
+            ) from None
+        raise ConfigError(f"{path} does not exist; check the --manifest path") from None
     except ValueError as exc:
         raise ConfigError(f"{path} is not valid JSON: {exc}") from None
     manifest = manifest_for(template, settings)

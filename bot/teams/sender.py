@@ -44,6 +44,9 @@ from storage.models import StaffMember
 
 log = logging.getLogger(__name__)
 
+# Teams answers 403 when the person has blocked the bot (or it was removed for them).
+BLOCKED = "Teams refused it, which it does when someone has blocked or removed safecontact."
+
 CONNECTOR_TIMEOUT = 10
 # A Teams message may be about 28 KB; the letter's text stays well inside it.
 MAX_LETTER_CHARS = 12000
@@ -79,10 +82,19 @@ def _seconds(value: str | None) -> float | None:
 class TeamsSender:
     platform = "teams"
 
-    def __init__(self, adapter: BotAdapter, refs: ReferenceStore, *, app_id: str | None) -> None:
+    def __init__(
+        self,
+        adapter: BotAdapter,
+        refs: ReferenceStore,
+        *,
+        app_id: str | None,
+        timeout: float = CONNECTOR_TIMEOUT,
+    ) -> None:
         self.adapter = adapter
         self.refs = refs
         self.app_id = app_id
+        # Seconds a call to the Bot Connector may take (teams_timeout_seconds).
+        self.timeout = timeout
 
     def can_reach(self, staff: StaffMember) -> bool:
         """A Teams id and a stored conversation reference (confirmed in `deliver`)."""
@@ -97,7 +109,8 @@ class TeamsSender:
                 raise RetryLater("Teams rate limit", _seconds(after)) from exc
             if status >= 500 or status == 0:
                 raise RetryLater(f"the Bot Connector answered {status}", _seconds(after)) from exc
-            raise Undeliverable(f"Teams refused it: {status} {exc.message}") from exc
+            plain = BLOCKED if status == 403 else "Teams refused it."
+            raise Undeliverable(f"Teams refused it: {status} {exc.message}", plain=plain) from exc
         except (ClientRequestError, ConnectionError, TimeoutError) as exc:
             raise RetryLater(f"could not reach the Bot Connector: {exc!r}") from exc
 
@@ -212,7 +225,7 @@ class TeamsSender:
         config = getattr(client, "config", None)
         if config is not None:
             config.retry_policy.retries = 0
-            config.connection.timeout = CONNECTOR_TIMEOUT
+            config.connection.timeout = self.timeout
 
 
 async def _proactive(turn: TurnContext, activities: list[Activity], next_send: Any) -> Any:

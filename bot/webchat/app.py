@@ -106,6 +106,7 @@ class WebChat:
             {
                 "office": settings.organisation.name,
                 "demo": demo.is_demo(settings),
+                "chats": self.store.run_id,
                 "teams": settings.teams_app_configured,
                 "people": available,
                 "unavailable": unavailable,

@@ -156,6 +156,9 @@ class ChatStore:
         self._by_user = {p.user_id: p for p in people}
         self._conversations: dict[str, Conversation] = {}
         self._grants: dict[str, Grant] = {}
+        # Names this server run's chats. Message counts start again at 0 after a restart,
+        # so the page forgets what it had seen when this changes (its "N new" badges).
+        self.run_id = secrets.token_urlsafe(9)
         # http://127.0.0.1:<port>, once known: where the bot's connector calls come back to.
         self.base_url: str | None = None
         # Made at each start: the page hands it to the browser (a cookie), and the bot's

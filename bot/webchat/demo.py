@@ -1,9 +1,11 @@
 """The bundled demo office: a fictional staff directory for trying safecontact out.
 
-Used by `safecontact serve` (when it serves the web chat) and `safecontact demo-data`
-only when there is no configuration file and no directory, so it can never mix with a
-real office's people. Every address is at `demo.example` (a reserved, unroutable domain),
-every Teams id is a made-up GUID of zeros, and the office's name says it is fictional.
+Used where `serve` serves the web chat and there is no configuration file and no
+directory, so it can never mix with a real office's people. `office` is that decision,
+and every command reads its settings through it: a command run beside a demo server
+must see the demo directory, or its directory sync would remove the demo's people.
+Every address is at `demo.example` (a reserved, unroutable domain), every Teams id is a
+made-up GUID of zeros, and the office's name says it is fictional.
 
 The demo office is open around the clock, every day: reminders are otherwise held for
 office hours, and a trainer running a session at 8pm should still see them arrive.
@@ -66,6 +68,26 @@ def applies(settings: Settings) -> bool:
 
 def is_demo(settings: Settings) -> bool:
     return bool(settings.staff) and all(e.email.endswith(f"@{DOMAIN}") for e in settings.staff)
+
+
+def in_use(settings: Settings) -> bool:
+    """These settings are the demo office `office` made, not a file's directory."""
+    return settings.config_path is None and is_demo(settings)
+
+
+def office(settings: Settings, *, dev: bool = False) -> Settings:
+    """The settings every command runs with: the demo office wherever `serve` uses it.
+
+    `serve` uses it when it serves the local web chat (no Slack or Teams credentials, or
+    `--dev`) and nothing real is configured. `cli.main` calls this for every command, so
+    `staff list` or `jobs run-due` beside a demo server reads the directory the server
+    reads; `dev` is only ever true for `serve --dev`.
+    """
+    from bot.webchat import wanted
+
+    if wanted(settings, dev=dev) and applies(settings):
+        return with_demo_office(settings)
+    return settings
 
 
 def with_demo_office(settings: Settings) -> Settings:

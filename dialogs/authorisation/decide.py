@@ -133,7 +133,10 @@ async def decide(
             reference = await _strategy_decided(uow, auth, decider)
         await uow.audit(ACTIONS[status], auth, case=reference, kind=auth.kind)
         await uow.refresh_card(card_key(auth.id), await card_model(uow.session, ctx, auth))
-    return f"{VERBS[decision]}: {reference}. The requester has been told."
+    return (
+        f"{VERBS[decision]}: {reference}. I'm letting the requester know, and I'll tell you "
+        "if that message can't be delivered."
+    )
 
 
 def _notice(

@@ -119,8 +119,9 @@ async def submit_dispute(turn: Turn, submitted: dict[str, Any], context: dict[st
         for ce in assigned.involved_ces:
             await uow.tell(ce, Template.DISPUTE_NOTICE, notice)
     return (
-        f"Dispute recorded for *{who.reference}*. {assigned.decider.name} has been asked to "
-        "consider it (s7.3). I'll tell you the outcome and send you the letter to them."
+        f"Dispute recorded for *{who.reference}*. I'm asking {assigned.decider.name} to "
+        "consider it (s7.3), and I'll tell you if that message can't be delivered. I'll tell "
+        "you the outcome and send you the letter to them."
     )
 
 

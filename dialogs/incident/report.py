@@ -40,8 +40,9 @@ class Recorded:
 
 def confirmation(recorded: Recorded) -> str:
     return (
-        f"Your report is saved as *{recorded.reference}*. Your manager has been told, "
-        "and I've sent you a check-in in our private chat."
+        f"Your report is saved as *{recorded.reference}*. I'm sending it to your manager "
+        "now, and a check-in to you in our private chat; if either can't be delivered, "
+        "I'll tell you there."
     )
 
 

@@ -140,7 +140,7 @@ async def submit_review(
         message = f"The strategy for *{who.reference}* has ended."
     message += " The letter telling them is on its way to you as a file, to send."
     if told:
-        message += f" I've told {', '.join(told)}."
+        message += f" I'm letting {', '.join(told)} know."
     return message
 
 

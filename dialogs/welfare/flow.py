@@ -118,8 +118,8 @@ async def _ask_manager(
     if first_talk:
         await uow.tell(manager, Template.TALK_REQUEST, {"staff_name": actor.name})
     return (
-        f"I've asked {manager.name} to get in touch with you. "
-        "I told them only that you'd like to talk.",
+        f"I'm asking {manager.name} to get in touch with you, telling them only that "
+        "you'd like to talk. If my message can't reach them, I'll tell you here.",
         (),
     )
 

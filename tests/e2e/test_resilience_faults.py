@@ -42,9 +42,28 @@ from tests.teams_harness import answers as teams_answers
 from tests.teams_harness import open_incident_form as teams_form
 
 OUTBOX_METHODS = ("chat.postMessage", "conversations.open", "chat.update")
-# The Slack client's own timeout (bot/slack/app.py) is 10 s; a hang longer than that is
-# what a timeout looks like from our side.
-HANG = 10.5
+
+
+async def hang(request: web.Request, injected: Counter[Any], *, timeout: float) -> None:
+    """Wait past the client's timeout; count it `abandoned` if the client gave up first
+    (closed the connection), which it does only when its timeout is the short one set."""
+    injected["timeout"] += 1
+    try:
+        await asyncio.sleep(timeout + 0.5)
+    except asyncio.CancelledError:
+        injected["abandoned"] += 1
+        raise
+    if request.transport is None or request.transport.is_closing():
+        injected["abandoned"] += 1
+
+
+# The clients' timeouts, set short here (slack_timeout_seconds, teams_timeout_seconds;
+# 10 s by default), so a hang a little longer is what a timeout looks like from our side
+# without the suite waiting out the default. Teams' is longer: its sender cannot look
+# before posting again, so an ordinary call slowed past it on a busy machine would be
+# posted twice (the real 10 s leaves room for that; 1 s on a loaded CI runner does not).
+SLACK_TIMEOUT = 1.0
+TEAMS_TIMEOUT = 3.0
 
 
 class FaultySlack(FakeSlack):
@@ -78,8 +97,7 @@ class FaultySlack(FakeSlack):
             answer = await super()._api(request)  # Slack took it ...
             if self.hangs_left > 0:
                 self.hangs_left -= 1
-                self.injected["timeout"] += 1
-                await asyncio.sleep(HANG)  # ... and answered too late
+                await hang(request, self.injected, timeout=SLACK_TIMEOUT)  # ... answered late
                 return answer
             self.injected["dropped"] += 1
             assert request.transport is not None
@@ -104,7 +122,7 @@ async def start_slack(db_url: str, fake: FakeSlack) -> tuple[SlackWorld, Callabl
     import aiohttp
 
     api_url = await fake.start()
-    settings = settings_for(db_url, api_url)
+    settings = settings_for(db_url, api_url, slack_timeout_seconds=SLACK_TIMEOUT)
     db = Database(db_url)
     runtime = Runtime(settings=settings, db=db, retry_base=0.05, poll_interval=0.05)
     runner = web.AppRunner(create_app(settings, runtime=runtime), access_log=None)
@@ -185,15 +203,31 @@ async def test_slack_429_500_drops_and_timeouts_still_deliver_every_message_once
     # The faults really happened, including posts whose answer was lost.
     assert fake.injected["429"] and fake.injected["500"]
     assert fake.injected["dropped"] and fake.injected["timeout"] == 2
+    assert fake.injected["abandoned"] == 2, "the client gave up at slack_timeout_seconds"
 
 
 class FaultyConnector(FakeConnector):
-    """FakeConnector that answers 429 or 500 to a seeded share of the bot's calls."""
+    """FakeConnector that answers 429 or 500 to a seeded share of the bot's calls, and
+    hangs past the client's timeout on the first `hangs` posts (before taking them)."""
 
-    def __init__(self, *, seed: int) -> None:
+    def __init__(self, *, seed: int, hangs: int = 0) -> None:
         super().__init__()
         self.rng = random.Random(seed)
-        self.injected: Counter[int] = Counter()
+        self.injected: Counter[int | str] = Counter()
+        self.hangs_left = hangs
+
+    def _wrap(self, handler: Any) -> Callable[[web.Request], Any]:
+        inner = super()._wrap(handler)
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            posting = request.method == "POST" and "activity_id" not in request.match_info
+            if posting and request.match_info.get("conversation_id") and self.hangs_left > 0:
+                self.hangs_left -= 1
+                await hang(request, self.injected, timeout=TEAMS_TIMEOUT)  # the bot gave up
+                return web.json_response({"error": {"code": "ServiceError"}}, status=503)
+            return await inner(request)
+
+        return serve
 
     def record(self, route: str, request: web.Request, body: dict[str, Any]) -> web.Response | None:
         if route == "send":
@@ -210,9 +244,10 @@ class FaultyConnector(FakeConnector):
 async def faulty_teams(fresh_db_url: str) -> AsyncIterator[tuple[TeamsWorld, FaultyConnector]]:
     import aiohttp
 
-    fake = FaultyConnector(seed=11)
+    fake = FaultyConnector(seed=11, hangs=2)
     await fake.start()
-    url, runtime, cleanup = await start_server(teams_settings(fresh_db_url), dev=True)
+    settings = teams_settings(fresh_db_url, teams_timeout_seconds=TEAMS_TIMEOUT)
+    url, runtime, cleanup = await start_server(settings, dev=True)
     http = aiohttp.ClientSession()
     world = TeamsWorld(url, fake, runtime.db, runtime, http)
     try:
@@ -250,6 +285,8 @@ async def test_teams_429_and_500_still_deliver_every_message_once(
     assert len(posted) == len(sent), "one successful post per message, no more"
     assert len(set(activity_ids)) == len(activity_ids)
     assert fake.injected[429] and fake.injected[500]
+    assert fake.injected["timeout"] == 2
+    assert fake.injected["abandoned"] == 2, "the client gave up at teams_timeout_seconds"
 
 
 # -- the database goes away -------------------------------------------------------------

@@ -219,7 +219,7 @@ async def test_welfare_talk_tells_the_manager_nothing_else(slack: SlackWorld) ->
     body = str(talk["blocks"])
     assert "SC-" not in body and "Morgan" not in body  # no other detail
     reply = slack.fake.responses[0]
-    assert "I've asked Jo Reed to get in touch" in str(reply["blocks"])
+    assert "I'm asking Jo Reed to get in touch" in str(reply["blocks"])
     # A second click does not nag the manager again.
     await slack.click("U0SAM", ActionId.WELFARE_TALK, checkin_id(slack))
     await slack.eventually(lambda: len(slack.fake.responses) == 2, what="second reply")

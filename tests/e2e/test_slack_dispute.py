@@ -92,7 +92,7 @@ async def test_the_chief_executive_considers_a_dispute(world: tuple[SlackWorld, 
     strategy = await put_in_force(slack)
     ack = await record(slack, strategy.person_id)
     assert ack["response_action"] == "update", ack
-    assert "Casey Chief has been asked" in text_of(ack["view"])
+    assert "I'm asking Casey Chief to consider it" in text_of(ack["view"])
     await slack.settle()
     dispute = await the_dispute(slack)
     (card,) = posts(slack, "U0CASEY", CARD)
@@ -164,7 +164,7 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(
     strategy = await put_in_force(slack, approver="U0CASEY")
     ack = await record(slack, strategy.person_id)
     decider, name = ("U0DANA", "Dana Deputy") if second_ce else ("U0ALEX", "Alex Morgan")
-    assert f"{name} has been asked" in text_of(ack["view"])
+    assert f"I'm asking {name} to consider it" in text_of(ack["view"])
     await slack.settle()
     dispute = await the_dispute(slack)
     (card,) = posts(slack, decider, CARD)

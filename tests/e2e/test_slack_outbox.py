@@ -89,7 +89,8 @@ async def test_unreachable_manager_tells_reporter_and_admins(slack: SlackWorld) 
     await slack.settle()
     lee = slack.fake.posts_to("U0LEE")
     assert any(
-        "I couldn't deliver the incident report card to *Pat Teams*" in str(p["blocks"])
+        "*Pat Teams* has not received the incident report card. They have no Slack"
+        in str(p["blocks"])
         for p in lee
     )
     admin = slack.fake.posts_to("U0ADA")

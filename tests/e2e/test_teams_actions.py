@@ -187,7 +187,7 @@ async def test_welfare_talk_tells_the_manager_only_that(teams: TeamsWorld) -> No
     await reported(teams)
     checkin = await checkin_card(teams)
     _status, answer = await teams.click(SAM, checkin, "I'd like to talk to my manager")
-    assert "I've asked Jo Reed to get in touch with you." in visible(answer["value"])
+    assert "I'm asking Jo Reed to get in touch with you" in visible(answer["value"])
     await teams.settle()
     talk = [
         c.card

@@ -83,7 +83,9 @@ async def test_a_manager_without_a_conversation_is_reported_not_dropped(teams: T
     assert row.status == "failed"
     told = [c.card for c in teams.fake.sends_to(conversation(SAM))]
     unreachable = next(c for c in told if c["fallbackText"] == "I couldn't reach Jo Reed")
-    assert "I couldn't deliver the incident report card to Jo Reed" in visible(unreachable)
+    assert "Jo Reed has not received the incident report card. They have no Teams account" in (
+        visible(unreachable)
+    )
     (alert,) = teams.fake.sends_to(conversation(ADA))
     assert "could not deliver a message to Jo Reed (the incident report card)" in visible(
         alert.card

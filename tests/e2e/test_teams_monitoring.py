@@ -595,7 +595,7 @@ async def test_the_chief_executive_considers_a_dispute(world: tuple[TeamsWorld, 
     teams, _ = world
     strategy = await put_in_force(teams)
     text = await record_dispute(teams, strategy)
-    assert "Casey Chief has been asked" in text
+    assert "I'm asking Casey Chief to consider it" in text
     await teams.settle()
     dispute = await the_dispute(teams)
     (card,) = teams.cards_to(CASEY, CARD_TITLE)
@@ -657,7 +657,7 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(fresh_db_url: st
         await everyone_opens(teams)
         strategy = await put_in_force(teams, approver=CASEY)
         text = await record_dispute(teams, strategy)
-        assert "Alex Morgan has been asked" in text
+        assert "I'm asking Alex Morgan to consider it" in text
         await teams.settle()
         dispute = await the_dispute(teams)
         (card,) = teams.cards_to(ALEX, CARD_TITLE)

@@ -242,7 +242,10 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
     # Approve asks first: the card's own confirmation, then the decision.
     note = await approve(teams, BEA, sent[BEA][0].card)
     reference = await reference_of(teams)
-    assert note == f"Approved: {reference}. The requester has been told."
+    assert note == (
+        f"Approved: {reference}. I'm letting the requester know, and I'll tell you if that "
+        "message can't be delivered."
+    )
     await teams.settle()
 
     async with teams.db.read() as session:

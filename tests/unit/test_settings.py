@@ -343,3 +343,21 @@ def test_the_example_documents_every_setting_at_its_default() -> None:
     assert PolicySettings.model_validate(data["policy"]) == PolicySettings()
     fields = set(Settings.model_fields) - {"organisation", "policy", "staff", "config_path"}
     assert set(data) - {"organisation", "policy", "staff"} <= fields
+
+
+def test_client_timeouts_come_from_the_file_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """slack_timeout_seconds and teams_timeout_seconds: the example gives the defaults,
+    and the environment wins (the fault tests set them short through Settings)."""
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    defaults = Settings()
+    assert data["slack_timeout_seconds"] == defaults.slack_timeout_seconds == 10
+    assert data["teams_timeout_seconds"] == defaults.teams_timeout_seconds == 10
+    monkeypatch.setenv("SLACK_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("TEAMS_TIMEOUT_SECONDS", "4")
+    settings = load_settings(EXAMPLE)
+    assert (settings.slack_timeout_seconds, settings.teams_timeout_seconds) == (2.5, 4.0)
+    monkeypatch.setenv("TEAMS_TIMEOUT_SECONDS", "0")
+    with pytest.raises(ConfigError, match="teams_timeout_seconds"):
+        load_settings(EXAMPLE)

@@ -56,7 +56,7 @@ def png_info(data: bytes) -> tuple[int, int, int, list[tuple[int, int, int, int]
 
 
 def test_manifest_validates_and_lists_exactly_the_working_commands() -> None:
-    manifest = json.loads((ROOT / "manifest.json").read_text())
+    manifest = json.loads((ROOT / "bot" / "teams" / "manifest.json").read_text())
     validate_manifest(manifest)
     assert manifest["manifestVersion"] == "1.29"
     (bot,) = manifest["bots"]
@@ -126,3 +126,52 @@ def test_the_command_line_builds_it(
     monkeypatch.delenv("MICROSOFT_APP_ID")
     assert cli.main(["teams-package", "--output", "none.zip"]) == 2
     assert "MICROSOFT_APP_ID" in capsys.readouterr().err
+
+
+def test_teams_package_works_from_a_normal_install(tmp_path: Path) -> None:
+    """Installed as an office installs it (a wheel, not this editable checkout), the
+    command still finds its manifest: it is package data, not a file beside the source.
+    The wheel is built offline from this tree, with the backend pyproject.toml names."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    source = tmp_path / "source"
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "test-artifacts", "__pycache__", "*.egg-info", "build"
+    )
+    shutil.copytree(ROOT, source, ignore=skip)
+    target = tmp_path / "site"
+    offline = ["--quiet", "--no-deps", "--no-index", "--no-build-isolation"]
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "install", *offline, "--target", str(target), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    assert (target / "bot" / "teams" / "manifest.json").is_file(), "shipped as package data"
+    shutil.rmtree(source)  # nothing may be read from a checkout
+
+    elsewhere = tmp_path / "office"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "SAFECONTACT_CONFIG"}
+    env.update(PYTHONPATH=str(target), MICROSOFT_APP_ID=APP_ID, BOT_DOMAIN="sc.example.org")
+    run = (
+        "import sys, bot; assert bot.__file__.startswith(sys.argv[1]), bot.__file__; "
+        "from bot import cli; sys.exit(cli.main(['teams-package', '--output', 'app.zip']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", run, str(target)],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"wrote app.zip: bot {APP_ID} on sc.example.org" in done.stdout
+    with zipfile.ZipFile(elsewhere / "app.zip") as zf:
+        assert sorted(zf.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert json.loads(zf.read("manifest.json"))["bots"][0]["botId"] == APP_ID

@@ -9,8 +9,12 @@
 (() => {
   const byId = id => document.getElementById(id);
   const state = { people: [], current: null, directLine: null };
-  const seen = JSON.parse(sessionStorage.getItem('safecontact.seen') || '{}');
-  const remember = () => sessionStorage.setItem('safecontact.seen', JSON.stringify(seen));
+  // How many messages you had seen of each person's, in this server run's chats (`chats`):
+  // the chats start empty after a restart, so counts seen before it mean nothing.
+  const saved = JSON.parse(sessionStorage.getItem('safecontact.seen') || '{}');
+  const seen = saved.seen || {};
+  let chats = saved.chats || null;
+  const remember = () => sessionStorage.setItem('safecontact.seen', JSON.stringify({ chats, seen }));
   const say = text => { byId('status').textContent = text; };
 
   const ROLE_NAMES = {
@@ -71,6 +75,12 @@
     if (!response.ok) throw new Error(`the directory could not be loaded (${response.status})`);
     const data = await response.json();
     state.people = data.people;
+    if (data.chats !== chats) {
+      // The server restarted: its counts begin again, and so does what was seen.
+      for (const id of Object.keys(seen)) delete seen[id];
+      chats = data.chats;
+      remember();
+    }
     if (state.current) {
       const now = state.people.find(p => p.id === state.current.id);
       if (now) seen[now.id] = now.messages;
