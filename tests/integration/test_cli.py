@@ -129,7 +129,7 @@ def test_staff_list_after_someone_leaves(op: Operator) -> None:
 
 def test_staff_list_with_an_empty_directory_says_how_to_fill_it(op: Operator) -> None:
     # A new office's file before its people are added (without a file, commands read the
-    # bundled demo directory, as serve does: tests/test_cli_directory.py).
+    # bundled demo directory, as serve does: tests/integration/test_cli_directory.py).
     op.config('[organisation]\nname = "Office"\n')
     done = op.run("staff", "list")
     assert done.returncode == 0

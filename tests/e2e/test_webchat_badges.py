@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.serving import CLI, clean_env, serving
-from tests.test_webchat_e2e import ARTIFACTS, E2E, missing
+from tests.e2e.test_webchat_e2e import ARTIFACTS, E2E, missing
 
 
 def test_a_card_waiting_after_a_restart_shows_a_badge(tmp_path: Path) -> None:

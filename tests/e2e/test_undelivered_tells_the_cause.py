@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from cards.ids import ActionId
 from storage.models import OutboxMessage
+from tests.e2e.test_slack_actions import checkin_id
+from tests.e2e.test_slack_actions import report as slack_report
+from tests.e2e.test_teams_actions import checkin_card, reported
 from tests.fake_slack import dm
 from tests.slack_harness import SlackWorld
 from tests.teams_harness import ADA, JO, SAM, TeamsWorld, conversation, report, visible
-from tests.test_slack_actions import checkin_id
-from tests.test_slack_actions import report as slack_report
-from tests.test_teams_actions import checkin_card, reported
 
 INCIDENT_INSTEAD = (
     "Your report is saved, but please tell them about it yourself (in person, by phone or "
