@@ -20,11 +20,11 @@ from cards.ids import ActionId
 from dialogs.errors import Replayed
 from storage.models import Incident, OutboxMessage, Person, SeenInteraction, WelfareCheckIn
 from tests.backends import both_backends
+from tests.e2e.test_slack_incident import answers as slack_answers
+from tests.e2e.test_slack_incident import open_incident_form as slack_incident_form
 from tests.slack_harness import SlackWorld, start_world
 from tests.teams_harness import JO, SAM, TeamsWorld, conversation, fill, open_incident_form
 from tests.teams_harness import answers as teams_answers
-from tests.test_slack_incident import answers as slack_answers
-from tests.test_slack_incident import open_incident_form as slack_incident_form
 
 FORM = "application/x-www-form-urlencoded"
 # The keys are written in the change's own transaction: both databases.

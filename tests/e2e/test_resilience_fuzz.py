@@ -561,7 +561,7 @@ def _signed(servers: Servers, body: bytes, content_type: str) -> tuple[int, str]
 
 def test_slack_null_and_wrong_typed_fields_refused_cleanly(servers: Servers) -> None:
     async def form() -> dict[str, Any]:
-        from tests.test_slack_incident import open_incident_form
+        from tests.e2e.test_slack_incident import open_incident_form
 
         return await open_incident_form(servers.slack)
 
