@@ -122,13 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"safecontact: {exc}", file=sys.stderr)
         return 2
-    from bot import commands
+    from bot import audit_check, commands
 
     handler: Command = commands.lookup(args)
     try:
         return asyncio.run(handler(settings, args))
     except KeyboardInterrupt:
         return 130
+    except audit_check.AuditKeyMismatch as exc:
+        print(f"safecontact: {exc}", file=sys.stderr)
+        return audit_check.EXIT_KEY_MISMATCH
     except DirectoryRefused as exc:
         for line in exc.lines:
             print(f"safecontact: the staff directory was refused: {line}", file=sys.stderr)
