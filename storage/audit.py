@@ -54,6 +54,8 @@ from storage.models import (
 __all__ = ["ENTITY_TYPES", "GENESIS", "Verdict", "check_key", "record", "verify"]
 
 _PENDING = "safecontact.audit_pending"
+# Records of the audited kinds the transaction added, changed or deleted.
+_TOUCHED = "safecontact.audit_touched"
 
 # The audit trail's name for each kind of record (kept as first written: events already
 # stored use them). Events about these carry the hash of the record's state.
@@ -163,18 +165,32 @@ def _write_queued(session: OrmSession) -> None:
                 "entity_type": "audit",
                 "entity_id": "chain",
                 "detail": {"key_id": kid, "unkeyed_events": seq, "unkeyed_head": digest},
-                "state": None,
             }
         )
+    # Each event carries the state of its own record; the last also carries the records
+    # the change touched without an event of their own (a strategy put in force by its
+    # authorisation's decision), so each is compared with the state this change left.
+    touched: dict[int, Any] = session.info.pop(_TOUCHED, {})
+    covered: set[tuple[str, str]] = set()
     for q in queued:
         row = q.row
+        states: dict[str, str] = {}
         if q.entity is not None:
             if row["entity_id"] is None:
                 row["entity_id"] = str(q.entity.id)
-            row["state"] = record_state(q.entity)
-        else:
-            row["state"] = None
+            ref = (row["entity_type"], row["entity_id"])
+            states[_ref(ref)] = record_state(q.entity)
+            covered.add(ref)
+        row["_states"] = states
         rows.append(row)
+    for obj in touched.values():
+        ref = (ENTITY_TYPES[type(obj)], str(obj.id))
+        if ref not in covered:
+            covered.add(ref)
+            rows[-1]["_states"][_ref(ref)] = record_state(obj)
+    for row in rows:
+        states = row.pop("_states", None)
+        row["state"] = audit_chain.canonical(states).decode() if states else None
     for row in rows:
         seq += 1
         row["seq"], row["prev_hash"] = seq, digest
@@ -188,9 +204,26 @@ def _write_queued(session: OrmSession) -> None:
         conn.execute(_MOVE_HEAD, moved)
 
 
+@event.listens_for(OrmSession, "before_flush")
+def _note_touched(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Which audited records this transaction writes (cheap: the few rows of one change)."""
+    touched = None
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if type(obj) in ENTITY_TYPES:
+            if touched is None:
+                touched = session.info.setdefault(_TOUCHED, {})
+            touched[id(obj)] = obj
+
+
+def _ref(ref: tuple[str, str]) -> str:
+    return f"{ref[0]}:{ref[1]}"
+
+
 @event.listens_for(OrmSession, "after_soft_rollback")
 def _drop_queued(session: OrmSession, previous_transaction: Any) -> None:
     """Events queued in a transaction (or savepoint) rolled back go with it."""
+    if previous_transaction.parent is None:
+        session.info.pop(_TOUCHED, None)
     queued: list[_Queued] | None = session.info.get(_PENDING)
     if not queued:
         return
@@ -259,6 +292,19 @@ class Verdict:
         return {f.kind for f in self.findings}
 
 
+def _states(text: str) -> dict[tuple[str, str], str]:
+    """An event's `state`: {"type:id": state hash} of the records its change left."""
+    try:
+        mapping = json.loads(text)
+    except ValueError:
+        return {}
+    found = {}
+    for ref, state in mapping.items() if isinstance(mapping, dict) else ():
+        entity_type, _, entity_id = str(ref).partition(":")
+        found[(entity_type, entity_id)] = str(state)
+    return found
+
+
 def _files(session: AsyncSession) -> AuditFiles:
     return session.info[FILES]
 
@@ -307,8 +353,9 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> Verdict:
                     detail=ev.detail,
                 )
             )
-            if ev.state is not None:
-                audited[(ev.entity_type, ev.entity_id)] = ev.state
+            if ev.state:
+                for ref, state in _states(ev.state).items():
+                    audited[ref] = state
             after = ev.seq
     findings = check.finish()
     edited: list[tuple[str, str]] = []

@@ -29,6 +29,7 @@ from bot.server import create_app
 from bot.settings import Settings, StaffEntry
 from storage.db import Database
 from tests.fake_connector import Call, FakeConnector
+from tests.slack_harness import assert_audit_intact
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CARD_SCHEMA = SHARED / "schemas" / "adaptive-card-1.5.json"
@@ -377,6 +378,7 @@ async def teams(fresh_db_url: str) -> AsyncIterator[TeamsWorld]:
     try:
         yield world
         world.assert_all_cards_valid()
+        await assert_audit_intact(world.db)
     finally:
         await stop()
 

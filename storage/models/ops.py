@@ -80,7 +80,8 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str | None] = mapped_column(String(64))
+    # {"incident:7": hash of its audited state, ...}: the records this change left.
+    state: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditHead(Base):
