@@ -85,17 +85,34 @@ UNAUDITED: dict[type, frozenset[str]] = {
 
 
 def record_state(row: Any) -> str:
-    """The hash of a record's audited state: its columns, or DELETED for a row deleted."""
+    """The hash of a record's audited state: its columns, or DELETED for a row deleted.
+
+    Columns holding None are left out, so a nullable column added by a later migration
+    leaves old records' states as they were (a column added with another default would
+    change them: name it in UNAUDITED until every record has an event after it).
+    """
     state = inspect(row)
     if state.deleted or state.was_deleted:
         return audit_chain.state_hash(None)
-    skip = UNAUDITED.get(type(row), frozenset())
-    values = {
-        attr.key: getattr(row, attr.key)
-        for attr in state.mapper.column_attrs
-        if attr.key not in skip
-    }
+    loaded = state.dict
+    values = {}
+    for key in _audited_keys(type(row)):
+        value = loaded[key] if key in loaded else getattr(row, key)
+        if value is not None:
+            values[key] = value
     return audit_chain.state_hash(values)
+
+
+_KEYS: dict[type, tuple[str, ...]] = {}
+
+
+def _audited_keys(model: type) -> tuple[str, ...]:
+    keys = _KEYS.get(model)
+    if keys is None:
+        skip = UNAUDITED.get(model, frozenset())
+        names = (attr.key for attr in inspect(model).column_attrs)
+        keys = _KEYS[model] = tuple(sorted(k for k in names if k not in skip))
+    return keys
 
 
 @dataclass
