@@ -30,7 +30,7 @@ from storage import audit_chain
 from storage.audit_chain import GENESIS, KEYED_ACTION, Finding, Tampering
 from storage.audit_files import SESSION_INFO as FILES
 from storage.audit_files import AuditFiles
-from storage.db import AsyncSession, Database
+from storage.db import AsyncSession, Database, check_write_deadline
 from storage.models import (
     AuditEvent,
     AuditHead,
@@ -81,6 +81,9 @@ MODELS = {name: model for model, name in ENTITY_TYPES.items()}
 # they are left out of a record's audited state.
 UNAUDITED: dict[type, frozenset[str]] = {
     Person: frozenset({"last_activity_at"}),
+    # The staff member's own ticks on the Appendix A checklist: saved without an event,
+    # as nobody else is to see them (dialogs/welfare/flow.py).
+    WelfareCheckIn: frozenset({"privacy_steps_done"}),
 }
 
 
@@ -219,6 +222,9 @@ def _write_queued(session: OrmSession) -> None:
     else:
         conn.execute(_INSERT_EVENT, rows)
         conn.execute(_MOVE_HEAD, moved)
+    # Waiting for the head's lock may have taken the change past its platform's window:
+    # then it is rolled back, as the user is asked to try again (storage/db.py).
+    check_write_deadline()
 
 
 @event.listens_for(OrmSession, "before_flush")

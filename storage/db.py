@@ -518,7 +518,7 @@ class Database:
                         await self._begin_immediate(session)
                     yield session
                     if write:
-                        _before_deadline()
+                        check_write_deadline()
                     session.commit()
                 except BaseException as exc:
                     with contextlib.suppress(Exception):  # the connection may be gone
@@ -643,7 +643,7 @@ def _busy_ms() -> int:
     return max(0, min(BUSY_TIMEOUT_MS, int(left * 1000)))
 
 
-def _before_deadline() -> None:
+def check_write_deadline() -> None:
     """Past the write deadline, roll back rather than commit what the user will not hear of."""
     deadline = WRITE_DEADLINE.get()
     if deadline is not None and asyncio.get_running_loop().time() > deadline:
