@@ -22,7 +22,7 @@ import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -32,6 +32,7 @@ from bot import audit_check
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage import migrate
+from storage.audit_files import AuditFiles
 from storage.db import Database
 from storage.models import AuditEvent, StaffMember
 
@@ -180,7 +181,9 @@ async def held_records(db: Database) -> int:
     return int(events[0]) + int(staff[0])
 
 
-async def restore(database_url: str, backup: Path, *, force: bool) -> audit_check.audit.Verdict:
+async def restore(
+    database_url: str, backup: Path, *, force: bool, audit: AuditFiles | None = None
+) -> audit_check.audit.Verdict:
     """Replace the database with `backup`, bring it to the head and verify its audit."""
     url = make_url(database_url)
     sqlite = url.get_backend_name() == "sqlite"
@@ -190,7 +193,7 @@ async def restore(database_url: str, backup: Path, *, force: bool) -> audit_chec
         if not await asyncio.to_thread(backup.is_file):
             raise BackupError(f"{backup} does not exist")
         await _run(_tool("pg_restore"), "--list", str(backup), env=dict(os.environ))
-    db = Database(database_url)
+    db = Database(database_url, audit=audit)
     try:
         held = await held_records(db)
         if held and not force:
@@ -205,9 +208,22 @@ async def restore(database_url: str, backup: Path, *, force: bool) -> audit_chec
         else:
             await _pg_restore(url, backup)
         await migrate.upgrade(db)
+        await asyncio.to_thread(_set_anchors_aside, db.audit)
         return await audit_check.verify(db)
     finally:
         await db.dispose()
+
+
+def _set_anchors_aside(files: AuditFiles) -> Path | None:
+    """The anchors record the replaced database's history, which a backup ends before:
+    kept, under another name, and the restored chain is anchored afresh from here."""
+    if not files.anchor_path.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    aside = files.anchor_path.with_name(f"{files.anchor_path.name}.before-restore-{stamp}")
+    os.replace(files.anchor_path, aside)
+    log.warning("the audit anchors of the replaced database were kept as %s", aside)
+    return aside
 
 
 def _check_sqlite_backup(path: Path) -> None:
@@ -278,12 +294,19 @@ async def backup_command(settings: Settings, out: Path) -> int:
         print(f"safecontact: backup failed: {exc}")
         return 1
     print(f"wrote {copy.path} ({copy.size:,} bytes); restore it with: safecontact restore {out}")
+    files = audit_check.files(settings)
+    print(
+        f"the audit trail's key ({files.key_path}) is not in this copy: keep a copy of it "
+        "apart from the database's backups, or the restored trail cannot be verified"
+    )
     return 0
 
 
 async def restore_command(settings: Settings, backup: Path, *, force: bool) -> int:
     try:
-        verdict = await restore(settings.database_url, backup, force=force)
+        verdict = await restore(
+            settings.database_url, backup, force=force, audit=audit_check.files(settings)
+        )
     except BackupError as exc:
         print(f"safecontact: restore refused: {exc}")
         return 1
@@ -292,6 +315,8 @@ async def restore_command(settings: Settings, backup: Path, *, force: bool) -> i
         print(f"audit trail intact: {verdict.checked} events verified")
         return 0
     print(f"audit trail BROKEN at event {verdict.bad_seq}: {verdict.reason}")
+    for finding in verdict.findings:
+        print(f"  {finding.line()}")
     return 1
 
 

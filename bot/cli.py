@@ -33,7 +33,9 @@ EXIT_CODES = """exit codes:
   2  the configuration was refused (a bad file, ids that disagree with the accounts
      found, or a directory that would remove every person)
   3  the database could not be reached
-  4  serve could not listen on its address (the port is in use, or no permission)"""
+  4  serve could not listen on its address (the port is in use, or no permission)
+  5  the audit key and the audit chain disagree (serve and every command that writes
+     refuse, so nothing is written under the wrong key)"""
 
 
 def _iso_datetime(text: str) -> datetime:
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"safecontact: {exc}", file=sys.stderr)
         return EXIT_CONFIG_REFUSED
-    from bot import commands
+    from bot import audit_check, commands
     from bot.webchat import demo
 
     # Every command reads the directory `serve` reads (issue 12): the demo office included.
@@ -151,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(handler(settings, args))
     except KeyboardInterrupt:
         return 130
+    except audit_check.AuditKeyMismatch as exc:
+        print(f"safecontact: {exc}", file=sys.stderr)
+        return audit_check.EXIT_KEY_MISMATCH
     except DirectoryRefused as exc:
         for line in exc.lines:
             print(f"safecontact: the staff directory was refused: {line}", file=sys.stderr)

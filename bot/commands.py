@@ -14,16 +14,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import ops_commands, records_commands
+from bot import audit_check, ops_commands, records_commands
 from bot.runtime import Runtime
 from bot.scheduler import run_due
 from bot.server import create_app, prepare_database
 from bot.settings import Settings
 from cards.text import terminal
-from storage import audit, migrate
 from storage import jobs as jobs_repo
+from storage import migrate
 from storage import staff as staff_repo
-from storage.db import Database
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -112,7 +111,7 @@ async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    runtime = Runtime(settings=settings, db=audit_check.database(settings))
     try:
         await prepare_database(runtime)
         print(await demo_data.load(runtime))
@@ -122,7 +121,7 @@ async def demo_data(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
+    db = audit_check.database(settings)
     try:
         await migrate.upgrade(db)
         print(f"database at revision {await migrate.current_revision(db)}")
@@ -132,7 +131,7 @@ async def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def staff_list(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    runtime = Runtime(settings=settings, db=audit_check.database(settings))
     try:
         await prepare_database(runtime)
         async with runtime.db.read() as session:
@@ -165,17 +164,19 @@ async def staff_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.database_url)
+    db = audit_check.database(settings)
     try:
         await migrate.upgrade(db)
-        async with db.read() as session:
-            verdict = await audit.verify(session)
+        verdict = await audit_check.verify(db)
     finally:
         await db.dispose()
+    print(f"audit key: {db.audit.key_path}; anchors: {db.audit.anchor_path}")
     if verdict.ok:
         print(f"audit trail intact: {verdict.checked} events verified")
         return 0
     print(f"audit trail BROKEN at event {verdict.bad_seq}: {verdict.reason}", file=sys.stderr)
+    for finding in verdict.findings:
+        print(f"  {finding.line()}", file=sys.stderr)
     return 1
 
 
@@ -185,7 +186,7 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
     from dialogs.case.text import as_text
     from storage import people as people_repo
 
-    db = Database(settings.database_url)
+    db = audit_check.database(settings)
     try:
         await migrate.upgrade(db)
         async with db.read() as session:
@@ -213,7 +214,7 @@ async def case_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def jobs_list(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    runtime = Runtime(settings=settings, db=audit_check.database(settings))
     try:
         await migrate.upgrade(runtime.db)
         async with runtime.db.read() as session:
@@ -242,7 +243,7 @@ async def jobs_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def jobs_run_due(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    runtime = Runtime(settings=settings, db=audit_check.database(settings))
     try:
         # For cron, every minute perhaps: no Slack lookups, the ids found before stand.
         await prepare_database(runtime, find_ids=False)

@@ -29,9 +29,9 @@ from bot.metrics import RECENT_FAILURES
 from bot.runtime import system_clock
 from bot.settings import Settings
 from dialogs import directory
+from storage import audit as audit_store
 from storage import health, migrate
 from storage import staff as staff_repo
-from storage.db import Database
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 MARK = {OK: "✓", FAIL: "✗", SKIP: "-"}
@@ -76,7 +76,7 @@ class Doctor:
     def __init__(self, settings: Settings, *, now: datetime | None = None) -> None:
         self.settings = settings
         self.now = now or system_clock()
-        self.db = Database(settings.database_url)
+        self.db = audit_check.database(settings)
         self.db_ready = False
 
     async def run(self) -> list[Finding]:
@@ -444,15 +444,41 @@ class Doctor:
     async def audit(self) -> list[Finding]:
         if not self.db_ready:
             return [skip("audit trail", "not checked: the database is not ready")]
+        files = self.db.audit
+        if not files.exists():
+            if await audit_store.is_keyed(self.db):
+                return [
+                    fail(
+                        "audit key",
+                        f"the audit trail is keyed but there is no key at {files.key_path}; "
+                        "restore it from its backup (`serve` refuses to start without it)",
+                    )
+                ]
+            return [
+                skip(
+                    "audit key",
+                    f"none yet: `safecontact serve` makes it at {files.key_path} at its first "
+                    "start; back it up then, apart from the database's backups",
+                )
+            ]
+        found = [
+            ok(
+                "audit key",
+                f"{files.key_path}; keep a copy apart from the database's backups (without it "
+                f"the trail cannot be verified); anchors in {files.anchor_path}",
+            )
+        ]
         verdict = await audit_check.verify(self.db)
         if verdict.ok:
-            return [ok("audit trail", f"intact: {verdict.checked} events verified")]
+            return [*found, ok("audit trail", f"intact: {verdict.checked} events verified")]
+        kinds = "; ".join(f.line() for f in verdict.findings)
         return [
+            *found,
             fail(
                 "audit trail",
-                f"BROKEN at event {verdict.bad_seq}: {verdict.reason}; keep this database as "
-                "evidence and compare it with your latest backup",
-            )
+                f"BROKEN: {kinds}; keep this database and the anchor file as evidence and "
+                "compare them with your latest backup (`safecontact audit verify`)",
+            ),
         ]
 
     async def backups(self) -> list[Finding]:

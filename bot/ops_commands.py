@@ -13,9 +13,9 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot import audit_check
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage.db import Database
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -57,7 +57,7 @@ async def staff_link(settings: Settings, args: argparse.Namespace) -> int:
     from bot.server import prepare_database
     from dialogs import directory
 
-    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    runtime = Runtime(settings=settings, db=audit_check.database(settings))
     try:
         await prepare_database(runtime)  # looks Slack ids up by email, as every start does
         async with runtime.db.read() as session:

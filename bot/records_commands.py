@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import audit_check
 from bot.settings import Settings
 from cards.text import json_text, terminal
 from dialogs import policy_map
@@ -30,7 +31,6 @@ from dialogs.records import sar_rules
 from dialogs.records.months import Month
 from storage import migrate
 from storage import people as people_repo
-from storage.db import Database
 from storage.models import Person
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def add_parsers(sub: Any) -> None:
 @asynccontextmanager
 async def _office(settings: Settings) -> AsyncIterator[Ctx]:
     """The database, brought up to date, and what the flows need to know of this run."""
-    db = Database(settings.database_url)
+    db = audit_check.database(settings)
     try:
         await migrate.upgrade(db)
         yield Ctx(

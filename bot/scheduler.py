@@ -93,17 +93,27 @@ async def _run_batch(
 async def scheduler_loop(runtime: Runtime) -> None:
     """Run due jobs every `scheduler_interval` seconds until the server stops; and the
     nightly backup, when `[backup]` asks for one."""
+    from bot.audit_check import Anchoring
     from bot.backup import NightlyBackups
 
     backups = NightlyBackups(runtime)
+    anchoring = Anchoring(runtime.db, every=runtime.settings.audit.anchor_every_seconds)
+    first = True
     while not runtime.stopping.is_set():
         try:
             for run in await run_due(runtime):
                 # Not the summary, which names people (`jobs run-due` prints it to the operator).
                 log.info("job %s (%s): %s", run.key, run.kind, run.outcome)
+            # The audit head, outside the database (docs/security.md, "Audit trail").
+            await anchoring.run(runtime.clock(), force=first)
+            first = False
             await backups.run_if_due()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("scheduler pass failed; trying again shortly")
         await pause(runtime, runtime.scheduler_interval)
+    try:
+        await anchoring.run(runtime.clock(), force=True)  # the head as the server stops
+    except Exception:
+        log.exception("could not anchor the audit head at stop")

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import logging_setup, metrics
+from bot import audit_check, logging_setup, metrics
 from bot.context import ctx_for
 from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
@@ -26,7 +26,6 @@ from dialogs.dispute.flow import Reassigned, reassign_undecided
 from dialogs.records.jobs import ensure_recurring_jobs
 from storage import migrate
 from storage import staff as staff_repo
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +46,8 @@ async def prepare_database(runtime: Runtime, *, find_ids: bool = True) -> None:
     (directory.DirectoryRefused).
     """
     await migrate.upgrade(runtime.db)
+    # Nothing is written under a key that is not the chain's (AuditKeyMismatch).
+    await audit_check.refuse_if_key_disagrees(runtime.db)
     people = runtime.settings.staff
     path = runtime.settings.config_path
     source = f"the configuration file {path}" if path else "the directory (no configuration file)"
@@ -122,7 +123,7 @@ def create_app(
     """Build the server; nothing connects until the app starts."""
     runtime = runtime or Runtime(
         settings=settings,
-        db=Database(settings.database_url),
+        db=audit_check.database(settings),
         poll_interval=settings.outbox_poll_seconds,
         scheduler_interval=settings.scheduler_interval_seconds,
     )

@@ -87,6 +87,21 @@ class BackupSettings(StrictModel):
         return value
 
 
+class AuditSettings(StrictModel):
+    """`[audit]`: where the audit trail's key and anchors are kept, outside the database
+    (docs/security.md, "Audit trail"). SAFECONTACT_AUDIT_KEY_FILE and
+    SAFECONTACT_AUDIT_ANCHOR_FILE win over these."""
+
+    # Default: beside a SQLite database (safecontact.db.audit-key); for PostgreSQL,
+    # safecontact-audit.key in the working directory.
+    key_file: str | None = Field(None, max_length=1000)
+    # Default: beside a SQLite database (safecontact.db.audit-anchors); for PostgreSQL,
+    # beside the key, named after the database.
+    anchor_file: str | None = Field(None, max_length=1000)
+    # How often, at most, the server appends the head to the anchor file when it moved.
+    anchor_every_seconds: float = Field(60.0, ge=1, le=3600)
+
+
 class Settings(BaseSettings):
     """Everything the server needs; env vars win over the TOML file."""
 
@@ -118,6 +133,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     staff: list[StaffEntry] = Field(default_factory=list)
     backup: BackupSettings = Field(default_factory=BackupSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     # GET /metrics answers loopback only, or anyone who sends this as a bearer token.
     metrics_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("safecontact_metrics_token", "metrics_token")

@@ -27,46 +27,11 @@ from dialogs.jobs.payloads import JobPayload
 from dialogs.kinds import AuditAction, Template
 from storage import audit, jobs, outbox, seen
 from storage.db import AsyncSession
-from storage.models import (
-    Attachment,
-    Authorisation,
-    Breach,
-    ContactLog,
-    ContactStrategy,
-    Disclosure,
-    Dispute,
-    FurtherAction,
-    Incident,
-    Letter,
-    Person,
-    PoliceReferral,
-    SharingRequest,
-    StaffMember,
-    SubjectAccessRequest,
-    Warning,
-    WelfareCheckIn,
-)
+from storage.models import Attachment, Letter, StaffMember
 from storage.models.status import OutboxKind
 
-# The audit trail's name for each kind of record (kept as first written: events already
-# stored use them).
-ENTITY_TYPES: dict[type, str] = {
-    Person: "person",
-    Incident: "incident",
-    Warning: "warning",
-    PoliceReferral: "police_referral",
-    Letter: "letter",
-    ContactStrategy: "contact_strategy",
-    Authorisation: "authorisation",
-    SharingRequest: "sharing_request",
-    Disclosure: "disclosure",
-    Breach: "breach",
-    ContactLog: "contact_log",
-    FurtherAction: "further_action",
-    Dispute: "dispute",
-    WelfareCheckIn: "welfare_checkin",
-    SubjectAccessRequest: "subject_access_request",
-}
+# The audit trail's name for each kind of record lives with the trail (storage/audit.py).
+ENTITY_TYPES = audit.ENTITY_TYPES
 
 # `origin` left out of tell(): the change's own actor caused the message.
 _ACTOR = object()
@@ -116,13 +81,15 @@ class Change:
         **detail: Any,
     ) -> None:
         """One event about `entity` (a stored row, or a `Named` subject); `by` when someone
-        else than the actor took the step."""
+        else than the actor took the step. A row's event carries the hash of the state the
+        change leaves it in (written at commit), so `audit verify` sees a row edited since."""
+        row = None
         if isinstance(entity, Named):
             entity_type, entity_id = entity.entity_type, entity.entity_id
         else:
             if getattr(entity, "id", None) is None:
-                await self.session.flush()
-            entity_type, entity_id = ENTITY_TYPES[type(entity)], entity.id
+                await self.session.flush()  # flows use the id once audited
+            row, entity_type, entity_id = entity, ENTITY_TYPES[type(entity)], entity.id
         await audit.record(
             self.session,
             actor=actor_ref(by if by is not None else self.actor),
@@ -131,6 +98,7 @@ class Change:
             entity_id=entity_id,
             detail=detail,
             at=self.ctx.now,
+            entity=row,
         )
 
     async def tell(

@@ -37,6 +37,9 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction, sessionmaker
 
+from storage import audit_files
+from storage.audit_files import AuditFiles
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 1500
@@ -319,9 +322,17 @@ class Database:
     """
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, threaded: bool | None = None
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        threaded: bool | None = None,
+        audit: AuditFiles | None = None,
     ) -> None:
         self.url = make_url(url)
+        # The audit trail's key and anchors, outside the database (storage/audit_files.py).
+        self.audit = audit if audit is not None else audit_files.resolve(self.url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         # SQLite runs on the caller's own thread and PostgreSQL on a thread of its own;
         # see the module docstring for why (and `threaded` to measure the other way).
@@ -341,7 +352,9 @@ class Database:
             # On the caller's thread nothing may wait inside the driver: another process's
             # write lock is waited for with asyncio instead (`_begin_immediate`).
             _sqlite_setup(self.engine, busy_ms=BUSY_TIMEOUT_MS if self.threaded else 0)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(
+            self.engine, expire_on_commit=False, info={audit_files.SESSION_INFO: self.audit}
+        )
         # A fair (first come, first served) queue in front of the pool: a session waits
         # for its turn on an event loop, never inside the pool, which would block the
         # thread every other session needs.
@@ -507,7 +520,7 @@ class Database:
                         await self._begin_immediate(session)
                     yield session
                     if write:
-                        _before_deadline()
+                        check_write_deadline()
                     session.commit()
                 except BaseException as exc:
                     with contextlib.suppress(Exception):  # the connection may be gone
@@ -632,7 +645,7 @@ def _busy_ms() -> int:
     return max(0, min(BUSY_TIMEOUT_MS, int(left * 1000)))
 
 
-def _before_deadline() -> None:
+def check_write_deadline() -> None:
     """Past the write deadline, roll back rather than commit what the user will not hear of."""
     deadline = WRITE_DEADLINE.get()
     if deadline is not None and asyncio.get_running_loop().time() > deadline:

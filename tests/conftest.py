@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,8 +17,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from storage.audit_files import KEY_ENV
 from storage.db import Database
 from storage.migrate import upgrade
+
+# One audit key for the run (servers and CLI subprocesses inherit it), made in a folder of
+# its own: PostgreSQL's anchor files go beside it, one per test database. The tests of
+# the key's own placing take this away (tests/test_audit_trail.py).
+os.environ.setdefault(KEY_ENV, str(Path(tempfile.mkdtemp(prefix="sc-audit-")) / "audit.key"))
 
 PG_DSN = os.environ.get("SAFECONTACT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_ID = uuid.uuid4().hex[:8]

@@ -18,6 +18,7 @@ from sqlalchemy import Table, func, select, text, update
 
 from dialogs.incident import follow_up
 from dialogs.interactions import Turn
+from storage import audit
 from storage.db import AsyncSession, Database
 from storage.models import (
     Authorisation,
@@ -172,6 +173,16 @@ async def full_history(
         checkin.answer = "talk"
         checkin.answered_at = now - 5 * day
         checkin.privacy_steps_done = [WELFARE_STEP]
+        # As the welfare flow would: the answer is audited, so `audit verify` finds the
+        # row in the state its last event recorded.
+        await audit.record(
+            s,
+            actor=f"staff:{checkin.staff_id}",
+            action="welfare.answered",
+            entity_type="welfare_checkin",
+            entity=checkin,
+            at=now - 5 * day,
+        )
         person = await s.get(Person, person_id)
         assert person is not None
         reference = person.reference

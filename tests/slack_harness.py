@@ -22,6 +22,7 @@ from bench import slack_requests
 from bot.runtime import Runtime
 from bot.server import prepare_database
 from bot.settings import Settings, StaffEntry
+from storage import audit
 from storage.db import Database
 from tests.fake_slack import FakeSlack
 from tests.world import World, serve
@@ -249,10 +250,19 @@ async def start_world(
     return world, stop
 
 
+async def assert_audit_intact(db: Database) -> None:
+    """The audit chain verifies, and every record is in the state its last event recorded:
+    a flow that changes a record without auditing it fails here (issue 16)."""
+    async with db.read() as s:
+        verdict = await audit.verify(s)
+    assert verdict.ok, [f.line() for f in verdict.findings]
+
+
 @pytest.fixture
 async def slack(fresh_db_url: str) -> AsyncIterator[SlackWorld]:
     world, stop = await start_world(fresh_db_url)
     try:
         yield world
+        await assert_audit_intact(world.db)
     finally:
         await stop()

@@ -27,6 +27,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings, StaffEntry
 from storage.db import Database
 from tests.fake_connector import Call, FakeConnector
+from tests.slack_harness import assert_audit_intact
 from tests.world import World, serve
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -339,6 +340,7 @@ async def teams(fresh_db_url: str) -> AsyncIterator[TeamsWorld]:
     try:
         yield world
         world.assert_all_cards_valid()
+        await assert_audit_intact(world.db)
     finally:
         await stop()
 

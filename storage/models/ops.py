@@ -65,7 +65,8 @@ class ScheduledJob(Base):
 
 
 class AuditEvent(Base):
-    """Append-only and hash-chained; details hold references, never a person's name."""
+    """Append-only and hash-chained under a key (storage/audit_chain.py); details hold
+    references, never a person's name; `state` is the hash of the record's audited state."""
 
     __tablename__ = "audit_events"
 
@@ -79,6 +80,8 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # {"incident:7": hash of its audited state, ...}: the records this change left.
+    state: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditHead(Base):
@@ -89,3 +92,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    # The event that keyed the chain ("audit.keyed"), and which key: None before 0012's
+    # first write.
+    keyed_from: Mapped[int | None] = mapped_column(BigInteger)
+    key_id: Mapped[str | None] = mapped_column(String(16))

@@ -208,7 +208,11 @@ async def test_what_the_database_holds_is_checked(office: Office) -> None:
     async with db.write() as session:
         await session.execute(update(AuditEvent).where(AuditEvent.seq == 1).values(actor="x"))
     code, lines = await report(office.settings)
-    assert line(lines, "audit trail").startswith("✗ audit trail: BROKEN at event 1")
+    assert line(lines, "audit trail").startswith(
+        "✗ audit trail: BROKEN: rewritten event: event 1 ("
+    )
+    # Where the key is, and that it is backed up apart (docs/security.md, "Audit trail").
+    assert "keep a copy apart from the database's backups" in line(lines, "audit key")
 
 
 async def test_a_directory_missing_roles_or_people_it_cannot_reach(office: Office) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot import cli, commands
 from bot.scheduler import run_due
@@ -77,10 +77,17 @@ class Cases:
     async def end(self, strategy_id: int, at: datetime) -> None:
         """As a review ending it would (dialogs/review.py): status ended, with the time."""
         async with self.world.db.write() as s:
-            await s.execute(
-                update(ContactStrategy)
-                .where(ContactStrategy.id == strategy_id)
-                .values(status="ended", ended_at=at)
+            strategy = await s.get(ContactStrategy, strategy_id)
+            assert strategy is not None
+            strategy.status, strategy.ended_at = "ended", at
+            # Audited, as the review is, so the row stays in its last audited state.
+            await audit.record(
+                s,
+                actor="system",
+                action="strategy.reviewed",
+                entity_type="contact_strategy",
+                entity=strategy,
+                at=at,
             )
 
     async def seed(self) -> None:
