@@ -1,7 +1,7 @@
 """The audit chain's rules, pure: how an event is sealed, and what a broken chain means.
 
 No database and no files here, so each rule has a fast test of its own
-(tests/test_unit_audit_chain.py); storage/audit.py reads the rows and the anchors and
+(tests/unit/test_audit_chain.py); storage/audit.py reads the rows and the anchors and
 hands them to `ChainCheck`.
 
 - An event's `hash` is an HMAC-SHA256, under a key kept outside the database, of its

@@ -23,7 +23,7 @@ from storage.migrate import upgrade
 
 # One audit key for the run (servers and CLI subprocesses inherit it), made in a folder of
 # its own: PostgreSQL's anchor files go beside it, one per test database. The tests of
-# the key's own placing take this away (tests/test_audit_trail.py).
+# the key's own placing take this away (tests/integration/test_audit_trail.py).
 os.environ.setdefault(KEY_ENV, str(Path(tempfile.mkdtemp(prefix="sc-audit-")) / "audit.key"))
 
 PG_DSN = os.environ.get("SAFECONTACT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
