@@ -65,6 +65,7 @@ PROXY_HEADERS = frozenset(
 PROXY_PREFIXES = ("x-forwarded-",)
 SECRET_COOKIE = "safecontact_local"
 SECRET_HEADER = "X-Safecontact-Local"
+STALE_KEY_HEADER = "X-Safecontact-Refused"
 NO_SECRET = (
     "This call needs the key the web chat's page gives your browser; reload the page "
     "(http://127.0.0.1:<port>/) on this computer. The key changes each time the server starts."
@@ -152,7 +153,9 @@ def loopback_only(handler: Handler, *, secret: str | None = None) -> Handler:
             return web.Response(status=403, text=REFUSED)
         if secret is not None and not carries(request, secret):
             log.warning("refused a web chat request to %s: no secret", request.path[:100])
-            return web.Response(status=403, text=NO_SECRET)
+            # Says which refusal it is, so the page can fetch the new key by reloading
+            # itself after the server restarted (bot/webchat/static/chat.js).
+            return web.Response(status=403, text=NO_SECRET, headers={STALE_KEY_HEADER: "key"})
         return await handler(request)
 
     return guarded

@@ -63,6 +63,9 @@ try {
   summary.before.jo = await badge('Jo Fielding');
   console.log('ready');
   await lines.next(); // the server was restarted with the demo history loaded
+  // The page holds the old server's key; it reloads itself to be given the new one.
+  const reachable = async () => { try { return await joMessages(); } catch { return null; } };
+  await until('the page to come back after the restart', async () => (await reachable()) !== null);
   summary.after.waited = await joMessages();
   await person('Jo Fielding').getByText(/\d+ new/).waitFor();
   summary.after.jo = await badge('Jo Fielding');

@@ -70,8 +70,21 @@
     }
   }
 
+  // The server makes a new key at each start and gives it to the page as a cookie; a page
+  // left open across a restart holds the old one, so it reloads itself (once in a while,
+  // never in a loop) to be given the new key, and goes back to the same person's chat.
+  function reloadForNewKey(response) {
+    if (response.status !== 403 || response.headers.get('X-Safecontact-Refused') !== 'key') return false;
+    const last = Number(sessionStorage.getItem('safecontact.reloaded') || 0);
+    if (Date.now() - last < 10000) return false;
+    sessionStorage.setItem('safecontact.reloaded', String(Date.now()));
+    location.reload();
+    return true;
+  }
+
   async function loadPeople() {
     const response = await fetch('/webchat/api/people', { headers: { Accept: 'application/json' } });
+    if (reloadForNewKey(response)) return new Promise(() => {});
     if (!response.ok) throw new Error(`the directory could not be loaded (${response.status})`);
     const data = await response.json();
     state.people = data.people;
