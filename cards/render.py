@@ -15,6 +15,7 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from cards import wording
 from cards.ids import ActionId, FormName, IncidentField
 
 Platform = Literal["slack", "teams"]
@@ -67,6 +68,9 @@ def _env(**kw: Any) -> Environment:
         truncate_chars=truncate,
         slack_link=slack_link,
         chosen=chosen,
+        # Shared wording (cards/wording.py): "A, B and C", "1 breach" / "2 breaches".
+        join_names=wording.join_names,
+        count=wording.count,
     )
     env.globals.update(FormName=FormName, ActionId=ActionId, IncidentField=IncidentField)
     return env

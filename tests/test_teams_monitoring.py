@@ -215,7 +215,7 @@ async def test_breach_alerts_at_once_and_the_threshold_prompts_a_review(
     # "Start review now" opens the review for an authoriser, straight from the alert.
     form = await teams.open_form(ALEX, teams.cards_to(ALEX, ALERT)[-1].card, "Start review now")
     assert form["fallbackText"] == "Review the strategy"
-    assert "4 breach(es), 3 in the last 30 days" in visible(form)
+    assert "4 breaches, 3 in the last 30 days" in visible(form)
     # The case shows the count in the window.
     assert "Breaches in the last 30 days: 3" in visible(await case_card(teams, NIA, strategy))
 

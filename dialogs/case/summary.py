@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cards.wording import count
 from dialogs import catalogue as cat
 from dialogs.breach.flow import recent_breaches
 from dialogs.contact.flow import recent
@@ -55,6 +56,7 @@ async def _summary(
     incidents = await incidents_repo.of_person(session, person_id=person.id)
     last = max(incidents, key=lambda i: i.occurred_at, default=None)
     names = await staff_repo.names(session)
+    referred = await incidents_repo.referred_incident_ids(session, person_id=person.id)
     active = await strategies_repo.in_force(session, person_id=person.id)
     restrictions = []
     if active is not None:
@@ -80,7 +82,10 @@ async def _summary(
             _warning_line(w)
             for w in await incidents_repo.warnings_of_person(session, person_id=person.id)
         ],
-        "police_referrals": await incidents_repo.referral_count(session, person_id=person.id),
+        "police_referrals": police_line(
+            await incidents_repo.referral_count(session, person_id=person.id),
+            sum(1 for i in incidents if i.police_report_required and i.id not in referred),
+        ),
         "person_id": person.id,
         "restrictions": restrictions,
         "recent_breaches": await recent_breaches(session, ctx, person.id) if active else 0,
@@ -93,3 +98,18 @@ async def _summary(
 def _warning_line(warning: Warning) -> str:
     kind = "Written" if warning.kind == WarningKind.WRITTEN else "Verbal"
     return f"{kind} warning, {warning.given_on:%d %b %Y}"
+
+
+def police_line(recorded: int, outstanding: int) -> str:
+    """Police referrals as /case says them: how many, and whether one is still required.
+
+    s6: the office always reports physical violence used or threatened to the police, so
+    an incident with violence and no referral recorded against it is one still to record.
+    """
+    done = f"{count(recorded, 'referral')} recorded" if recorded else "None recorded"
+    if outstanding:
+        return (
+            f"{done}; {count(outstanding, 'incident')} with violence used or threatened "
+            "still needs one recorded (s6)"
+        )
+    return f"{done}; none required"

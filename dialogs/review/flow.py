@@ -13,6 +13,7 @@ from typing import Any
 
 from cards.forms import FormSpec
 from cards.ids import ReviewField as F
+from cards.wording import join_names
 from dialogs.authorisation.activate import schedule_review_reminders
 from dialogs.authorisation.request import ask, deciders
 from dialogs.breach.flow import recent_breaches
@@ -288,6 +289,6 @@ async def submit_alteration(turn: Turn, submitted: dict[str, Any], context: dict
         )
     return (
         f"The changed strategy for *{who.reference}* has gone to "
-        f"{', '.join(a.name for a in authorisers)} to authorise. The current one stays in "
+        f"{join_names(a.name for a in authorisers)} to authorise. The current one stays in "
         "force until then; I'll tell you the outcome."
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from cards.forms import FormSpec
 from cards.ids import StrategyField as F
+from cards.wording import join_names
 from dialogs import catalogue as cat
 from dialogs.authorisation.request import ask, deciders
 from dialogs.change import change
@@ -122,7 +123,7 @@ async def submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) ->
     proposed = await propose(turn.ctx, actor=turn.actor, context=context, submitted=values)
     return (
         f"The proposal for *{proposed.reference}* has gone to "
-        f"{', '.join(proposed.authorisers)} to decide. I'll tell you the outcome."
+        f"{join_names(proposed.authorisers)} to decide. I'll tell you the outcome."
     )
 
 
