@@ -70,7 +70,7 @@ def _env(**kw: Any) -> Environment:
         chosen=chosen,
         # Shared wording (cards/wording.py): "A, B and C", "1 breach" / "2 breaches".
         join_names=wording.join_names,
-        count=wording.count,
+        counted=wording.count,
     )
     env.globals.update(FormName=FormName, ActionId=ActionId, IncidentField=IncidentField)
     return env

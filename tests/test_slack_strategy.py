@@ -16,6 +16,7 @@ from storage.models import (
     Authorisation,
     ContactStrategy,
     Disclosure,
+    Incident,
     Letter,
     Person,
     ScheduledJob,
@@ -23,7 +24,7 @@ from storage.models import (
 )
 from tests.slack_harness import DIRECTORY, SlackWorld
 from tests.test_slack_actions import report
-from tests.test_slack_incident import assert_valid_message, assert_valid_view
+from tests.test_slack_incident import answers, assert_valid_message, assert_valid_view
 
 CRITERIA = ("addressed", "communication", "access", "misunderstandings", "proportionate")
 
@@ -63,10 +64,24 @@ def spoc_value(view: dict[str, Any], name: str) -> str:
     return next(o["value"] for o in block["element"]["options"] if o["text"]["text"] == name)
 
 
+async def fresh_report(slack: SlackWorld, **overrides: Any) -> Any:
+    """Sam reports again, on a form opened for this report (not the last view opened)."""
+    before = len(slack.fake.calls_to("views.open"))
+    await slack.command("U0SAM", "/incident")
+    view = await slack.eventually(
+        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
+        what="incident form",
+    )
+    await slack.submit("U0SAM", view, answers(**overrides))
+    await slack.settle()
+    async with slack.db.read() as session:
+        return (await session.execute(select(Incident).order_by(Incident.id.desc()))).scalar()
+
+
 async def propose(
-    slack: SlackWorld, user: str = "U0JO", **overrides: Any
+    slack: SlackWorld, user: str = "U0JO", reported: dict[str, Any] | None = None, **overrides: Any
 ) -> tuple[dict[str, Any], Any]:
-    incident = await report(slack)
+    incident = await (fresh_report(slack, **reported) if reported else report(slack))
     view = await open_proposal(slack, user, incident.id)
     answers = proposal(**overrides)
     if "spoc" in answers["restrictions"] and "spoc" not in overrides:
@@ -346,7 +361,8 @@ async def test_double_click_and_concurrent_decisions_give_one_decision(
     # Every copy of the card shows the one decision.
     last_by_channel: dict[str, dict[str, Any]] = {}
     for u in slack.fake.calls_to("chat.update"):
-        last_by_channel[u["channel"]] = u
+        if "Incident report" not in u["text"]:  # Jo's incident card changes too (Propose)
+            last_by_channel[u["channel"]] = u
     label = "Approved" if auth.status == "approved" else "Denied"
     assert set(last_by_channel) == {"D0ALEX", "D0BEA"}
     assert all(f"*{label}* by" in json.dumps(u["blocks"]) for u in last_by_channel.values())
@@ -354,7 +370,9 @@ async def test_double_click_and_concurrent_decisions_give_one_decision(
 
 async def test_forged_payloads_naming_other_requests(slack: SlackWorld) -> None:
     await propose(slack)  # R1, proposed by Jo
-    await propose(slack, user="U0BEA")  # R2, proposed by Bea (an authoriser may propose)
+    # R2, proposed by Bea (an authoriser may propose), about someone else: one person has
+    # one proposal waiting at a time (issue 12 item 7).
+    await propose(slack, user="U0BEA", reported={"new_person_name": "Robin Other"})
     async with slack.db.read() as session:
         by_id = select(Authorisation).order_by(Authorisation.id)
         r1, r2 = (await session.execute(by_id)).scalars()

@@ -53,7 +53,7 @@ def test_police_line_says_whether_a_referral_is_required() -> None:
 
 
 def test_templates_join_names_through_the_shared_filter() -> None:
-    template = json_env().from_string("{{ names|join_names }} / {{ 3|count('breach') }}")
+    template = json_env().from_string("{{ names|join_names }} / {{ 3|counted('breach') }}")
     assert template.render(names=["Alex Moreno", "Bea Okafor"]) == (
         "Alex Moreno and Bea Okafor / 3 breaches"
     )

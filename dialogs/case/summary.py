@@ -25,7 +25,7 @@ from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
 from storage.models import Person, StaffMember, Warning
-from storage.models.status import WarningKind
+from storage.models.status import StrategyStatus, WarningKind
 
 MAX_QUERY = 100
 MAX_LISTED = 20
@@ -58,6 +58,7 @@ async def _summary(
     names = await staff_repo.names(session)
     referred = await incidents_repo.referred_incident_ids(session, person_id=person.id)
     active = await strategies_repo.in_force(session, person_id=person.id)
+    standing = await strategies_repo.standing(session, person_id=person.id)
     restrictions = []
     if active is not None:
         # s7.1, s7.2: what staff need to monitor it, and whether this reader may review it.
@@ -91,7 +92,9 @@ async def _summary(
         "recent_breaches": await recent_breaches(session, ctx, person.id) if active else 0,
         "breach_window_days": ctx.policy.breach_window_days,
         "contact_log": await recent(session, ctx, person.id),
-        "may_propose": may_propose(actor),
+        # Propose is offered only when nothing is in force or waiting (issue 12 item 7).
+        "may_propose": may_propose(actor) and standing is None,
+        "strategy_pending": standing == StrategyStatus.PENDING,
     }
 
 

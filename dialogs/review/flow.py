@@ -20,6 +20,7 @@ from dialogs.breach.flow import recent_breaches
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, BadRequest, DomainError, FieldErrors, NotFound
+from dialogs.incident.follow_up import refresh_person_cards
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.review.form import alteration_spec, evidence, review_spec
@@ -169,6 +170,8 @@ async def _record(
         strategy.ended_at = uow.now
     uow.add(review)
     await uow.flush()
+    if outcome != "continue":
+        await refresh_person_cards(uow, who.id)
     await uow.audit(
         AuditAction.STRATEGY_REVIEWED,
         strategy,
