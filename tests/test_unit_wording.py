@@ -3,11 +3,14 @@ real plurals, and whether a police referral is still required (s6). Issue 12 ite
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from cards.render import json_env
 from cards.wording import count, join_names, plural
 from dialogs.case.summary import police_line
+from dialogs.incident.rules import WAITING_DAYS, WAITING_MEANS, awaits_acknowledgement
 
 
 @pytest.mark.parametrize(
@@ -57,3 +60,14 @@ def test_templates_join_names_through_the_shared_filter() -> None:
     assert template.render(names=["Alex Moreno", "Bea Okafor"]) == (
         "Alex Moreno and Bea Okafor / 3 breaches"
     )
+
+
+def test_an_incident_waits_on_someones_list_for_a_defined_time() -> None:
+    """Issue 12 item 8: `waiting` lists an unacknowledged report for WAITING_DAYS, and not
+    once a strategy is in force for the person; the card says so in WAITING_MEANS."""
+    now = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    recent = now - timedelta(days=WAITING_DAYS)
+    assert awaits_acknowledgement(recent, now, strategy_in_force=False)
+    assert not awaits_acknowledgement(recent, now, strategy_in_force=True)
+    assert not awaits_acknowledgement(recent - timedelta(hours=1), now, strategy_in_force=False)
+    assert f"last {WAITING_DAYS} days" in WAITING_MEANS
