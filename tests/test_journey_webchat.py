@@ -96,12 +96,21 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     for step, seen in summary["texts"].items():
         for text in seen["cards"]:
             assert problems(text) == [], (step, seen["viewer"], problems(text), text[:300])
+        for text in seen["messages"]:
+            assert problems(text) == [], (step, seen["viewer"], problems(text), text)
+            # A button's answer stays in the chat after the form: it must not point at a
+            # place that is no longer true (issue 12 item 4).
+            assert "below this card" not in text, (step, text)
+    assert any("I have sent you the form" in m for m in summary["texts"]["06-proposal"]["messages"])
     assert {s: w for s, w in summary["broken"].items() if w} == {}
     letters = "\n".join(summary["texts"]["04-written-warning-letter"]["cards"])
     assert "Dear Dennis Harlow," in letters and "['" not in letters  # issue 12 item 2
     assert "case show" not in letters
     strategy_letter = "\n".join(summary["texts"]["10-strategy-letter"]["cards"])
     assert "Blocked: social media" in strategy_letter
+
+    approved = "\n".join(summary["texts"]["09-approved"]["cards"])
+    assert "sent back for changes" in approved and ": draft" not in approved
 
     # The fixes the walk holds (issue 12 items 3, 5, 7, 10).
     checks = summary["checks"]

@@ -408,7 +408,7 @@ async def test_permission_matrix(
     for verb in (ActionId.DENY, ActionId.ASK_CHANGES):
         if may_decide:
             _status, answer = await teams.invoke(user, verb, data)
-            assert answer["type"] == MESSAGE and "form is open in this chat" in answer["value"]
+            assert answer["type"] == MESSAGE and "I have sent you the form" in answer["value"]
         else:
             text = await teams.refused(user, verb, data)
             assert any(r in text for r in REFUSALS), text

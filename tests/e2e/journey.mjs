@@ -76,8 +76,8 @@ async function check(page, key, card) {
   writeFileSync(join(out, `${key}.aria.yml`), await card.ariaSnapshot());
 }
 
-let seenCards = 0;
 let current = null;
+let focus = null; // the card a step is about, for the phone-width screenshot
 
 async function settle(page) {
   // Web Chat says "Connecting…" for a moment after a switch; show the settled chat.
@@ -97,10 +97,16 @@ async function step(page, name, run) {
     const card = cards.nth(i);
     if (await card.evaluate(el => !el.parentElement.closest('.ac-adaptiveCard'))) texts.push(await card.innerText());
   }
-  summary.texts[name] = { viewer: current, cards: texts };
+  // And the short messages (a button's answer shows as one here).
+  const messages = await page.locator('.webchat__text-content').allInnerTexts();
+  summary.texts[name] = { viewer: current, cards: texts, messages };
   await page.screenshot({ path: join(out, `${name}-1280.png`) });
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(150); // let the layout reflow before it is measured
+  // On a phone the people list stacks above the chat: bring the step's card into view.
+  const shown = focus || page.locator('.ac-adaptiveCard').last();
+  await shown.scrollIntoViewIfNeeded().catch(() => {});
+  focus = null;
   summary.broken[name] = await page.evaluate(brokenWords);
   await page.screenshot({ path: join(out, `${name}-390.png`) });
   await page.setViewportSize(DESKTOP);
@@ -234,6 +240,7 @@ try {
     await letter.waitFor();
     await check(page, 'warning-letter', letter);
     await letter.scrollIntoViewIfNeeded();
+    focus = letter;
   });
 
   await step(page, '05-second-incident', async () => {
@@ -321,6 +328,7 @@ try {
     await letter.waitFor();
     await check(page, 'strategy-letter', letter);
     await letter.scrollIntoViewIfNeeded();
+    focus = letter;
   });
 
   await step(page, '11-case-as-reporter', async () => {
@@ -330,6 +338,7 @@ try {
     await card.waitFor();
     await card.getByText(/Contact strategy in force/).waitFor();
     await check(page, 'case-card', card);
+    focus = card;
   });
 
   await step(page, '12-breach-and-reminder-letter', async () => {
