@@ -635,3 +635,23 @@ async def test_an_authoriser_added_later_gets_the_undecided_request(slack: Slack
     )
     await slack.restart_with([*DIRECTORY, dana])  # decided: nothing more is sent
     assert len(await authorisation_cards(slack, "U0DANA")) == 1
+
+
+async def test_a_strategy_that_only_blocks_social_media_can_be_sent(slack: SlackWorld) -> None:
+    """Issue 12 item 3, on Slack: settings of restrictions not chosen (a call length, a
+    method) are ignored, whatever is left in their fields."""
+    ack, _ = await propose(
+        slack,
+        restrictions=["block_channels"],
+        blocked_channels=["social_media"],
+        call_minutes="0",
+    )
+    assert ack["response_action"] == "update", ack
+    async with slack.db.read() as session:
+        strategy = (await session.execute(select(ContactStrategy))).scalar_one()
+    (only,) = strategy.restrictions
+    assert (only.kind, only.blocked_channels, only.call_minutes) == (
+        "block_channels",
+        ["social_media"],
+        None,
+    )
