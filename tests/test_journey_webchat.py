@@ -114,6 +114,9 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
 
     # The fixes the walk holds (issue 12 items 3, 5, 7, 10).
     checks = summary["checks"]
+    # The banner says what happens in plain words, not "a short message" jargon (item 10).
+    assert "when you press a button on a card" in checks["banner"]
+    assert "Buttons answer here" not in checks["banner"]
     assert checks["warnedFirstDefault"] is True
     assert "has gone to Alex Moreno and Bea Okafor to decide" in checks["proposalSentTo"]
     assert checks["proposeStillOffered"] == 0

@@ -194,6 +194,7 @@ try {
       throw new Error('the chosen person is not marked as pressed');
     }
     await check(page, 'help-card', cardLabelled(page, 'What I can do'));
+    summary.checks.banner = await page.locator('#notice').innerText();
   });
 
   await step(page, '02-violence-reported', async () => {
