@@ -135,6 +135,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        # `safecontact` alone: the list of commands, not argparse's "COMMAND is required".
+        _parser().print_help()
+        return 0
     args = _parser().parse_args(argv)
     logging_setup.configure(getattr(args, "log_format", "text"))
     try:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from cards import wording
 from cards.ids import ActionId, FormName, IncidentField
 from cards.text import (
     card_fallback,
@@ -73,6 +74,9 @@ def _env(**kw: Any) -> Environment:
         truncate_chars=truncate,
         slack_link=slack_link,
         chosen=chosen,
+        # Shared wording (cards/wording.py): "A, B and C", "1 breach" / "2 breaches".
+        join_names=wording.join_names,
+        counted=wording.count,
     )
     # Every value a JSON template prints goes through tojson: scrubbed there, each string
     # once when rendered (not each payload each time: a form is rendered once a minute).

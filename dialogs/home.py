@@ -5,10 +5,13 @@ A staff member's own reports, and everything they must act on, so nothing waits 
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
+from dialogs.incident.rules import WAITING_MEANS, awaits_acknowledgement
 from dialogs.interactions import Card, Command, Reply, Turn
 from dialogs.kinds import Template
+from storage import strategies as strategies_repo
 from storage import waiting
 
 RECENT = 10
@@ -24,11 +27,21 @@ async def home(turn: Turn, *_: Any) -> Reply:
     ctx, actor = turn.ctx, turn.actor
     async with ctx.db.read() as session:
         mine = await waiting.reported_by(session, staff_id=actor.id, limit=RECENT)
-        awaiting = await waiting.unacknowledged_cards(session, staff_id=actor.id)
+        awaiting = [
+            (i, p, r)
+            for i, p, r in await waiting.unacknowledged_cards(session, staff_id=actor.id)
+            if awaits_acknowledgement(
+                i.created_at.replace(tzinfo=i.created_at.tzinfo or UTC),
+                ctx.now,
+                strategy_in_force=await strategies_repo.in_force(session, person_id=p.id)
+                is not None,
+            )
+        ]
         requests = await waiting.undecided_requests(session, staff_id=actor.id)
         disputes = await waiting.undecided_disputes_for(session, staff_id=actor.id)
     model = {
         "name": actor.name,
+        "waiting_means": WAITING_MEANS,
         "reports": [
             {
                 "reference": p.reference,

@@ -79,3 +79,11 @@ async def referral_count(session: AsyncSession, *, person_id: int) -> int:
         .where(PoliceReferral.person_id == person_id)
     )
     return (await session.execute(stmt)).scalar_one()
+
+
+async def referred_incident_ids(session: AsyncSession, *, person_id: int) -> set[int]:
+    """The incidents of a person that have a police referral recorded against them."""
+    stmt = select(PoliceReferral.incident_id).where(
+        PoliceReferral.person_id == person_id, PoliceReferral.incident_id.is_not(None)
+    )
+    return {i for i in (await session.execute(stmt)).scalars().all() if i is not None}

@@ -70,3 +70,16 @@ async def approvers(session: AsyncSession, *, strategy_id: int) -> list[int]:
         Authorisation.status == AuthorisationStatus.APPROVED,
     )
     return [a for a in (await session.execute(stmt)).scalars() if a is not None]
+
+
+async def standing(session: AsyncSession, *, person_id: int) -> str | None:
+    """ "active" while a strategy is in force for the person, "pending" while one waits for
+    authorisation, else None: what the incident cards say instead of offering Propose."""
+    stmt = select(ContactStrategy.status).where(
+        ContactStrategy.person_id == person_id,
+        ContactStrategy.status.in_((StrategyStatus.ACTIVE, StrategyStatus.PENDING)),
+    )
+    found = set((await session.execute(stmt)).scalars().all())
+    if StrategyStatus.ACTIVE in found:
+        return StrategyStatus.ACTIVE
+    return StrategyStatus.PENDING if StrategyStatus.PENDING in found else None

@@ -133,7 +133,7 @@ async def _button_answer(turn_context: TurnContext, answer: Answer) -> InvokeRes
     if isinstance(answer, FormSpec):
         # A new message, so the card the button is on stays in view above the form.
         await turn_context.send_activity(card_activity(render_form(answer)))
-        return message_response(f"{answer.title}: the form is in our chat, below this card.")
+        return message_response(f"{answer.title}: I have sent you the form.")
     reply = answer if isinstance(answer, Reply) else Reply(text=answer)
     for more in reply.more:
         await turn_context.send_activity(card_activity(card(more)))

@@ -10,8 +10,8 @@ flow (a FileConsentCard the user must accept, then an upload to their OneDrive),
 would leave the outbox waiting on a click and put another copy of a member of the
 public's letter in someone's OneDrive, outside the case file's retention. So a letter
 arrives as a card carrying its full text, escaped, which the manager can read and copy;
-the case file keeps the canonical HTML (`safecontact case show`). A data: URI link is
-not used: Teams blocks them, and they would leak the letter into logs and link previews.
+the case file keeps the canonical HTML. A data: URI link is not used: Teams blocks
+them, and they would leak the letter into logs and link previews.
 
 Unlike Slack, the Bot Connector has no history to search, so a message whose lease ran
 out mid-send (a crash between the connector's answer and the outbox commit) may be sent

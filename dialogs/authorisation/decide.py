@@ -18,6 +18,7 @@ from dialogs.authorisation.view import card_key, card_model
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, BadRequest, NotFound
+from dialogs.incident.follow_up import refresh_person_cards
 from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.validation import validate
@@ -168,9 +169,12 @@ async def _strategy_decided(uow: Change, auth: Authorisation, decider: StaffMemb
     strategy, person, proposer = await _parties(uow, auth, ContactStrategy, auth.strategy_id)
     if auth.status == AuthorisationStatus.APPROVED:
         await activate(uow, strategy, person, proposer, decider)
+        await refresh_person_cards(uow, person.id)
         return person.reference
     denied = auth.status == AuthorisationStatus.DENIED
     strategy.status = StrategyStatus.DENIED if denied else StrategyStatus.DRAFT
+    await uow.flush()
+    await refresh_person_cards(uow, person.id)
     notice = _notice(person, "contact strategy", "denied" if denied else "changes", decider, auth)
     notice["revise_id"] = None if denied else strategy.id
     await uow.tell(proposer, Template.DECISION_NOTICE, notice)

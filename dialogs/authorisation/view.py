@@ -13,7 +13,17 @@ from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
 from storage.models import Authorisation, ContactStrategy, Person, SharingRequest
-from storage.models.status import AuthorisationKind, AuthorisationStatus
+from storage.models.status import AuthorisationKind, AuthorisationStatus, StrategyStatus
+
+# A strategy's status as the history on an authorisation card says it, not its enum.
+STRATEGY_STATUS_WORDS = {
+    StrategyStatus.DRAFT: "sent back for changes",
+    StrategyStatus.PENDING: "waiting for a decision",
+    StrategyStatus.ACTIVE: "in force",
+    StrategyStatus.DENIED: "denied",
+    StrategyStatus.ALTERED: "replaced by a change",
+    StrategyStatus.ENDED: "ended at a review",
+}
 
 
 def card_key(authorisation_id: int) -> str:
@@ -112,7 +122,8 @@ async def _history(
             for w in warnings
         ],
         "strategies": [
-            f"{s.created_at.astimezone(ctx.zone):%d %b %Y}: {s.status}"
+            f"{s.created_at.astimezone(ctx.zone):%d %b %Y}: "
+            f"{STRATEGY_STATUS_WORDS.get(s.status, str(s.status))}"
             for s in strategies
             if s.id != exclude_strategy
         ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cards.wording import count
 from dialogs import catalogue as cat
 from dialogs.authorisation.rules import AUTHORISERS
 from dialogs.breach.flow import recent_breaches
@@ -26,7 +27,7 @@ from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
 from storage.models import Person, StaffMember, Warning
-from storage.models.status import WarningKind
+from storage.models.status import StrategyStatus, WarningKind
 
 MAX_QUERY = 100
 MAX_LISTED = 20
@@ -57,7 +58,9 @@ async def _summary(
     incidents = await incidents_repo.of_person(session, person_id=person.id)
     last = max(incidents, key=lambda i: i.occurred_at, default=None)
     names = await staff_repo.names(session)
+    referred = await incidents_repo.referred_incident_ids(session, person_id=person.id)
     active = await strategies_repo.in_force(session, person_id=person.id)
+    standing = await strategies_repo.standing(session, person_id=person.id)
     restrictions = []
     if active is not None:
         # s7.1, s7.2: what staff need to monitor it, and whether this reader may review it.
@@ -82,7 +85,10 @@ async def _summary(
             _warning_line(w)
             for w in await incidents_repo.warnings_of_person(session, person_id=person.id)
         ],
-        "police_referrals": await incidents_repo.referral_count(session, person_id=person.id),
+        "police_referrals": police_line(
+            await incidents_repo.referral_count(session, person_id=person.id),
+            sum(1 for i in incidents if i.police_report_required and i.id not in referred),
+        ),
         "person_id": person.id,
         "restrictions": restrictions,
         "recent_breaches": await recent_breaches(session, ctx, person.id) if active else 0,
@@ -90,10 +96,27 @@ async def _summary(
         "contact_log": await recent(session, ctx, person.id),
         "further_actions": await listed(session, person.id),
         "may_record_further": AUTHORISERS.allows(actor),
-        "may_propose": may_propose(actor),
+        # Propose is offered only when nothing is in force or waiting (issue 12 item 7).
+        "may_propose": may_propose(actor) and standing is None,
+        "strategy_pending": standing == StrategyStatus.PENDING,
     }
 
 
 def _warning_line(warning: Warning) -> str:
     kind = "Written" if warning.kind == WarningKind.WRITTEN else "Verbal"
     return f"{kind} warning, {warning.given_on:%d %b %Y}"
+
+
+def police_line(recorded: int, outstanding: int) -> str:
+    """Police referrals as /case says them: how many, and whether one is still required.
+
+    s6: the office always reports physical violence used or threatened to the police, so
+    an incident with violence and no referral recorded against it is one still to record.
+    """
+    done = f"{count(recorded, 'referral')} recorded" if recorded else "None recorded"
+    if outstanding:
+        return (
+            f"{done}; {count(outstanding, 'incident')} with violence used or threatened "
+            "still needs one recorded (s6)"
+        )
+    return f"{done}; none required"

@@ -38,7 +38,10 @@ def card_model(
     *,
     acknowledged_by: StaffMember | None = None,
     records: list[str] | None = None,
+    strategy: str | None = None,
 ) -> dict[str, Any]:
+    """The manager's card. `strategy` is the person's standing ("pending", "active" or
+    None, storage.strategies.standing): Propose is offered only when it is None."""
     groups = []
     for group in cat.BEHAVIOUR_GROUPS:
         chosen = [i.text for i in group.items if i.id in incident.behaviours]
@@ -76,6 +79,7 @@ def card_model(
             else None
         ),
         "records": records or [],
+        "strategy": strategy,
     }
 
 

@@ -20,6 +20,7 @@ from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, LetterKind
 from dialogs.validation import validate
 from storage import incidents as incidents_repo
+from storage import strategies as strategies_repo
 from storage.db import AsyncSession
 from storage.models import Incident, Person, PoliceReferral, StaffMember, Warning
 from storage.models.status import WarningKind
@@ -72,8 +73,16 @@ async def refresh_card(uow: Change, loaded: Loaded) -> None:
         loaded.deciders,
         acknowledged_by=acknowledged_by,
         records=await follow_up_lines(uow.session, incident),
+        strategy=await strategies_repo.standing(uow.session, person_id=incident.person_id),
     )
     await uow.refresh_card(card_key(incident.id), model)
+
+
+async def refresh_person_cards(uow: Change, person_id: int) -> None:
+    """Every incident card about a person, after their strategy's standing changed: a
+    card must not offer Propose while a proposal waits or a strategy is in force."""
+    for incident in await incidents_repo.of_person(uow.session, person_id=person_id):
+        await refresh_card(uow, await load(uow.session, incident.id))
 
 
 async def acknowledge(turn: Turn, click: Click) -> str:

@@ -27,6 +27,7 @@ from dialogs.validation import check
 from dialogs.welfare.flow import send_checkin
 from storage import people as people_repo
 from storage import refs
+from storage import strategies as strategies_repo
 from storage.models import Incident, Person, StaffMember
 from storage.models.status import CheckInKind
 
@@ -101,7 +102,8 @@ async def _tell(uow: Change, incident: Incident, person: Person, reporter: Staff
     """The manager's card, the receipt, the check-in, and the jobs that follow them up."""
     ctx = uow.ctx
     told = await recipients(uow.session, reporter=reporter)
-    card = card_model(ctx, incident, person, reporter, told)
+    standing = await strategies_repo.standing(uow.session, person_id=person.id)
+    card = card_model(ctx, incident, person, reporter, told, strategy=standing)
     for decider in told.people:
         await uow.tell(decider, Template.INCIDENT_CARD, card, card_key=card_key(incident.id))
     await uow.tell(reporter, Template.INCIDENT_RECEIPT, receipt_model(ctx, incident, person, told))

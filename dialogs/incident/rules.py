@@ -72,3 +72,21 @@ def check_may_act(actor: StaffMember, reporter_id: int, deciders: Deciders) -> N
 def not_in_future(day: Any, today: Any, field: str) -> dict[str, str]:
     """A date that must already have happened (a warning given, a referral made)."""
     return {field: "This date is in the future."} if day is not None and day > today else {}
+
+
+# How long an unacknowledged incident card keeps waiting for someone (`waiting`, the
+# App Home). After that, or once a strategy is in force for the person, it has been
+# overtaken by events: it stays on its card and in the case file, not on the list.
+WAITING_DAYS = 30
+WAITING_MEANS = (
+    f"Waiting means: incident reports from the last {WAITING_DAYS} days that nobody has "
+    "acknowledged, unless a contact strategy is already in force for that person; requests "
+    "you were asked to authorise; disputes you were asked to consider."
+)
+
+
+def awaits_acknowledgement(
+    reported_at: datetime, now: datetime, *, strategy_in_force: bool
+) -> bool:
+    """Whether an unacknowledged incident still waits on someone's list (WAITING_MEANS)."""
+    return not strategy_in_force and now - reported_at <= timedelta(days=WAITING_DAYS)

@@ -14,12 +14,14 @@ from typing import Any
 
 from cards.forms import FormSpec
 from cards.ids import ReviewField as F
+from cards.wording import join_names
 from dialogs.authorisation.activate import schedule_review_reminders
 from dialogs.authorisation.request import ask, deciders
 from dialogs.breach.flow import recent_breaches
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, BadRequest, DomainError, FieldErrors, NotFound
+from dialogs.incident.follow_up import refresh_person_cards
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.review.form import alteration_spec, evidence, review_spec
@@ -162,6 +164,7 @@ async def _record(
         strategy.status = StrategyStatus.ENDED
         strategy.ended_at = uow.now
         review = await _reviewed(uow, strategy, who, STORED[outcome], values)
+        await refresh_person_cards(uow, who.id)
     await _letter(uow, strategy, who, names, review)
     return review, await _tell(uow, strategy, who, review)
 
@@ -293,6 +296,6 @@ async def submit_alteration(turn: Turn, submitted: dict[str, Any], context: dict
         )
     return (
         f"The changed strategy for *{who.reference}* has gone to "
-        f"{', '.join(a.name for a in authorisers)} to authorise. The current one stays in "
+        f"{join_names(a.name for a in authorisers)} to authorise. The current one stays in "
         "force until then; I'll tell you the outcome."
     )

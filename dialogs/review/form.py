@@ -8,6 +8,7 @@ from cards.forms import FormSpec
 from cards.ids import FormName
 from cards.ids import ReviewField as F
 from cards.ids import StrategyField as SF
+from cards.wording import count
 from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.context import Ctx
@@ -23,9 +24,10 @@ REVIEW = f.Head(FormName.REVIEW, "Review the strategy", "Record review")
 def evidence(counts: dict[str, int], recent: int, window_days: int) -> str:
     """What happened while it was in force, so the reviewer weighs it (s7.1, s7.2)."""
     return (
-        f"While in force: {counts['breaches']} breach(es), {recent} in the last "
-        f"{window_days} days; {counts['contacts']} contact(s) logged, {counts['flagged']} "
-        f"raising a criminal or safeguarding matter; {counts['disputes']} dispute(s)."
+        f"While in force: {count(counts['breaches'], 'breach')}, {recent} in the last "
+        f"{window_days} days; {count(counts['contacts'], 'contact')} logged, "
+        f"{counts['flagged']} raising a criminal or safeguarding matter; "
+        f"{count(counts['disputes'], 'dispute')}."
     )
 
 

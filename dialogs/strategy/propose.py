@@ -7,11 +7,13 @@ from typing import Any
 
 from cards.forms import FormSpec
 from cards.ids import StrategyField as F
+from cards.wording import join_names
 from dialogs import catalogue as cat
 from dialogs.authorisation.request import ask, deciders
 from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, DomainError, FieldErrors, NotFound
+from dialogs.incident.follow_up import refresh_person_cards
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction
 from dialogs.people.find import one_person
@@ -40,7 +42,13 @@ async def load_subject(session: AsyncSession, person_id: Any) -> Subject:
 
 
 async def _refuse_if_in_force(session: AsyncSession, subject: Subject) -> None:
-    if await strategies_repo.in_force(session, person_id=subject.person.id) is not None:
+    standing = await strategies_repo.standing(session, person_id=subject.person.id)
+    if standing == StrategyStatus.PENDING:
+        raise DomainError(
+            f"A contact strategy for {subject.person.reference} is already waiting for an "
+            "authoriser's decision. You will hear the outcome; it cannot be proposed twice."
+        )
+    if standing == StrategyStatus.ACTIVE:
         raise DomainError(
             f"A contact strategy is already in force for {subject.person.reference}. "
             "To change it, start a review (/case, then Start review) and choose Alter."
@@ -101,6 +109,7 @@ def checked(
 ) -> dict[str, Any]:
     """The proposal's answers, or FieldErrors naming every problem at once."""
     values, errors = check(spec, submitted)
+    values, errors = only_chosen(values, errors)
     today = ctx.now.astimezone(ctx.zone).date()
     rules = proposal_errors(
         values, incident_ids=subject.incident_ids, staff_ids=subject.staff_ids, today=today
@@ -109,6 +118,23 @@ def checked(
     if errors:
         raise FieldErrors(errors)
     return values
+
+
+def only_chosen(
+    values: dict[str, Any], errors: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A restriction's settings count only when it is chosen: what is left in the field of
+    one not ticked (a stray call length, say) is neither checked nor kept."""
+    kinds = values.get(F.RESTRICTIONS) or []
+    values, errors = dict(values), dict(errors)
+    for kind, pairs in RESTRICTION_FIELDS.items():
+        if kind in kinds:
+            continue
+        for field, _ in pairs:
+            errors.pop(field, None)
+            if field in values:
+                values[field] = [] if isinstance(values[field], list) else None
+    return values, errors
 
 
 @dataclass(frozen=True)
@@ -122,7 +148,7 @@ async def submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) ->
     proposed = await propose(turn.ctx, actor=turn.actor, context=context, submitted=values)
     return (
         f"The proposal for *{proposed.reference}* has gone to "
-        f"{', '.join(proposed.authorisers)} to decide. I'll tell you the outcome."
+        f"{join_names(proposed.authorisers)} to decide. I'll tell you the outcome."
     )
 
 
@@ -160,6 +186,7 @@ async def propose(
             restrictions=[r.kind for r in strategy.restrictions],
             revision_of=revision_of,
         )
+        await refresh_person_cards(uow, subject.person.id)
         return Proposed(subject.person.reference, authorisation.id, [a.name for a in authorisers])
 
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from cards.wording import join_names
 from dialogs import catalogue as cat
 from dialogs.change import Change, change
 from dialogs.context import Ctx
@@ -108,7 +109,7 @@ async def _ask_manager(
     manager = await staff_repo.manager_of(uow.session, member=actor)
     if manager is None:
         admins = await staff_repo.with_role(uow.session, role="admin")
-        who = ", ".join(a.name for a in admins[:2]) or "your IT team"
+        who = join_names((a.name for a in admins[:2]), conjunction="or") or "your IT team"
         return (
             "You don't have a manager in the staff directory, so I couldn't ask anyone for "
             f"you. Please ask {who} to add your manager, and in the meantime here is the "

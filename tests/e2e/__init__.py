@@ -1,1 +1,1 @@
-"""The browser walk-through of the local web chat and what it needs (see walk.mjs)."""
+"""The browser walk-through of the local web chat and what it needs (see journey.mjs)."""

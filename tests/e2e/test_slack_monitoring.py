@@ -224,7 +224,7 @@ async def test_breach_threshold_counts_only_the_window(world: tuple[SlackWorld, 
     # "Start review now" opens the review for an authoriser straight from the alert.
     view = await open_form(slack, "U0ALEX", ActionId.START_REVIEW, strategy.id)
     assert view["callback_id"] == "review"
-    assert "4 breach(es), 3 in the last 30 days" in json.dumps(view)
+    assert "4 breaches, 3 in the last 30 days" in json.dumps(view)
 
 
 async def test_threshold_is_configurable(fresh_db_url: str) -> None:

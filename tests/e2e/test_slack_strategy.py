@@ -16,13 +16,14 @@ from storage.models import (
     Authorisation,
     ContactStrategy,
     Disclosure,
+    Incident,
     Letter,
     Person,
     ScheduledJob,
     SharingRequest,
 )
 from tests.e2e.test_slack_actions import report
-from tests.e2e.test_slack_incident import assert_valid_message, assert_valid_view
+from tests.e2e.test_slack_incident import answers, assert_valid_message, assert_valid_view
 from tests.slack_harness import DIRECTORY, SlackWorld
 
 CRITERIA = ("addressed", "communication", "access", "misunderstandings", "proportionate")
@@ -63,10 +64,24 @@ def spoc_value(view: dict[str, Any], name: str) -> str:
     return next(o["value"] for o in block["element"]["options"] if o["text"]["text"] == name)
 
 
+async def fresh_report(slack: SlackWorld, **overrides: Any) -> Any:
+    """Sam reports again, on a form opened for this report (not the last view opened)."""
+    before = len(slack.fake.calls_to("views.open"))
+    await slack.command("U0SAM", "/incident")
+    view = await slack.eventually(
+        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
+        what="incident form",
+    )
+    await slack.submit("U0SAM", view, answers(**overrides))
+    await slack.settle()
+    async with slack.db.read() as session:
+        return (await session.execute(select(Incident).order_by(Incident.id.desc()))).scalar()
+
+
 async def propose(
-    slack: SlackWorld, user: str = "U0JO", **overrides: Any
+    slack: SlackWorld, user: str = "U0JO", reported: dict[str, Any] | None = None, **overrides: Any
 ) -> tuple[dict[str, Any], Any]:
-    incident = await report(slack)
+    incident = await (fresh_report(slack, **reported) if reported else report(slack))
     view = await open_proposal(slack, user, incident.id)
     answers = proposal(**overrides)
     if "spoc" in answers["restrictions"] and "spoc" not in overrides:
@@ -86,7 +101,7 @@ async def authorisation_cards(slack: SlackWorld, user: str) -> list[dict[str, An
 async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> None:
     ack, _ = await propose(slack)
     assert ack["response_action"] == "update", ack
-    assert "Alex Morgan, Bea Khan" in json.dumps(ack["view"])
+    assert "Alex Morgan and Bea Khan" in json.dumps(ack["view"])
     await slack.settle()
     # Every authoriser gets the card, with the evidence they must weigh.
     for user in ("U0ALEX", "U0BEA"):
@@ -150,7 +165,8 @@ async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> 
     )
     text = json.dumps(case[-1]["blocks"])
     assert "Contact strategy in force" in text and "Contact only by letter" in text
-    assert "Single point of contact*: Sam Patel" in text
+    assert text.count("Single point of contact") == 1  # once, not twice (issue 12)
+    assert "Single point of contact: Sam Patel" in text
 
 
 async def _reference(slack: SlackWorld) -> str:
@@ -345,7 +361,8 @@ async def test_double_click_and_concurrent_decisions_give_one_decision(
     # Every copy of the card shows the one decision.
     last_by_channel: dict[str, dict[str, Any]] = {}
     for u in slack.fake.calls_to("chat.update"):
-        last_by_channel[u["channel"]] = u
+        if "Incident report" not in u["text"]:  # Jo's incident card changes too (Propose)
+            last_by_channel[u["channel"]] = u
     label = "Approved" if auth.status == "approved" else "Denied"
     assert set(last_by_channel) == {"D0ALEX", "D0BEA"}
     assert all(f"*{label}* by" in json.dumps(u["blocks"]) for u in last_by_channel.values())
@@ -353,7 +370,9 @@ async def test_double_click_and_concurrent_decisions_give_one_decision(
 
 async def test_forged_payloads_naming_other_requests(slack: SlackWorld) -> None:
     await propose(slack)  # R1, proposed by Jo
-    await propose(slack, user="U0BEA")  # R2, proposed by Bea (an authoriser may propose)
+    # R2, proposed by Bea (an authoriser may propose), about someone else: one person has
+    # one proposal waiting at a time (issue 12 item 7).
+    await propose(slack, user="U0BEA", reported={"new_person_name": "Robin Other"})
     async with slack.db.read() as session:
         by_id = select(Authorisation).order_by(Authorisation.id)
         r1, r2 = (await session.execute(by_id)).scalars()
@@ -616,3 +635,23 @@ async def test_an_authoriser_added_later_gets_the_undecided_request(slack: Slack
     )
     await slack.restart_with([*DIRECTORY, dana])  # decided: nothing more is sent
     assert len(await authorisation_cards(slack, "U0DANA")) == 1
+
+
+async def test_a_strategy_that_only_blocks_social_media_can_be_sent(slack: SlackWorld) -> None:
+    """Issue 12 item 3, on Slack: settings of restrictions not chosen (a call length, a
+    method) are ignored, whatever is left in their fields."""
+    ack, _ = await propose(
+        slack,
+        restrictions=["block_channels"],
+        blocked_channels=["social_media"],
+        call_minutes="0",
+    )
+    assert ack["response_action"] == "update", ack
+    async with slack.db.read() as session:
+        strategy = (await session.execute(select(ContactStrategy))).scalar_one()
+    (only,) = strategy.restrictions
+    assert (only.kind, only.blocked_channels, only.call_minutes) == (
+        "block_channels",
+        ["social_media"],
+        None,
+    )

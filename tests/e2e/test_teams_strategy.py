@@ -211,7 +211,7 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
     assert {"restrictions", "spoc", "unusable_methods", "criteria", "review_date"} <= ids
     assert {f"criterion_{c}" for c in CRITERIA} <= ids
     assert "Proposal sent" in visible(answer)
-    assert "has gone to Alex Morgan, Bea Khan to decide" in visible(answer)
+    assert "has gone to Alex Morgan and Bea Khan to decide" in visible(answer)
     await teams.settle()
 
     # Every authoriser gets the card, with the evidence they must weigh.
@@ -411,7 +411,7 @@ async def test_permission_matrix(
     for verb in (ActionId.DENY, ActionId.ASK_CHANGES):
         if may_decide:
             _status, answer = await teams.invoke(user, verb, data)
-            assert answer["type"] == MESSAGE and "form is in our chat" in answer["value"]
+            assert answer["type"] == MESSAGE and "I have sent you the form" in answer["value"]
         else:
             text = await teams.refused(user, verb, data)
             assert any(r in text for r in REFUSALS), text

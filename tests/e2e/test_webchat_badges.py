@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.serving import CLI, clean_env, serving
-from tests.e2e.test_webchat_e2e import ARTIFACTS, E2E, missing
+from tests.e2e.test_journey_webchat import E2E, missing
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "badges"
 
 
 def test_a_card_waiting_after_a_restart_shows_a_badge(tmp_path: Path) -> None:

@@ -208,3 +208,12 @@ def test_serve_answers_healthz_and_stops_cleanly(op: Operator) -> None:
     assert f"listening on http://127.0.0.1:{port}" in out
     # serve migrated the database on its way up.
     assert op.sql("SELECT version_num FROM alembic_version") == [(HEAD,)]
+
+
+def test_safecontact_alone_lists_the_commands(op: Operator) -> None:
+    """Issue 12 item 10: `safecontact` with no arguments lists what it can do."""
+    done = op.run()
+    assert done.returncode == 0, done.stderr
+    for command in ("serve", "demo-data", "doctor", "case", "jobs", "export-person", "retention"):
+        assert command in done.stdout, command
+    assert "required" not in done.stderr

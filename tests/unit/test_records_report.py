@@ -280,9 +280,9 @@ def test_the_card_lists_ten_by_name_and_counts_the_rest() -> None:
     assert len(listed) == 11 and listed[-1] == "... and 2 more in the CSV"
     assert listed[1] == "SC-1: review 20 Nov 2026, owner Jo, 1 day overdue"
     assert sections["Subject access requests open (s9)"] == ["SC-0: due 20 Nov 2026, 1 day overdue"]
-    assert sections["Dispute outcomes this month (s7.3)"] == ["None"]
+    assert sections["Dispute outcomes this month (s7.3)"] == ["None decided"]
     none = {s["title"]: s["lines"] for s in view.card_model(figures(0, 0))["sections"]}
-    assert none["Contact strategies in force (s7.1)"] == ["None"]
+    assert none["Contact strategies in force (s7.1)"] == ["None in force"]
     assert (
         "People with a strategy in force who have recorded needs: 1 of 2 (50%)"
         in (sections["Equality monitoring, counts only (s5)"])

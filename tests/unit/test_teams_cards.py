@@ -83,7 +83,7 @@ NO_STRATEGY = {
     "incident_count": 1,
     "last_incident": None,
     "warnings": [HOSTILE],
-    "police_referrals": 0,
+    "police_referrals": "None recorded; none required",
     "person_id": 1,
     "restrictions": [],
     "recent_breaches": 0,
@@ -314,7 +314,7 @@ MODELS: dict[str, list[dict[str, Any]]] = {
                 "incident_count": 2,
                 "last_incident": {"at": "t", "channel": "Email", "behaviours": [HOSTILE]},
                 "warnings": ["Written warning, 01 Nov 2026"],
-                "police_referrals": 1,
+                "police_referrals": "1 referral recorded; none required",
                 "person_id": 1,
                 "restrictions": [
                     {
@@ -345,7 +345,7 @@ MODELS: dict[str, list[dict[str, Any]]] = {
                 "incident_count": 0,
                 "last_incident": None,
                 "warnings": [],
-                "police_referrals": 0,
+                "police_referrals": "None recorded; none required",
                 "person_id": 1,
                 "restrictions": [
                     {

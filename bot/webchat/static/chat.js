@@ -112,7 +112,7 @@
       notice.classList.add('warning');
       parts.push('This server also has a real Teams registration (--dev): choosing someone here sends their bot messages to this page until they next message the bot in Teams.');
     }
-    parts.push('Buttons answer here as a short message; Teams shows the same text for a moment beside the card.');
+    parts.push('This page works as Teams does: when you press a button on a card, the card changes or a short reply appears below it.');
     notice.textContent = parts.join(' ');
     notice.hidden = false;
     byId('office').textContent = data.office;

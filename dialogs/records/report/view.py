@@ -213,19 +213,21 @@ def sections(report: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ),
         (
             "Incidents by channel",
-            [f"{c['label']}: {c['count']}" for c in inc["by_channel"] if c["count"]] or ["None"],
+            [f"{c['label']}: {c['count']}" for c in inc["by_channel"] if c["count"]]
+            or ["No incidents"],
         ),
         (
             "Contact strategies in force (s7.1)",
-            _first([_strategy_line(s) for s in strategies], len(strategies)) or ["None"],
+            _first([_strategy_line(s) for s in strategies], len(strategies)) or ["None in force"],
         ),
         (
             "Dispute outcomes this month (s7.3)",
-            [f"{o['label']}: {o['count']}" for o in disputes["outcomes"] if o["count"]] or ["None"],
+            [f"{o['label']}: {o['count']}" for o in disputes["outcomes"] if o["count"]]
+            or ["None decided"],
         ),
         (
             "Subject access requests open (s9)",
-            _first([_sar_line(r) for r in open_sars], len(open_sars)) or ["None"],
+            _first([_sar_line(r) for r in open_sars], len(open_sars)) or ["None open"],
         ),
         ("Equality monitoring, counts only (s5)", _equality_lines(report["equality"])),
     ]
