@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import audit_files
 from storage.db import SQLITE_PRAGMAS, Counts
 
 T = TypeVar("T")
@@ -32,7 +33,13 @@ class AsyncStackDatabase:
         self.is_sqlite = True
         self.backend = "sqlite"
         self.engine = create_async_engine(url)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Today's flows seal their audit events with the key the trail keeps outside the
+        # database (storage/audit_files.py); the old stack is handed the same files.
+        self.sessions = async_sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            info={audit_files.SESSION_INFO: audit_files.resolve(url)},
+        )
         self._write_lock = asyncio.Lock()
         self.counts = Counts()
 
