@@ -125,6 +125,10 @@ class Command:
     run: Callable[[Turn, str], Awaitable[Answer]]
     who: Who = ANY_STAFF
     slack: bool = True
+    # A command that stores something (`checkin` starts a check-in) is answered once however
+    # often it arrives; one that only reads or opens a form is answered again, and its
+    # request needs no look-up before it runs (bot/interactions_once.py).
+    writes: bool = False
 
     async def answer(self, turn: Turn, text: str) -> Answer:
         """Run the command on typed text, cleaned as a form's text is (dialogs/validation.py)."""

@@ -90,7 +90,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     ) -> None:
         await ack()
         command = reg.commands[str(body.get("command", "")).removeprefix("/")]
-        async with once(runtime.db, slack_key(body)) as seen:
+        async with once(runtime.db, slack_key(body) if command.writes else None) as seen:
             if seen.repeat:
                 await _again(body, client, respond, seen.first)
                 return

@@ -62,7 +62,9 @@ async def command_card(turn_context: TurnContext, text: str) -> dict[str, Any]:
     """The one card a message is answered with: its command's answer, or help; a copy
     of a message that changed something gets the first card (bot/interactions_once.py)."""
     db = turns_of(turn_context).runtime.db
-    async with once(db, teams_key(turn_context.activity)) as seen:
+    command = registry().commands.get(text.strip().partition(" ")[0].removeprefix("/").lower())
+    writes = command is not None and command.writes
+    async with once(db, teams_key(turn_context.activity) if writes else None) as seen:
         if seen.repeat:
             return (seen.first or {}).get("card") or notice_card(Replayed.MESSAGE)
         shown = await _command_card(turn_context, text)

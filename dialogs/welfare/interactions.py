@@ -13,7 +13,13 @@ INTERACTIONS = (
     Button(ActionId.WELFARE_SUPPORT, "checkin_id", flow.answering("support")),
     Button(ActionId.PRIVACY_STEPS, "checkin_id", flow.save_privacy_steps, checklist="privacy"),
     Button(ActionId.NEW_CHECKIN, "", flow.start),
-    Command("checkin", "checkin", "Tell me how you are; I'll point you to support", flow.start),
+    Command(
+        "checkin",
+        "checkin",
+        "Tell me how you are; I'll point you to support",
+        flow.start,
+        writes=True,
+    ),
 )
 
 JOBS = {WelfareFollowUp.kind: followup}

@@ -47,3 +47,10 @@ SHOWN_ON = {
 def test_every_template_exists_where_it_is_shown(template: Template) -> None:
     for platform in SHOWN_ON.get(template, ("slack", "teams")):
         assert has_template(platform, template), f"{platform}/{template}"
+
+
+def test_only_commands_that_store_something_are_answered_once() -> None:
+    """A tripwire: a new command that writes must say so (`writes=True`), or a replay of
+    it within Slack's five minutes would store it twice (bot/interactions_once.py)."""
+    writing = {c.name for c in registry().commands.values() if c.writes}
+    assert writing == {"checkin"}
