@@ -58,14 +58,23 @@ async def recent_contacts(
     session: AsyncSession, *, person_id: int, limit: int
 ) -> list[tuple[ContactLog, str]]:
     """The newest contact log entries, with who logged each."""
+    return await _on_case_with_recorder(
+        session, ContactLog, ContactLog.logged_by_id, ContactLog.occurred_at, person_id, limit
+    )
+
+
+async def _on_case_with_recorder(
+    session: AsyncSession, model: Any, recorder: Any, when: Any, person_id: int, limit: int | None
+) -> list[tuple[Any, str]]:
+    """A person's rows of one kind, newest first, each with the name of who recorded it."""
     stmt = (
-        select(ContactLog, StaffMember.name)
-        .join(StaffMember, StaffMember.id == ContactLog.logged_by_id)
-        .where(ContactLog.person_id == person_id)
-        .order_by(ContactLog.occurred_at.desc(), ContactLog.id.desc())
+        select(model, StaffMember.name)
+        .join(StaffMember, StaffMember.id == recorder)
+        .where(model.person_id == person_id)
+        .order_by(when.desc(), model.id.desc())
         .limit(limit)
     )
-    return [(c, name) for c, name in (await session.execute(stmt)).all()]
+    return [(row, name) for row, name in (await session.execute(stmt)).all()]
 
 
 async def last_review(session: AsyncSession, *, strategy_id: int) -> tuple[Review, str] | None:
@@ -126,10 +135,11 @@ async def further_actions(
     session: AsyncSession, *, person_id: int
 ) -> list[tuple[FurtherAction, str]]:
     """Every further action on a person's case with who recorded it, newest first."""
-    stmt = (
-        select(FurtherAction, StaffMember.name)
-        .join(StaffMember, StaffMember.id == FurtherAction.recorded_by_id)
-        .where(FurtherAction.person_id == person_id)
-        .order_by(FurtherAction.taken_on.desc(), FurtherAction.id.desc())
+    return await _on_case_with_recorder(
+        session,
+        FurtherAction,
+        FurtherAction.recorded_by_id,
+        FurtherAction.taken_on,
+        person_id,
+        None,
     )
-    return [(row, name) for row, name in (await session.execute(stmt)).all()]
