@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	bash deploy/system-packages.sh
 	touch $(STAMP)
 
 # Microsoft's Web Chat for the local web chat page, from the npm registry (`npm ci` only
