@@ -59,6 +59,8 @@ class AuditAction(StrEnum):
     WARNING_RECORDED = "warning.recorded"
     POLICE_REFERRAL_RECORDED = "police_referral.recorded"
     LETTER_CREATED = "letter.created"
+    LETTER_SENT = "letter.sent"
+    STRATEGY_IN_FORCE = "strategy.in_force"
     STRATEGY_PROPOSED = "strategy.proposed"
     STRATEGY_REVIEWED = "strategy.reviewed"
     AUTHORISATION_APPROVED = "authorisation.approved"

@@ -7,6 +7,7 @@ a breach, a dispute), so each is kept exactly as rendered and none goes unrecord
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from cards import letters
@@ -15,7 +16,7 @@ from dialogs.change import Change
 from dialogs.context import Ctx
 from dialogs.kinds import AuditAction, LetterKind, Template
 from storage.models import ContactStrategy, Letter, Person, StaffMember, Warning
-from storage.models.status import OutboxKind
+from storage.models.status import LetterSendMethod, OutboxKind
 
 
 def letter_date(ctx: Ctx) -> str:
@@ -69,5 +70,34 @@ async def keep(
         kind=OutboxKind.FILE,
         letter=letter,
         origin=author,
+    )
+    return letter
+
+
+class AlreadySent(Exception):
+    """The letter already has a sending record; the first record stands."""
+
+    def __init__(self, letter: Letter) -> None:
+        super().__init__(f"letter {letter.id} was already recorded as sent on {letter.sent_on}")
+        self.letter = letter
+
+
+async def record_sent(
+    uow: Change, letter: Letter, *, method: LetterSendMethod, on: date, by: StaffMember
+) -> Letter:
+    """Record when and how a letter left the office (s7: the person is told in writing).
+
+    The one place a sending record is written, whoever records it (a member of staff
+    pressing "Record letter sent", or the mail server accepting an email), so what follows
+    from sending (a strategy taking effect) follows whichever way it was sent.
+    """
+    if letter.sent_on is not None:
+        raise AlreadySent(letter)
+    letter.sent_on = on
+    letter.sent_method = method
+    letter.sent_by_id = by.id
+    letter.sent_recorded_at = uow.now
+    await uow.audit(
+        AuditAction.LETTER_SENT, letter, by=by, kind=letter.kind, method=method, on=on.isoformat()
     )
     return letter

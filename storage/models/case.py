@@ -31,6 +31,9 @@ class Person(Base):
     reasonable_adjustments: Mapped[str] = mapped_column(Text, default="")
     advocate_name: Mapped[str | None] = mapped_column(String(200))
     advocate_contact: Mapped[str | None] = mapped_column(String(300))
+    # Where letters reach them (s7: told in writing); shown in a letter's addressee block.
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     anonymised_at: Mapped[datetime | None] = mapped_column()
@@ -112,3 +115,13 @@ class Letter(Base):
     strategy_id: Mapped[int | None] = mapped_column(ForeignKey("contact_strategies.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sending record (s7: when they were told, and how): empty until a member of staff
+    # records it, or the mail server accepts it. A restriction runs only from then.
+    sent_on: Mapped[date | None] = mapped_column(Date)
+    sent_method: Mapped[str | None] = mapped_column(String(20))  # LetterSendMethod
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    sent_recorded_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def sent(self) -> bool:
+        return self.sent_on is not None

@@ -11,10 +11,15 @@ from enum import StrEnum
 
 
 class StrategyStatus(StrEnum):
-    """A contact strategy: draft -> pending -> active -> (altered | ended), or denied (s7)."""
+    """A contact strategy: draft -> pending -> approved -> active -> (altered | ended), or denied.
+
+    Approved is authorised but not yet in force: the person has not been told in writing
+    (s7), so staff restrict nothing and no breach can be recorded until the letter is sent.
+    """
 
     DRAFT = "draft"  # sent back for changes; the proposer may resubmit it
     PENDING = "pending"  # waiting for an authoriser
+    APPROVED = "approved"  # authorised; awaiting notice (its letter not yet sent)
     ACTIVE = "active"  # in force
     DENIED = "denied"
     ALTERED = "altered"  # replaced by an approved alteration
@@ -71,6 +76,14 @@ class SarOutcome(StrEnum):
     ANSWERED = "answered"
     WITHDRAWN = "withdrawn"
     REFUSED = "refused"  # manifestly unfounded or excessive (UK GDPR Art. 12(5))
+
+
+class LetterSendMethod(StrEnum):
+    """How a letter left the office; recorded by a member of staff or the mail server."""
+
+    POST = "post"
+    EMAIL = "email"
+    HAND = "hand"
 
 
 class WarningKind(StrEnum):

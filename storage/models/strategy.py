@@ -11,7 +11,7 @@ from storage.models.base import Base, utcnow
 
 
 class ContactStrategy(Base):
-    """draft -> pending -> active -> (continued | altered | ended), or denied."""
+    """draft -> pending -> approved (awaiting notice) -> active -> (altered | ended), or denied."""
 
     __tablename__ = "contact_strategies"
 
@@ -19,7 +19,9 @@ class ContactStrategy(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     proposer_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    reasons: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text)  # internal: never printed in a letter
+    # "What we will tell them": written to the person, approved with the reasons (s7).
+    public_summary: Mapped[str | None] = mapped_column(Text)
     incident_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     warning_given: Mapped[bool] = mapped_column(default=False)
     no_warning_reason: Mapped[str] = mapped_column(Text, default="")
@@ -33,6 +35,10 @@ class ContactStrategy(Base):
     # An edited resubmission after "Ask for changes" points at the version it replaces.
     revision_of_id: Mapped[int | None] = mapped_column(ForeignKey("contact_strategies.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("contact_strategies.id"))
+    # Notice before effect: a later start the authoriser set, and the review period that
+    # is counted from the day the strategy takes effect rather than from the approval.
+    takes_effect_on: Mapped[date | None] = mapped_column(Date)
+    review_after_days: Mapped[int | None] = mapped_column(Integer)
     activated_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -126,7 +132,8 @@ class Review(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     strategy_id: Mapped[int] = mapped_column(ForeignKey("contact_strategies.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(20))  # continued | altered | ended
-    reasons: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text)  # internal
+    public_summary: Mapped[str | None] = mapped_column(Text)  # what the letter says
     new_review_date: Mapped[date | None] = mapped_column(Date)
     new_strategy_id: Mapped[int | None] = mapped_column(ForeignKey("contact_strategies.id"))
     reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
@@ -145,7 +152,8 @@ class Dispute(Base):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     decider_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))  # upheld | different
-    outcome_reasons: Mapped[str] = mapped_column(Text, default="")
+    outcome_reasons: Mapped[str] = mapped_column(Text, default="")  # internal
+    outcome_summary: Mapped[str | None] = mapped_column(Text)  # what the letter says
     decided_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
