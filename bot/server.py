@@ -7,11 +7,12 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from bot import audit_check, logging_setup, metrics
+from bot import audit_check, letter_links, logging_setup, metrics
 from bot.context import ctx_for
 from bot.delivery import Sender, delivery_loop
 from bot.runtime import Runtime
@@ -113,6 +114,24 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
+def build_links(runtime: Runtime) -> letter_links.LetterLinks:
+    """The letters' signed download links, keyed from the audit key (bot/letter_links.py)."""
+    settings = runtime.settings
+    key: list[bytes] = []
+
+    def link_key() -> bytes:
+        if not key:
+            key.append(letter_links.derive_key(runtime.db.audit.key))
+        return key[0]
+
+    return letter_links.LetterLinks(
+        key=link_key,
+        base_url=lambda: settings.letter_base_url,
+        clock=lambda: runtime.clock(),
+        lifetime=timedelta(days=settings.letter_link_days),
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -132,6 +151,8 @@ def create_app(
     app[HEALTH] = []
     app.router.add_get("/healthz", healthz)
     metrics.mount(app, runtime)
+    links = build_links(runtime)
+    letter_links.mount(app, links, db=runtime.db)
 
     loops: list[Callable[[Runtime], Awaitable[None]]] = []
     senders: list[Sender] = []
@@ -148,7 +169,7 @@ def create_app(
     if settings.teams_app_configured or dev or webchat:
         from bot.teams import app as teams
 
-        teams_sender = teams.mount(app, runtime, dev=dev)
+        teams_sender = teams.mount(app, runtime, dev=dev, links=links)
     else:
         from bot.teams import closed
 
@@ -159,7 +180,7 @@ def create_app(
 
         # The local web chat (loopback only) runs the Teams bot; its sender delivers to
         # web chat conversations and hands real Teams ones to the Teams sender.
-        teams_delivery = mount_webchat(app, runtime, teams_sender=teams_sender)
+        teams_delivery = mount_webchat(app, runtime, teams_sender=teams_sender, links=links)
     if teams_delivery is not None:
         senders.append(teams_delivery)
     if senders:

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
     # SDK's own addresses: a mirror the server can reach, or a test's loopback host.
     microsoft_openid_metadata_url: str | None = None
     bot_domain: str = "safecontact.example.org"
+    # The address people's browsers reach this server at, for the letters' signed download
+    # links (bot/letter_links.py); default https://<bot_domain>. The web chat uses its own.
+    public_url: str | None = Field(
+        None, max_length=300, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+    )
+    # Days a letter's download link works for; ask for the card again after that.
+    letter_link_days: int = Field(7, ge=1, le=90)
     # Operational tuning; the defaults suit a small office.
     scheduler_interval_seconds: float = Field(30.0, gt=0, le=3600)
     outbox_poll_seconds: float = Field(1.0, gt=0, le=60)
@@ -222,6 +229,11 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def letter_base_url(self) -> str:
+        """Where the letters' download links point (bot/letter_links.py)."""
+        return (self.public_url or f"https://{self.bot_domain.strip().lower()}").rstrip("/")
 
     @property
     def teams_app_configured(self) -> bool:

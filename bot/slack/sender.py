@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import Outgoing, RetryLater, Undeliverable
+from cards.letter_pdf import pdf
 from cards.render import render
-from cards.text import filename, slack_escape, slack_plain
-from storage.models import StaffMember
+from cards.text import filename, slack_escape, slack_mrkdwn, slack_plain
+from storage.models import Letter, StaffMember
 
 METADATA_EVENT = "safecontact_outbox"
 RECOVERY_PAGE = 200
@@ -124,14 +126,15 @@ class SlackSender:
         if letter is None:
             raise Undeliverable("the letter to upload is missing")
         model = item.message.model
+        # The PDF of the kept letter, what is printed and sent (cards/letter_pdf.py);
+        # WeasyPrint takes a second or so, so it runs off the event loop.
+        content = await asyncio.to_thread(pdf, letter.html)
         resp = await self.client.files_upload_v2(
             channel=channel,
-            content=letter.html,
-            # Outside the blocks, so escaped here: the comment names the person and
-            # Slack reads it as mrkdwn (cards/text.py).
-            filename=filename(model.get("filename") or "", f"letter-{letter.id}.html"),
+            content=content,
+            filename=pdf_name(model.get("filename") or "", letter.id),
             title=slack_plain(letter.subject),
-            initial_comment=slack_escape(model.get("comment", "")),
+            initial_comment=letter_summary(model, letter),
         )
         file = resp.get("file") or {}
         return {"channel": channel, "file": file.get("id")}
@@ -151,6 +154,40 @@ class SlackSender:
         )
         file = resp.get("file") or {}
         return {"channel": channel, "file": file.get("id")}
+
+
+# How much of the letter's opening the upload's comment quotes.
+SUMMARY_CHARS = 400
+
+
+def pdf_name(name: str, letter_id: int) -> str:
+    """The upload's file name: the kept name with .pdf, safe to show (cards/text.py)."""
+    stem = filename(name, f"letter-{letter_id}").removesuffix(".html").removesuffix(".txt")
+    return f"{stem}.pdf"
+
+
+def opening(text: str) -> str:
+    """The letter's first paragraph after "Dear …": what it is about, in its own words."""
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    after = [i for i, p in enumerate(paragraphs) if p.startswith("Dear ")]
+    start = after[0] + 1 if after else 0
+    body = paragraphs[start] if start < len(paragraphs) else ""
+    return body if len(body) <= SUMMARY_CHARS else body[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+def letter_summary(model: dict[str, Any], letter: Letter) -> str:
+    """The comment the PDF is posted with: whose letter, what it is, what to do with it,
+    and how it opens. Slack reads it as mrkdwn outside any block, so every value from the
+    record is escaped and isolated here (`<!channel>`, `<url|label>` show literally)."""
+    reference = model.get("reference") or ""
+    lines = [f"*Letter for {slack_mrkdwn(reference)}: {slack_mrkdwn(letter.subject)}*"]
+    if model.get("comment"):
+        lines.append(slack_mrkdwn(model["comment"]))
+    start = opening(letter.text)
+    if start:
+        lines.append(f"> {slack_mrkdwn(start)}")
+    lines.append("The PDF attached is the letter as kept in the case file.")
+    return "\n".join(lines)
 
 
 # Slack's refusals, as the person who caused the message can understand them.

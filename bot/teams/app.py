@@ -24,6 +24,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 
+from bot.letter_links import LetterLinks
 from bot.runtime import Runtime
 from bot.settings import ConfigError, Settings
 from bot.teams import tokens
@@ -121,7 +122,9 @@ def endpoint(adapter: CloudAdapter, bot: SafecontactBot, *, accept: bool) -> web
     return messages
 
 
-def mount(web_app: web.Application, runtime: Runtime, *, dev: bool) -> TeamsSender | None:
+def mount(
+    web_app: web.Application, runtime: Runtime, *, dev: bool, links: LetterLinks | None = None
+) -> TeamsSender | None:
     """Add POST /api/messages; the sender, when this server may talk to Teams at all."""
     settings = runtime.settings
     adapter = build_adapter(settings)
@@ -132,13 +135,20 @@ def mount(web_app: web.Application, runtime: Runtime, *, dev: bool) -> TeamsSend
     )
     if not accept:
         return None
-    return build_sender(adapter, refs, settings)
+    return build_sender(adapter, refs, settings, links=links)
 
 
-def build_sender(adapter: BotAdapter, refs: ReferenceStore, settings: Settings) -> TeamsSender:
+def build_sender(
+    adapter: BotAdapter,
+    refs: ReferenceStore,
+    settings: Settings,
+    *,
+    links: LetterLinks | None = None,
+) -> TeamsSender:
     return TeamsSender(
         adapter,
         refs,
         app_id=settings.microsoft_app_id or None,
         timeout=settings.teams_timeout_seconds,
+        links=links,
     )

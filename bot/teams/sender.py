@@ -9,9 +9,10 @@ Letters: a bot can upload a file into a personal chat only through the file cons
 flow (a FileConsentCard the user must accept, then an upload to their OneDrive), which
 would leave the outbox waiting on a click and put another copy of a member of the
 public's letter in someone's OneDrive, outside the case file's retention. So a letter
-arrives as a card carrying its full text, escaped, which the manager can read and copy;
-the case file keeps the canonical HTML. A data: URI link is not used: Teams blocks
-them, and they would leak the letter into logs and link previews.
+arrives as a card carrying its text as paragraphs, escaped, to read, with a "Download
+the letter (PDF)" button: a signed link that expires, served by this server from the
+kept letter (bot/letter_links.py). A data: URI link is not used: Teams blocks them, and
+they would leak the letter into logs and link previews.
 
 Unlike Slack, the Bot Connector has no history to search, so a message whose lease ran
 out mid-send (a crash between the connector's answer and the outbox commit) may be sent
@@ -37,6 +38,7 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.delivery import Outgoing, RetryLater, Undeliverable
+from bot.letter_links import LetterLinks
 from bot.teams.context import card_activity
 from bot.teams.refs import ReferenceStore
 from cards.render import has_template, render
@@ -55,11 +57,16 @@ MAX_INLINE_IMAGE = 1024 * 1024
 
 
 def letter_paragraphs(text: str, limit: int = MAX_LETTER_CHARS) -> tuple[list[list[str]], bool]:
-    """The letter's text as paragraphs of lines, and whether it had to be cut short."""
+    """The letter's text as paragraphs of lines, and whether it had to be cut short.
+
+    The card shows each paragraph as one TextBlock (cards/templates/teams/letter_file):
+    its lines (an address, a list of restrictions) escaped one by one and kept apart by
+    a blank line, which is how a TextBlock's markdown breaks a line.
+    """
     truncated = len(text) > limit
     paragraphs = []
     for block in text[:limit].split("\n\n"):
-        lines = [line.rstrip() for line in block.split("\n") if line.strip()]
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
         if lines:
             paragraphs.append(lines)
     return paragraphs, truncated
@@ -89,8 +96,12 @@ class TeamsSender:
         *,
         app_id: str | None,
         timeout: float = CONNECTOR_TIMEOUT,
+        links: LetterLinks | None = None,
     ) -> None:
         self.adapter = adapter
+        # The letters' download links; without them (a test's bare sender) the card says
+        # the letter is in the case file and offers no button.
+        self.links = links
         self.refs = refs
         self.app_id = app_id
         # Seconds a call to the Bot Connector may take (teams_timeout_seconds).
@@ -174,12 +185,19 @@ class TeamsSender:
         if letter is None:
             raise Undeliverable("the letter to send is missing")
         paragraphs, truncated = letter_paragraphs(letter.text)
+        download = large = None
+        if self.links is not None:
+            download = self.links.url(letter.id)
+            large = self.links.url(letter.id, large=True)
         return {
             "reference": item.message.model.get("reference", ""),
             "comment": item.message.model.get("comment", ""),
             "subject": letter.subject,
             "paragraphs": paragraphs,
             "truncated": truncated,
+            "download_url": download,
+            "large_print_url": large,
+            "link_days": self.links.lifetime.days if self.links is not None else 0,
         }
 
     async def _update(self, item: Outgoing) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.letter_links import LetterLinks
 from bot.runtime import Runtime
 from bot.teams.sender import TeamsSender
 from bot.webchat import demo
@@ -119,7 +120,11 @@ WEBCHAT = web.AppKey("webchat", WebChat)
 
 
 def mount(
-    app: web.Application, runtime: Runtime, *, teams_sender: TeamsSender | None
+    app: web.Application,
+    runtime: Runtime,
+    *,
+    teams_sender: TeamsSender | None,
+    links: LetterLinks | None = None,
 ) -> WebChatSender:
     """Add the web chat's routes (loopback only); the sender the outbox should use."""
     chat = WebChat(runtime)
@@ -139,7 +144,7 @@ def mount(
         app.router.add_route(method, path, loopback_only(handler, secret=chat.store.secret))
     if not WEBCHAT_JS.is_file():
         log.warning("Web Chat is not installed (%s); run `make run` to install it", WEBCHAT_JS)
-    return WebChatSender(chat.store, chat.bridge, teams=teams_sender)
+    return WebChatSender(chat.store, chat.bridge, teams=teams_sender, links=links)
 
 
 def announce(app: web.Application, base_url: str) -> None:

@@ -20,6 +20,7 @@ import dataclasses
 from typing import Any
 
 from bot.delivery import Outgoing, RetryLater, Undeliverable
+from bot.letter_links import LetterLinks
 from bot.teams.sender import TeamsSender
 from bot.webchat.bridge import BotBridge
 from bot.webchat.conversations import CHANNEL, ChatStore, is_webchat_conversation
@@ -32,11 +33,24 @@ class WebChatSender:
     platform = "teams"
 
     def __init__(
-        self, store: ChatStore, bridge: BotBridge, *, teams: TeamsSender | None = None
+        self,
+        store: ChatStore,
+        bridge: BotBridge,
+        *,
+        teams: TeamsSender | None = None,
+        links: LetterLinks | None = None,
     ) -> None:
         self.store = store
         self.bridge = bridge
-        self.local = TeamsSender(bridge.adapter, bridge.refs, app_id=None)
+        # A letter's download link from the web chat points at this server as the browser
+        # reaches it (http://127.0.0.1:<port>), not at the public address.
+        local_links = None
+        if links is not None:
+            fallback = links.base_url
+            local_links = dataclasses.replace(
+                links, base_url=lambda: self.store.base_url or fallback()
+            )
+        self.local = TeamsSender(bridge.adapter, bridge.refs, app_id=None, links=local_links)
         self.teams = teams
 
     @property

@@ -16,6 +16,7 @@ from tests.e2e.test_slack_incident import (
     assert_valid_view,
     open_incident_form,
 )
+from tests.letter_text import assert_pdf_is_the_letter, pdf_text
 from tests.slack_harness import SlackWorld
 
 
@@ -123,8 +124,10 @@ async def test_written_warning_stores_letter_and_uploads_it(slack: SlackWorld) -
     assert "<one>" in letter.text  # plain text keeps the words as written
     completes = slack.fake.calls_to("files.completeUploadExternal")
     assert len(completes) == 1 and completes[0]["channel_id"] == "D0JO"
+    # The letter goes as its PDF, whose text is the kept letter's (issue 14).
     uploaded = next(iter(slack.fake.uploads.values()))
-    assert uploaded.decode() == letter.html
+    assert uploaded.startswith(b"%PDF-")
+    assert_pdf_is_the_letter(pdf_text(uploaded), letter.text)
     update = slack.fake.calls_to("chat.update")[-1]
     assert "Written warning given" in str(update["blocks"])
 

@@ -389,7 +389,20 @@ MODELS: dict[str, list[dict[str, Any]]] = {
             "subject": HOSTILE,
             "paragraphs": [["Dear " + HOSTILE + ","], ["  - a", "  - b"]],
             "truncated": True,
-        }
+            "download_url": None,
+            "large_print_url": None,
+            "link_days": 0,
+        },
+        {
+            "reference": "SC-1",
+            "comment": HOSTILE,
+            "subject": HOSTILE,
+            "paragraphs": [["Dear " + HOSTILE + ","], ["1 High Street", "Town"]],
+            "truncated": False,
+            "download_url": "https://bot.example.org/letters/1.pdf?expires=1&sig=ab",
+            "large_print_url": "https://bot.example.org/letters/1.pdf?expires=1&print=large&sig=ab",
+            "link_days": 7,
+        },
     ],
 }
 
