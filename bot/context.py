@@ -27,6 +27,7 @@ def ctx_for(runtime: Runtime, now: datetime | None = None) -> Ctx:
         policy=settings.policy,
         now=now or runtime.clock(),
         wake_outbox=runtime.wake_outbox,
+        mailer=runtime.mailer,
     )
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from dialogs.mail import Mailer
 from storage.db import Database
 
 Clock = Callable[[], datetime]
@@ -50,6 +51,8 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     # The server's event loop, once it runs: where the delivery loop waits to be woken.
     loop: asyncio.AbstractEventLoop | None = None
+    # Sends letters by email when [smtp] is set up (bot/mail.py); create_app sets it.
+    mailer: Mailer | None = None
 
     def wake_outbox(self) -> None:
         """Start delivering now. Safe from any thread: flows commit on the database's

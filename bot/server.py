@@ -15,6 +15,7 @@ from aiohttp import web
 from bot import audit_check, letter_links, logging_setup, metrics
 from bot.context import ctx_for
 from bot.delivery import Sender, delivery_loop
+from bot.mail import mailer_for
 from bot.runtime import Runtime
 from bot.scheduler import scheduler_loop
 from bot.settings import Settings
@@ -146,6 +147,8 @@ def create_app(
         poll_interval=settings.outbox_poll_seconds,
         scheduler_interval=settings.scheduler_interval_seconds,
     )
+    if runtime.mailer is None:
+        runtime.mailer = mailer_for(settings)
     app = web.Application(client_max_size=1024 * 1024, middlewares=[logging_setup.middleware()])
     app[RUNTIME] = runtime
     app[HEALTH] = []

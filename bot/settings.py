@@ -102,6 +102,39 @@ class AuditSettings(StrictModel):
     anchor_every_seconds: float = Field(60.0, ge=1, le=3600)
 
 
+class SmtpSettings(StrictModel):
+    """`[smtp]`: sending letters by email (optional). No host, no "Send by email".
+    The password comes from the environment only (SMTP_PASSWORD), never the file."""
+
+    host: str | None = Field(None, min_length=1, max_length=253)
+    port: int = Field(587, ge=1, le=65535)
+    # starttls: plain connection upgraded to TLS (port 587); tls: TLS from the start (465);
+    # none: no encryption, for a relay on this computer only.
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = Field(None, max_length=254)
+    # The office's address the letters come from; default [organisation] email.
+    from_address: str | None = Field(None, max_length=254)
+    # Seconds the mail server may take to answer, each step.
+    timeout_seconds: float = Field(15.0, gt=0, le=120)
+
+    @field_validator("from_address")
+    @classmethod
+    def _from(cls, value: str | None) -> str | None:
+        if value is not None and ("@" not in value or value.strip() != value):
+            raise ValueError(f"'{value}' is not an email address")
+        return value
+
+    @model_validator(mode="after")
+    def _safe(self) -> SmtpSettings:
+        local = (self.host or "") in ("127.0.0.1", "localhost", "::1")
+        if self.security == "none" and self.host and not local:
+            raise ValueError(
+                'security = "none" sends letters unencrypted; it is allowed only for a '
+                'relay on this computer (host 127.0.0.1). Use "starttls" or "tls"'
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the server needs; env vars win over the TOML file."""
 
@@ -141,6 +174,8 @@ class Settings(BaseSettings):
     staff: list[StaffEntry] = Field(default_factory=list)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    smtp_password: SecretStr | None = None
     # GET /metrics answers loopback only, or anyone who sends this as a bearer token.
     metrics_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("safecontact_metrics_token", "metrics_token")
@@ -221,6 +256,15 @@ class Settings(BaseSettings):
                     raise ValueError(f"staff[{i}].manager: a person cannot be their own manager")
         return self
 
+    @model_validator(mode="after")
+    def _mail_from(self) -> Settings:
+        if self.smtp.host and "@" not in self.mail_from:
+            raise ValueError(
+                "smtp.from_address: letters need an address to come from; set [smtp] "
+                "from_address or [organisation] email"
+            )
+        return self
+
     @property
     def slack_socket_mode(self) -> bool:
         """Slack over Socket Mode: the bot connects out, so no signing secret is needed."""
@@ -229,6 +273,11 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def mail_from(self) -> str:
+        """The address letters are emailed from: [smtp] from_address, else the office's."""
+        return self.smtp.from_address or self.organisation.email
 
     @property
     def letter_base_url(self) -> str:

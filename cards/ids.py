@@ -51,6 +51,8 @@ class ActionId(StrEnum):
     RECORD_FURTHER_ACTION = "case_further_action"
     RECORD_DISPUTE = "case_record_dispute"
     DISPUTE_DECIDE = "dispute_decide"
+    # Emails a letter to the person and records it as sent (dialogs/letter_email).
+    SEND_LETTER_EMAIL = "letter_send_email"
 
 
 class IncidentField(StrEnum):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from dialogs.mail import Mailer
 from dialogs.office import Organisation, PolicySettings
 from storage.db import Database
 
@@ -19,6 +20,8 @@ class Ctx:
     now: datetime
     # Called after a transaction that added outbox rows, so delivery starts at once.
     wake_outbox: Callable[[], None] = field(default=lambda: None)
+    # Sends letters by email when [smtp] is set up (bot/mail.py); None when it is not.
+    mailer: Mailer | None = None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -37,6 +37,8 @@ class Template(StrEnum):
     TALK_REQUEST = "talk_request"
     UNREACHABLE = "unreachable"
     WELFARE_CHECKIN = "welfare_checkin"
+    # A plain message (cards/templates/*/notice.json.j2): a letter's email that failed.
+    NOTICE = "notice"
 
 
 class LetterKind(StrEnum):
@@ -81,3 +83,5 @@ class AuditAction(StrEnum):
     SAR_CLOSED = "sar.closed"
     RETENTION_PURGED = "retention.purged"
     OVERSIGHT_REPORT_SENT = "oversight_report.sent"
+    # A letter's email the mail server refused or never took: the letter stays unsent.
+    LETTER_EMAIL_FAILED = "letter.email_failed"

@@ -39,6 +39,7 @@ class WebChatSender:
         *,
         teams: TeamsSender | None = None,
         links: LetterLinks | None = None,
+        email_letters: bool = False,
     ) -> None:
         self.store = store
         self.bridge = bridge
@@ -50,7 +51,13 @@ class WebChatSender:
             local_links = dataclasses.replace(
                 links, base_url=lambda: self.store.base_url or fallback()
             )
-        self.local = TeamsSender(bridge.adapter, bridge.refs, app_id=None, links=local_links)
+        self.local = TeamsSender(
+            bridge.adapter,
+            bridge.refs,
+            app_id=None,
+            links=local_links,
+            email_letters=email_letters,
+        )
         self.teams = teams
 
     @property
