@@ -23,6 +23,7 @@ class FormName(StrEnum):
     DISPUTE_OUTCOME = "dispute_outcome"
     # A review's "alter": the proposal form, prefilled from the strategy it would replace.
     ALTERATION = "strategy_alteration"
+    LETTER_SENT = "letter_sent"
 
 
 class ActionId(StrEnum):
@@ -51,6 +52,7 @@ class ActionId(StrEnum):
     RECORD_FURTHER_ACTION = "case_further_action"
     RECORD_DISPUTE = "case_record_dispute"
     DISPUTE_DECIDE = "dispute_decide"
+    RECORD_LETTER_SENT = "letter_record_sent"
     # Emails a letter to the person and records it as sent (dialogs/letter_email).
     SEND_LETTER_EMAIL = "letter_send_email"
 
@@ -100,6 +102,11 @@ class StrategyField(StrEnum):
     REVIEW_DATE = "review_date"
     LETTER_CHANNEL = "letter_channel"
     LETTER_FORMAT = "letter_format"
+
+
+class LetterSentField(StrEnum):
+    METHOD = "sent_method"
+    SENT_ON = "sent_on"
 
 
 class DecisionField(StrEnum):

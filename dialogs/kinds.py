@@ -27,6 +27,7 @@ class Template(StrEnum):
     INCIDENT_CARD = "incident_card"
     INCIDENT_RECEIPT = "incident_receipt"
     LETTER_FILE = "letter_file"
+    LETTER_READY = "letter_ready"
     OVERSIGHT_REPORT = "oversight_report"
     POLICE_NUDGE = "police_nudge"
     REPORT_FILE = "report_file"

@@ -71,6 +71,11 @@ async def keep(
         letter=letter,
         origin=author,
     )
+    # Its card with "Record letter sent" follows (dialogs/notice; imported here, as it
+    # imports the strategy flows that keep letters).
+    from dialogs.notice.effect import offer
+
+    await offer(uow, letter, deliver_to)
     return letter
 
 
@@ -100,4 +105,8 @@ async def record_sent(
     await uow.audit(
         AuditAction.LETTER_SENT, letter, by=by, kind=letter.kind, method=method, on=on.isoformat()
     )
+    # What follows from sending (a strategy or an alteration taking effect, s6, s7).
+    from dialogs.notice.effect import after_sending
+
+    await after_sending(uow, letter)
     return letter

@@ -25,6 +25,7 @@ DECLARING = (
     "dialogs.contact.interactions",
     "dialogs.further_action.interactions",
     "dialogs.dispute.interactions",
+    "dialogs.notice.interactions",
     "dialogs.letter_email.interactions",
     "dialogs.help",
 )

@@ -73,13 +73,13 @@ async def approvers(session: AsyncSession, *, strategy_id: int) -> list[int]:
 
 
 async def standing(session: AsyncSession, *, person_id: int) -> str | None:
-    """ "active" while a strategy is in force for the person, "pending" while one waits for
+    """ "active" while a strategy is in force for the person, "approved" while one is
+    authorised but awaiting notice (its letter unsent), "pending" while one waits for
     authorisation, else None: what the incident cards say instead of offering Propose."""
+    order = (StrategyStatus.ACTIVE, StrategyStatus.APPROVED, StrategyStatus.PENDING)
     stmt = select(ContactStrategy.status).where(
         ContactStrategy.person_id == person_id,
-        ContactStrategy.status.in_((StrategyStatus.ACTIVE, StrategyStatus.PENDING)),
+        ContactStrategy.status.in_(order),
     )
     found = set((await session.execute(stmt)).scalars().all())
-    if StrategyStatus.ACTIVE in found:
-        return StrategyStatus.ACTIVE
-    return StrategyStatus.PENDING if StrategyStatus.PENDING in found else None
+    return next((StrategyStatus(s) for s in order if s in found), None)

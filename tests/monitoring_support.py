@@ -28,6 +28,7 @@ from storage.models import (
 )
 from tests.e2e.test_slack_incident import answers, assert_valid_message, assert_valid_view
 from tests.e2e.test_slack_strategy import open_proposal, proposal, spoc_value
+from tests.notice_support import record_letter_sent
 from tests.slack_harness import DIRECTORY, SlackWorld, start_world
 from tests.world import eventually
 
@@ -83,7 +84,8 @@ async def put_in_force(
     approver: str = "U0BEA",
     **overrides: Any,
 ) -> ContactStrategy:
-    """Report an incident, propose a strategy (SPOC Sam Patel by default), approve it."""
+    """Report an incident, propose a strategy (SPOC Sam Patel by default), approve it, and
+    record its letter sent (s6, s7: in force only once the person has been told)."""
     at = at or datetime.now(UTC)
     incident = await report(slack, occurred_at=int((at - timedelta(hours=1)).timestamp()))
     view = await open_proposal(slack, proposer, incident.id)
@@ -102,15 +104,35 @@ async def put_in_force(
             )
         ).scalar()
     await slack.click(approver, ActionId.APPROVE, str(auth.id))
-    strategy = await wait_for(lambda: strategy_of(slack, auth.strategy_id), what="approval")
+    await wait_for(lambda: strategy_of(slack, auth.strategy_id, status="approved"), what="approval")
+    await slack.settle()
+    letter = await strategy_letter(slack, auth.strategy_id)
+    await record_letter_sent(slack, proposer, letter.id, on=at.date())
+    strategy = await wait_for(lambda: strategy_of(slack, auth.strategy_id), what="in force")
     await slack.settle()
     return strategy
 
 
-async def strategy_of(slack: SlackWorld, strategy_id: int) -> ContactStrategy | None:
+async def strategy_letter(slack: SlackWorld, strategy_id: int) -> Letter:
+    """The letter telling the person about a strategy (or an alteration)."""
+    async with slack.db.read() as session:
+        letter = (
+            await session.execute(
+                select(Letter)
+                .where(Letter.strategy_id == strategy_id, Letter.kind == "strategy")
+                .order_by(Letter.id.desc())
+            )
+        ).scalar()
+    assert letter is not None
+    return letter
+
+
+async def strategy_of(
+    slack: SlackWorld, strategy_id: int, *, status: str = "active"
+) -> ContactStrategy | None:
     async with slack.db.read() as session:
         found = await session.get(ContactStrategy, strategy_id)
-        return found if found is not None and found.status == "active" else None
+        return found if found is not None and found.status == status else None
 
 
 async def reference(slack: SlackWorld, person_id: int) -> str:

@@ -151,5 +151,4 @@ def build_sender(
         app_id=settings.microsoft_app_id or None,
         timeout=settings.teams_timeout_seconds,
         links=links,
-        email_letters=bool(settings.smtp.host),
     )

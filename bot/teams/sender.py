@@ -97,11 +97,8 @@ class TeamsSender:
         app_id: str | None,
         timeout: float = CONNECTOR_TIMEOUT,
         links: LetterLinks | None = None,
-        email_letters: bool = False,
     ) -> None:
         self.adapter = adapter
-        # [smtp] is set up: the letter card offers "Send by email" (dialogs/letter_email).
-        self.email_letters = email_letters
         # The letters' download links; without them (a test's bare sender) the card says
         # the letter is in the case file and offers no button.
         self.links = links
@@ -201,8 +198,6 @@ class TeamsSender:
             "download_url": download,
             "large_print_url": large,
             "link_days": self.links.lifetime.days if self.links is not None else 0,
-            "letter_id": letter.id,
-            "email_letters": self.email_letters and letter.sent_on is None,
         }
 
     async def _update(self, item: Outgoing) -> dict[str, Any] | None:

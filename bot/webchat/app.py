@@ -144,13 +144,7 @@ def mount(
         app.router.add_route(method, path, loopback_only(handler, secret=chat.store.secret))
     if not WEBCHAT_JS.is_file():
         log.warning("Web Chat is not installed (%s); run `make run` to install it", WEBCHAT_JS)
-    return WebChatSender(
-        chat.store,
-        chat.bridge,
-        teams=teams_sender,
-        links=links,
-        email_letters=bool(runtime.settings.smtp.host),
-    )
+    return WebChatSender(chat.store, chat.bridge, teams=teams_sender, links=links)
 
 
 def announce(app: web.Application, base_url: str) -> None:

@@ -39,7 +39,6 @@ class WebChatSender:
         *,
         teams: TeamsSender | None = None,
         links: LetterLinks | None = None,
-        email_letters: bool = False,
     ) -> None:
         self.store = store
         self.bridge = bridge
@@ -51,13 +50,7 @@ class WebChatSender:
             local_links = dataclasses.replace(
                 links, base_url=lambda: self.store.base_url or fallback()
             )
-        self.local = TeamsSender(
-            bridge.adapter,
-            bridge.refs,
-            app_id=None,
-            links=local_links,
-            email_letters=email_letters,
-        )
+        self.local = TeamsSender(bridge.adapter, bridge.refs, app_id=None, links=local_links)
         self.teams = teams
 
     @property

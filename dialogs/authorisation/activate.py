@@ -1,12 +1,19 @@
-"""Putting an approved strategy in force (s7): the letter, reminders, and who is told."""
+"""An approved strategy: its letter, then in force once the person has been told (s6, s7).
+
+Approval makes a strategy APPROVED, not ACTIVE: s6 "we will advise the individual prior to
+putting any restrictions in place" and s7 "We will then advise a member of the public in
+writing". It takes effect (`take_effect`) when its letter is recorded as sent
+(dialogs.letters.record_sent), or on the later date the authoriser set; only then are
+staff told, the review date counted and its reminders stored.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from dialogs.change import Change
 from dialogs.jobs.payloads import ReviewOverdue, ReviewReminder
-from dialogs.kinds import LetterKind, Template
+from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.strategy.letter import keep_letter
 from dialogs.strategy.rules import spoc_id
 from dialogs.strategy.view import in_force_summary
@@ -15,23 +22,23 @@ from storage.models import ContactStrategy, Incident, Person, StaffMember
 from storage.models.status import StrategyStatus
 
 
-async def activate(
+async def approve(
     uow: Change,
     strategy: ContactStrategy,
     person: Person,
     proposer: StaffMember,
     decider: StaffMember,
 ) -> None:
-    """Put an approved strategy in force: reminders, the letter, and everyone told (s7)."""
-    strategy.status = StrategyStatus.ACTIVE
-    strategy.activated_at = uow.now
+    """Authorised, awaiting notice: the letter is kept and handed to the proposer to send (s7).
+
+    Nothing is restricted yet: no staff are told, no breach can be recorded and no review
+    is counted until the letter is recorded as sent.
+    """
+    strategy.status = StrategyStatus.APPROVED
+    if strategy.review_after_days is None:
+        # The review period the proposer chose, counted again from the day it takes effect.
+        strategy.review_after_days = max((strategy.review_date - uow.ctx.today).days, 1)
     person.last_activity_at = uow.now
-    if strategy.supersedes_id is not None:
-        old = await uow.session.get(ContactStrategy, strategy.supersedes_id)
-        if old is not None and old.status == StrategyStatus.ACTIVE:
-            old.status = StrategyStatus.ALTERED
-            old.ended_at = uow.now
-    await schedule_review_reminders(uow, strategy)
     names = await staff_repo.names(uow.session)
     await uow.tell(
         proposer,
@@ -43,6 +50,7 @@ async def activate(
             "by": decider.name,
             "reason": "",
             "revise_id": None,
+            "takes_effect_on": _day(strategy.takes_effect_on),
         },
     )
     await keep_letter(
@@ -56,7 +64,38 @@ async def activate(
         about=f"The letter telling {person.name} about the contact strategy.",
         enclosing=", with a copy of the policy",
     )
-    await _tell_staff(uow, strategy, person, proposer, decider, names)
+
+
+def _day(day: date | None) -> str:
+    return day.strftime("%d %B %Y") if day else ""
+
+
+async def take_effect(uow: Change, strategy: ContactStrategy, *, on: date) -> None:
+    """Put an approved strategy in force from `on`: its review date counted from then, its
+    reminders stored, an alteration's predecessor closed, and staff told (s7, s7.1)."""
+    person = await uow.session.get(Person, strategy.person_id)
+    proposer = await uow.session.get(StaffMember, strategy.proposer_id)
+    assert person is not None and proposer is not None
+    strategy.status = StrategyStatus.ACTIVE
+    strategy.activated_at = uow.now
+    if strategy.review_after_days:
+        strategy.review_date = on + timedelta(days=strategy.review_after_days)
+    person.last_activity_at = uow.now
+    if strategy.supersedes_id is not None:
+        old = await uow.session.get(ContactStrategy, strategy.supersedes_id)
+        if old is not None and old.status == StrategyStatus.ACTIVE:
+            old.status = StrategyStatus.ALTERED
+            old.ended_at = uow.now
+    await schedule_review_reminders(uow, strategy)
+    await uow.audit(
+        AuditAction.STRATEGY_IN_FORCE,
+        strategy,
+        case=person.reference,
+        on=on.isoformat(),
+        review_date=strategy.review_date.isoformat(),
+    )
+    names = await staff_repo.names(uow.session)
+    await _tell_staff(uow, strategy, person, proposer, names)
 
 
 async def _tell_staff(
@@ -64,12 +103,18 @@ async def _tell_staff(
     strategy: ContactStrategy,
     person: Person,
     proposer: StaffMember,
-    decider: StaffMember,
     names: dict[int, str],
 ) -> None:
-    """s7.1: staff must keep to the strategy too; those who deal with the person are told."""
-    told = {proposer.id, decider.id}
+    """s7.1: staff must keep to the strategy too; those who deal with the person are told,
+    the proposer among them, now that it is in force."""
+    told = {proposer.id}
     summary = {"reference": person.reference, **in_force_summary(strategy, names)}
+    actor = uow.actor
+    if not (isinstance(actor, StaffMember) and actor.id == proposer.id):
+        # Whoever recorded the letter sent is answered there; a proposer not present is told.
+        await uow.tell(
+            proposer, Template.STRATEGY_IN_FORCE, {**summary, "role": "You proposed it."}
+        )
     spoc = spoc_id(strategy)
     if spoc and spoc not in told:
         member = await uow.session.get(StaffMember, spoc)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from cards.forms import FormSpec
 from cards.ids import DecisionField, FormName
 from dialogs import fields as f
-from dialogs.authorisation.activate import activate
+from dialogs.authorisation.activate import approve as approve_strategy
 from dialogs.authorisation.rules import DECISIONS, DONE_LABEL, check_may_decide
 from dialogs.authorisation.view import card_key, card_model
 from dialogs.change import Change, change
@@ -168,7 +168,7 @@ async def _parties(
 async def _strategy_decided(uow: Change, auth: Authorisation, decider: StaffMember) -> str:
     strategy, person, proposer = await _parties(uow, auth, ContactStrategy, auth.strategy_id)
     if auth.status == AuthorisationStatus.APPROVED:
-        await activate(uow, strategy, person, proposer, decider)
+        await approve_strategy(uow, strategy, person, proposer, decider)
         await refresh_person_cards(uow, person.id)
         return person.reference
     denied = auth.status == AuthorisationStatus.DENIED

@@ -22,6 +22,8 @@ class JobKind(StrEnum):
     REVIEW_OVERDUE = "review_overdue"
     RETENTION_PURGE = "retention_purge"
     OVERSIGHT_REPORT = "oversight_report"
+    LETTER_UNSENT = "letter_unsent"
+    STRATEGY_TAKES_EFFECT = "strategy_takes_effect"
 
 
 class JobPayload(BaseModel):
@@ -82,6 +84,25 @@ class ReviewOverdue(JobPayload):
         return first if self.on is None else f"{first}:{self.on}"
 
 
+class LetterUnsent(JobPayload):
+    """s6, s7: each working day a restriction's letter is unsent, its proposer is reminded;
+    `on` tells the repeats apart."""
+
+    kind: ClassVar[JobKind] = JobKind.LETTER_UNSENT
+    letter_id: int
+    on: date
+    key_format: ClassVar[str] = "letter-unsent:{letter_id}:{on}"
+
+
+class StrategyTakesEffect(JobPayload):
+    """A strategy whose letter is sent takes effect on the later day its authoriser set."""
+
+    kind: ClassVar[JobKind] = JobKind.STRATEGY_TAKES_EFFECT
+    strategy_id: int
+    on: date
+    key_format: ClassVar[str] = "strategy-takes-effect:{strategy_id}:{on}"
+
+
 class RetentionPurge(JobPayload):
     kind: ClassVar[JobKind] = JobKind.RETENTION_PURGE
     month: str
@@ -104,6 +125,8 @@ PAYLOADS: dict[str, type[JobPayload]] = {
         ReviewOverdue,
         RetentionPurge,
         OversightReport,
+        LetterUnsent,
+        StrategyTakesEffect,
     )
 }
 

@@ -23,11 +23,12 @@ Handler = Callable[[Change, Any], Awaitable[str]]
 def handlers() -> dict[str, Handler]:
     from dialogs.authorisation.interactions import JOBS as authorisation
     from dialogs.incident.interactions import JOBS as incident
+    from dialogs.notice.interactions import JOBS as notice
     from dialogs.records.jobs import JOBS as records
     from dialogs.review.interactions import JOBS as review
     from dialogs.welfare.interactions import JOBS as welfare
 
-    return {**welfare, **incident, **authorisation, **review, **records}
+    return {**welfare, **incident, **authorisation, **review, **records, **notice}
 
 
 async def run(uow: Change, job: ScheduledJob) -> str:

@@ -48,6 +48,11 @@ async def _refuse_if_in_force(session: AsyncSession, subject: Subject) -> None:
             f"A contact strategy for {subject.person.reference} is already waiting for an "
             "authoriser's decision. You will hear the outcome; it cannot be proposed twice."
         )
+    if standing == StrategyStatus.APPROVED:
+        raise DomainError(
+            f"A contact strategy for {subject.person.reference} is approved, awaiting notice: "
+            "it takes effect once its letter is recorded as sent. It cannot be proposed twice."
+        )
     if standing == StrategyStatus.ACTIVE:
         raise DomainError(
             f"A contact strategy is already in force for {subject.person.reference}. "

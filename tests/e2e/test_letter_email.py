@@ -23,10 +23,27 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from cards.ids import ActionId
-from storage.models import AuditEvent, Letter, Person
-from tests.e2e.test_teams_strategy import everyone_opens, put_in_force
+from storage.models import AuditEvent, ContactStrategy, Letter, Person
+from tests.e2e.test_teams_strategy import (
+    approval_cards,
+    approve,
+    everyone_opens,
+    letter_cards,
+    propose,
+    the_authorisation,
+)
 from tests.letter_text import assert_pdf_is_the_letter, pdf_text
-from tests.teams_harness import ADA, JO, MESSAGE, NIA, TeamsWorld, start_teams, visible
+from tests.teams_harness import (
+    ADA,
+    BEA,
+    JO,
+    MESSAGE,
+    NIA,
+    TeamsWorld,
+    buttons,
+    start_teams,
+    visible,
+)
 
 OFFICE = "letters@opcc.example.org"
 PERSON = "morgan@example.net"
@@ -98,15 +115,30 @@ async def mailing(
 
 
 async def letter_card(teams: TeamsWorld, address: str | None) -> tuple[dict[str, Any], Letter]:
-    """A strategy's letter on Jo's card, to a person with `address` recorded."""
+    """A strategy approved, its letter not yet sent: the card Jo gets with it ("Record
+    letter sent", and "Send by email" when it can work), the person's email recorded
+    before the letter was made."""
     await everyone_opens(teams)
-    await put_in_force(teams)
+    answer, _ = await propose(teams)
+    assert "Proposal sent" in visible(answer)
+    await teams.settle()
     async with teams.db.write() as session:
         await session.execute(update(Person).values(email=address))
+    auth = await the_authorisation(teams)
+    (card,) = [c.card for c in approval_cards(teams, BEA)]
+    assert (await approve(teams, BEA, card)).startswith("Approved")
+    await teams.settle()
     async with teams.db.read() as session:
         letter = (await session.execute(select(Letter))).scalar_one()
-    (call,) = teams.cards_to(JO, letter.subject)
-    return call.card, letter
+        strategy = await session.get(ContactStrategy, auth.strategy_id)
+    assert strategy is not None and strategy.status == "approved"  # not in force: unsent
+    (ready,) = letter_cards(teams, JO, letter.id)
+    return ready.card, letter
+
+
+async def strategy_status(teams: TeamsWorld) -> str:
+    async with teams.db.read() as session:
+        return str((await session.execute(select(ContactStrategy.status))).scalar_one())
 
 
 async def send(teams: TeamsWorld, card: dict[str, Any], user: str = JO) -> str:
@@ -157,8 +189,15 @@ async def test_an_accepted_email_records_the_letter_as_sent(
     sent = await reread(teams, letter)
     assert sent.sent_method == "email" and sent.sent_on == teams.runtime.clock().date()
     assert (await actions(teams)).count("letter.sent") == 1
+    # Sending it is what puts the strategy in force (s7: told in writing first).
+    assert await strategy_status(teams) == "active"
+    await teams.settle()
+    (ready,) = letter_cards(teams, JO, letter.id)
+    now = teams.now(JO, str(ready.activity_id))  # the card as Jo sees it now, updated
+    assert buttons(now) == []  # its sending record, and no buttons left
+    assert "The contact strategy is now in force." in visible(now)
 
-    # A second press sends nothing more and says why.
+    # A second press (on the copy still open somewhere) sends nothing more and says why.
     again = await send(teams, card)
     assert "already recorded as sent" in again and "has not been sent again" in again
     assert len(inbox.messages) == 1
@@ -185,6 +224,7 @@ async def test_a_refused_email_leaves_the_letter_unsent(mailing: tuple[TeamsWorl
     assert "It is not recorded as sent" in said
     assert inbox.messages == []
     assert (await reread(teams, letter)).sent_on is None
+    assert await strategy_status(teams) == "approved"  # still not in force
     assert "letter.email_failed" in await actions(teams)
     assert "letter.sent" not in await actions(teams)
     # The administrators are told, naming the case, not the person.
@@ -216,10 +256,10 @@ async def test_an_unreachable_server_leaves_the_letter_unsent(fresh_db_url: str)
 
 async def test_who_may_send_and_what_is_refused(mailing: tuple[TeamsWorld, Inbox]) -> None:
     teams, inbox = mailing
-    card, letter = await letter_card(teams, None)
-    # No address recorded: told so, nothing sent.
-    said = await send(teams, card)
-    assert "No email address is recorded for SC-" in said
+    _, letter = await letter_card(teams, None)
+    # No address recorded (a card from before it was removed): told so, nothing sent.
+    status, answer = await teams.invoke(JO, ActionId.SEND_LETTER_EMAIL, {"letter_id": letter.id})
+    assert "No email address is recorded for SC-" in str(answer["value"])
     # A member of staff who neither wrote it nor manages: refused.
     status, answer = await teams.invoke(NIA, ActionId.SEND_LETTER_EMAIL, {"letter_id": letter.id})
     assert status == 200 and "Only the letter's author" in str(answer["value"])
@@ -229,12 +269,16 @@ async def test_who_may_send_and_what_is_refused(mailing: tuple[TeamsWorld, Inbox
     assert inbox.messages == [] and (await reread(teams, letter)).sent_on is None
 
 
-async def test_without_smtp_the_card_offers_no_email(teams: TeamsWorld) -> None:
-    await everyone_opens(teams)
-    await put_in_force(teams)
-    async with teams.db.read() as session:
-        letter = (await session.execute(select(Letter))).scalar_one()
-    (call,) = teams.cards_to(JO, letter.subject)
-    assert "Send by email" not in [a["title"] for a in call.card["actions"]]
+async def test_without_smtp_or_an_address_the_card_offers_no_email(
+    teams: TeamsWorld, fresh_db_url: str
+) -> None:
+    card, letter = await letter_card(teams, PERSON)
+    assert [b["title"] for b in buttons(card)] == ["Record letter sent"]
     status, answer = await teams.invoke(JO, ActionId.SEND_LETTER_EMAIL, {"letter_id": letter.id})
     assert "not set up on this server" in str(answer["value"])
+
+
+async def test_no_email_button_without_an_address(mailing: tuple[TeamsWorld, Inbox]) -> None:
+    teams, _ = mailing
+    card, _ = await letter_card(teams, None)
+    assert [b["title"] for b in buttons(card)] == ["Record letter sent"]

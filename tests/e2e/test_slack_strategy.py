@@ -24,6 +24,7 @@ from storage.models import (
 )
 from tests.e2e.test_slack_actions import report
 from tests.e2e.test_slack_incident import answers, assert_valid_message, assert_valid_view
+from tests.notice_support import letter_cards, record_letter_sent
 from tests.slack_harness import DIRECTORY, SlackWorld
 
 CRITERIA = ("addressed", "communication", "access", "misunderstandings", "proportionate")
@@ -135,24 +136,54 @@ async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> 
         auth = (await session.execute(select(Authorisation))).scalar_one()
         letter = (await session.execute(select(Letter))).scalar_one()
         job_kinds = (await session.execute(select(ScheduledJob.kind))).scalars().all()
-    assert strategy.status == "active" and strategy.activated_at is not None
+    # Approved is not in force (s6, s7): nothing is restricted until the letter is sent.
+    assert strategy.status == "approved" and strategy.activated_at is None
     assert auth.status == "approved" and auth.decided_by_id is not None
-    assert job_kinds.count("review_reminder") == 3  # 14 days, 3 days and on the day
-    assert "review_overdue" in job_kinds
+    assert "review_reminder" not in job_kinds and "letter_unsent" in job_kinds
     assert letter.strategy_id == strategy.id and letter.send_by == "letter"
+    assert letter.sent_on is None
     # Both authorisers' cards now show the decision, with no buttons left.
     updates = slack.fake.calls_to("chat.update")
     decided = [u for u in updates if "Approved* by Bea Khan" in json.dumps(u["blocks"])]
     assert {u["channel"] for u in decided} == {"D0ALEX", "D0BEA"}
     assert all(ActionId.APPROVE not in json.dumps(u["blocks"]) for u in decided)
-    # The proposer gets the outcome and the letter; the SPOC is told to keep to it.
+    # The proposer gets the outcome and the letter, with its card to record it sent.
     jo = slack.fake.posts_to("U0JO")
-    assert any("was approved" in p["text"] for p in jo)
+    approved = [p for p in jo if "was approved" in p["text"]]
+    assert approved and "not yet in force" in json.dumps(approved[0]["blocks"])
     uploads = slack.fake.calls_to("files.completeUploadExternal")
     assert [u["channel_id"] for u in uploads] == ["D0JO"]
-    sam = slack.fake.posts_to("U0SAM")
-    in_force = [p for p in sam if "now in force" in p["text"]]
-    assert in_force and "single point of contact" in json.dumps(in_force[0]["blocks"])
+    card = letter_cards(slack, "U0JO", letter.id)
+    assert_valid_message(card[0])
+    assert "not in force" in json.dumps(card[0]["blocks"])
+    # The SPOC is not told to restrict anything yet.
+    assert not [p for p in slack.fake.posts_to("U0SAM") if "now in force" in p["text"]]
+
+    ack = await record_letter_sent(slack, "U0JO", letter.id, method="post")
+    assert ack["response_action"] == "update", ack
+    assert "now in force" in json.dumps(ack["view"])
+    async with slack.db.read() as session:
+        strategy = (await session.execute(select(ContactStrategy))).scalar_one()
+        letter = (await session.execute(select(Letter))).scalar_one()
+        job_kinds = (await session.execute(select(ScheduledJob.kind))).scalars().all()
+    assert strategy.status == "active" and strategy.activated_at is not None
+    assert letter.sent_on == date.today() and letter.sent_method == "post"
+    assert job_kinds.count("review_reminder") == 3  # 14 days, 3 days and on the day
+    assert "review_overdue" in job_kinds
+    # The letter's card now shows its sending record, with no button left.
+    await slack.eventually(
+        lambda: [
+            u
+            for u in slack.fake.calls_to("chat.update")
+            if "Sent by post on" in json.dumps(u["blocks"])
+        ],
+        what="the letter card updated",
+    )
+    sam = await slack.eventually(
+        lambda: [p for p in slack.fake.posts_to("U0SAM") if "now in force" in p["text"]],
+        what="the SPOC told",
+    )
+    assert "single point of contact" in json.dumps(sam[0]["blocks"])
     # /case now shows the restrictions to any staff member (s7.1).
     await slack.command("U0NIA", "/case", (await _reference(slack)))
     case = await slack.eventually(
@@ -354,7 +385,7 @@ async def test_double_click_and_concurrent_decisions_give_one_decision(
         strategy = (await session.execute(select(ContactStrategy))).scalar_one()
         letters = (await session.execute(select(Letter))).scalars().all()
     assert auth.status in ("approved", "denied")
-    assert strategy.status == ("active" if auth.status == "approved" else "denied")
+    assert strategy.status == ("approved" if auth.status == "approved" else "denied")
     assert len(letters) == (1 if auth.status == "approved" else 0)
     already = [r for r in slack.fake.responses if r["text"].startswith("Already")]
     assert already, "the later clicks are told who decided and when"
@@ -572,6 +603,14 @@ async def test_no_second_strategy_while_one_is_in_force(slack: SlackWorld) -> No
         auth = (await session.execute(select(Authorisation))).scalar_one()
     await slack.click("U0BEA", ActionId.APPROVE, str(auth.id))
     await slack.eventually(lambda: slack.fake.calls_to("files.completeUploadExternal"))
+    await slack.click("U0JO", ActionId.PROPOSE_FROM_INCIDENT, str(incident.id))
+    # Approved and awaiting notice already blocks a second proposal (s6, s7).
+    await slack.eventually(
+        lambda: [r for r in slack.fake.responses if "awaiting notice" in r["text"]]
+    )
+    async with slack.db.read() as session:
+        letter = (await session.execute(select(Letter))).scalar_one()
+    await record_letter_sent(slack, "U0JO", letter.id)
     await slack.click("U0JO", ActionId.PROPOSE_FROM_INCIDENT, str(incident.id))
     reply = await slack.eventually(
         lambda: [r for r in slack.fake.responses if "already in force" in r["text"]]

@@ -193,9 +193,41 @@ async def put_in_force(
     assert (await approve(teams, approver, card)).startswith("Approved")
     await teams.settle()
     async with teams.db.read() as session:
+        letter = (
+            await session.execute(
+                select(Letter)
+                .where(Letter.strategy_id == auth.strategy_id)
+                .order_by(Letter.id.desc())
+            )
+        ).scalar()
+    assert letter is not None
+    await record_letter_sent(teams, proposer, letter.id, on=at.date() if at else None)
+    async with teams.db.read() as session:
         strategy = await session.get(ContactStrategy, auth.strategy_id)
     assert strategy is not None and strategy.status == "active"
     return strategy
+
+
+def letter_cards(teams: TeamsWorld, user: str, letter_id: int) -> list[Call]:
+    """The cards carrying "Record letter sent" for one letter, sent to a member of staff."""
+    return [
+        c
+        for c in teams.cards_to(user, "Letter for")
+        if {"letter_id": letter_id} in [b.get("data") for b in buttons(c.card)]
+    ]
+
+
+async def record_letter_sent(
+    teams: TeamsWorld, user: str, letter_id: int, *, method: str = "post", on: date | None = None
+) -> dict[str, Any]:
+    """Press "Record letter sent" on the letter's card, and submit the form; the answer."""
+    (card,) = letter_cards(teams, user, letter_id)
+    form = await teams.open_form(user, card.card, "Record letter sent")
+    sent_on = (on or datetime.now(UTC).date()).isoformat()
+    status, answer = await teams.submit(user, form, {"sent_method": method, "sent_on": sent_on})
+    assert status == 200, answer
+    await teams.settle()
+    return answer
 
 
 # -- the whole path ----------------------------------------------------------------------
@@ -253,9 +285,10 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
         auth = (await session.execute(select(Authorisation))).scalar_one()
         letter = (await session.execute(select(Letter))).scalar_one()
         kinds = (await session.execute(select(ScheduledJob.kind))).scalars().all()
-    assert strategy.status == "active" and strategy.activated_at is not None
+    # Approved is not in force (s6, s7): nothing is restricted until the letter is sent.
+    assert strategy.status == "approved" and strategy.activated_at is None
     assert auth.status == "approved" and auth.decided_by_id is not None
-    assert kinds.count("review_reminder") == 3 and "review_overdue" in kinds
+    assert "review_reminder" not in kinds and "letter_unsent" in kinds
     assert letter.strategy_id == strategy.id and letter.send_by == "letter"
     # Both authorisers' cards now show the decision, in place, with no buttons left.
     for user, cards in sent.items():
@@ -265,10 +298,10 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
         assert "Approved by Bea Khan at" in visible(now)
         assert "actions" not in now and buttons(now) == []
         assert now["fallbackText"].endswith(" - Approved")
-    # The proposer gets the outcome and the letter (as a card carrying its text); the
-    # single point of contact is told to keep to it.
+    # The proposer gets the outcome and the letter (as a card carrying its text), and the
+    # card to record it sent; nobody is told to restrict anything yet.
     (notice,) = teams.cards_to(JO, "was approved")
-    assert "It is now in force" in visible(notice.card)
+    assert "not yet in force" in visible(notice.card)
     (letter_card,) = teams.cards_to(JO, letter.subject)
     shown = " ".join(visible(letter_card.card).split())
     assert f"Letter for {reference}" in shown
@@ -276,9 +309,29 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
     assert "call 999 in an emergency, or 101" in shown
     assert "write to our Chief Executive" in shown
     assert "Repeated abusive calls <b>despite</b>" in shown  # as typed, shown literally
+    (ready,) = letter_cards(teams, JO, letter.id)
+    assert "not in force" in visible(ready.card)
+    assert teams.cards_to(SAM, "now in force") == []
+
+    answer = await record_letter_sent(teams, JO, letter.id, method="hand")
+    assert (
+        "now in force" in visible(answer["value"])
+        if isinstance(answer["value"], dict)
+        else ("now in force" in str(answer["value"]))
+    )
+    async with teams.db.read() as session:
+        strategy = (await session.execute(select(ContactStrategy))).scalar_one()
+        letter = (await session.execute(select(Letter))).scalar_one()
+        kinds = (await session.execute(select(ScheduledJob.kind))).scalars().all()
+    assert strategy.status == "active" and strategy.activated_at is not None
+    assert letter.sent_method == "hand" and letter.sent_by_id is not None
+    assert kinds.count("review_reminder") == 3 and "review_overdue" in kinds
+    # The letter's card now shows its sending record, in place, with no button left.
+    now = teams.now(JO, str(ready.activity_id))
+    assert "Sent by hand on" in visible(now) and buttons(now) == []
     (in_force,) = teams.cards_to(SAM, "now in force")
     assert "You are their single point of contact." in visible(in_force.card)
-    # Jo proposed and is Sam's manager: told once, as the proposer.
+    # Jo proposed, recorded the letter sent and is Sam's manager: told there, not again.
     assert teams.cards_to(JO, "now in force") == []
 
     # `case` now shows the restrictions to any member of staff (s7.1), with what they
@@ -444,7 +497,12 @@ async def test_an_authoriser_who_proposed_is_not_asked_and_managers_are_told(
     assert (await the_authorisation(teams)).status == "pending"
     await approve(teams, BEA, card.card)
     await teams.settle()
-    # Sam reported the incident it rests on: his manager, Jo, is told to keep to it too.
+    # Nobody keeps to it before its letter is sent (s6, s7); then Sam's manager, Jo, is
+    # told to keep to it too, as Sam reported the incident it rests on.
+    assert teams.cards_to(JO, "now in force") == []
+    async with teams.db.read() as session:
+        letter = (await session.execute(select(Letter))).scalar_one()
+    await record_letter_sent(teams, ALEX, letter.id)
     (told,) = teams.cards_to(JO, "now in force")
     assert "It follows an incident one of your team reported." in visible(told.card)
     assert teams.cards_to(ALEX, "was approved")
@@ -480,7 +538,7 @@ async def test_double_click_and_concurrent_decisions_give_one_decision(
         strategy = (await session.execute(select(ContactStrategy))).scalar_one()
         letters = (await session.execute(select(Letter))).scalars().all()
     assert auth.status in ("approved", "denied")
-    assert strategy.status == ("active" if auth.status == "approved" else "denied")
+    assert strategy.status == ("approved" if auth.status == "approved" else "denied")
     assert len(letters) == (1 if auth.status == "approved" else 0)
     decider = "Bea Khan" if auth.status == "approved" else "Alex Morgan"
     label = "Approved" if auth.status == "approved" else "Denied"
@@ -779,7 +837,7 @@ async def test_slack_proposer_with_a_teams_only_authoriser(fresh_db_url: str) ->
         assert [u["channel_id"] for u in uploads] == [dm("U0JO")]
         async with runtime.db.read() as session:
             strategy = (await session.execute(select(ContactStrategy))).scalar_one()
-        assert strategy.status == "active"
+        assert strategy.status == "approved"  # in force once its letter is sent (s6, s7)
         teams.assert_all_cards_valid()
     finally:
         await http.close()

@@ -46,8 +46,6 @@ def card(download: bool = True) -> dict:
             "download_url": url if download else None,
             "large_print_url": url + "&print=large" if download else None,
             "link_days": 7,
-            "letter_id": 7,
-            "email_letters": download,
         },
     )
 
@@ -71,13 +69,8 @@ def test_the_letter_card_shows_one_text_block_per_paragraph_with_its_lines_kept(
 def test_the_letter_card_offers_the_pdf_and_its_large_print_and_nothing_to_copy() -> None:
     shown = card()
     actions = shown["actions"]
-    assert [a["title"] for a in actions] == [
-        "Download the letter (PDF)",
-        "Large print (PDF)",
-        "Send by email",
-    ]
-    assert [a["type"] for a in actions] == ["Action.OpenUrl", "Action.OpenUrl", "Action.Execute"]
-    assert actions[2]["verb"] == "letter_send_email" and actions[2]["data"] == {"letter_id": 7}
+    assert [a["title"] for a in actions] == ["Download the letter (PDF)", "Large print (PDF)"]
+    assert all(a["type"] == "Action.OpenUrl" for a in actions)
     read = visible(shown)
     assert "The link works for 7 days" in read
     assert "Copy the text" not in read

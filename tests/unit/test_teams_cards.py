@@ -402,8 +402,6 @@ MODELS: dict[str, list[dict[str, Any]]] = {
             "download_url": "https://bot.example.org/letters/1.pdf?expires=1&sig=ab",
             "large_print_url": "https://bot.example.org/letters/1.pdf?expires=1&print=large&sig=ab",
             "link_days": 7,
-            "letter_id": 1,
-            "email_letters": True,
         },
     ],
 }
