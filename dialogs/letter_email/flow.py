@@ -30,6 +30,7 @@ from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.letters import AlreadySent, record_sent
 from dialogs.mail import Mail, MailFailed, MailRefused
+from dialogs.notice.rules import RECORDERS
 from storage import letter_claims
 from storage import staff as staff_repo
 from storage.models import Letter, Person, StaffMember
@@ -37,9 +38,6 @@ from storage.models.status import LetterSendMethod
 
 # How long a claim holds if the server stops mid-send; well past the mail timeout.
 HOLD = timedelta(minutes=10)
-# Who may email a letter: those who may record one sent (managers, authorisers, the Chief
-# Executive for a dispute outcome), or whoever the letter was written by.
-SENDER_ROLES = ("manager", "authoriser", "chief_executive")
 
 ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
@@ -61,7 +59,9 @@ class Outgoing:
 
 
 def may_send(actor: StaffMember, letter: Letter) -> bool:
-    return letter.created_by_id == actor.id or any(actor.has_role(r) for r in SENDER_ROLES)
+    """Whoever may record the letter as sent (dialogs/notice/rules.py) may email it: its
+    author, a manager, an authoriser, the Chief Executive or an admin."""
+    return letter.created_by_id == actor.id or RECORDERS.allows(actor)
 
 
 async def send_by_email(turn: Turn, click: Click) -> str:
@@ -119,7 +119,8 @@ async def _claim(turn: Turn, letter_id: int) -> Outgoing:
             raise NotFound("There is no such letter.")
         if not may_send(actor, letter):
             raise Forbidden(
-                "Only the letter's author, a manager or an authoriser can send a letter."
+                "Only the letter's author, a manager, an authoriser or the Chief Executive "
+                "can send a letter."
             )
         person = await uow.session.get(Person, letter.person_id)
         assert person is not None

@@ -5,8 +5,10 @@
 //
 // Sam reports a threat of violence; Jo acknowledges and records a written warning (the
 // letter card); Sam reports again; Jo proposes a strategy that only blocks social media;
-// Alex asks for changes; Jo resubmits; Bea approves (the letter card); Sam looks the case
-// up; Sam records a breach (the reminder letter card). After each step a screenshot at a
+// Alex asks for changes; Jo resubmits; Bea approves (the letter card, read as paragraphs,
+// its PDF and large-print PDF downloaded through the card's buttons); Jo records the letter
+// sent, which puts the strategy in force; Sam looks the case up; Sam records a breach (the
+// reminder letter card). After each step a screenshot at a
 // desktop width (1280 px) and a phone width (390 px), the text of every card that step
 // showed (for tests/journey/reading.py), and the words a card split over two lines at the
 // phone width. Prints one JSON summary; exits non-zero, with a screenshot, on a failure.
@@ -162,6 +164,34 @@ async function report(page, { person, reference, channel, behaviours, what, viol
     await form.locator(`input[name="s4_${q}"][value="yes"]`).check();
   }
   return form;
+}
+
+// Press a card's "Download …" button as a person would: Web Chat opens the link in a new
+// window, where the PDF downloads. The link the browser asked for is taken from the
+// requests it made (any window of this browser), fetched again with the browser's own
+// request context, and kept beside the screenshots for the test to read back.
+async function download(page, card, button, file) {
+  const asked = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${button}: the button opened no letter link`)), STEP_TIMEOUT);
+    const onRequest = request => {
+      if (/\/letters\/\d+\.pdf\?/.test(request.url())) {
+        clearTimeout(timer);
+        page.context().off('request', onRequest);
+        resolve(request.url());
+      }
+    };
+    page.context().on('request', onRequest);
+  });
+  await card.getByRole('button', { name: button, exact: true }).click();
+  const link = await asked;
+  for (const other of page.context().pages()) if (other !== page) await other.close().catch(() => {});
+  const response = await page.request.get(link);
+  const body = await response.body();
+  writeFileSync(join(out, file), body);
+  return {
+    link, file, status: response.status(), type: response.headers()['content-type'] || '',
+    disposition: response.headers()['content-disposition'] || '', bytes: body.length
+  };
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'safecontact-journey-'));
@@ -328,11 +358,33 @@ try {
     const letter = cardSaying(page, 'Blocked: social media');
     await letter.waitFor();
     await check(page, 'strategy-letter', letter);
+    // Each block of the letter as it reads on screen: one a paragraph, not one a line.
+    summary.checks.letterBlocks = await letter.locator('.ac-container .ac-textBlock').allInnerTexts();
+    summary.checks.letterPdf = await download(page, letter, 'Download the letter (PDF)', 'strategy-letter.pdf');
+    summary.checks.letterLargePdf = await download(page, letter, 'Large print (PDF)', 'strategy-letter-large-print.pdf');
     await letter.scrollIntoViewIfNeeded();
     focus = letter;
   });
 
-  await step(page, '11-case-as-reporter', async () => {
+  await step(page, '11-letter-sent', async () => {
+    // Until the letter is recorded as sent the strategy is approved, not in force (s6, s7).
+    const ready = cardLabelled(page, `Letter for ${summary.reference}`);
+    await ready.waitFor();
+    summary.checks.beforeSending = await ready.innerText();
+    await check(page, 'letter-ready-card', ready);
+    await ready.getByRole('button', { name: 'Record letter sent', exact: true }).click();
+    const form = cardLabelled(page, 'Record letter sent');
+    await form.waitFor();
+    await check(page, 'letter-sent-form', form);
+    await tick(form, 'sent_method', 'post');
+    await submit(page, form, 'Record letter sent', 'Record');
+    await ready.getByText(/now in force/).waitFor();
+    summary.checks.afterSending = await ready.innerText();
+    summary.checks.recordStillOffered = await ready.getByRole('button', { name: 'Record letter sent' }).count();
+    focus = ready;
+  });
+
+  await step(page, '12-case-as-reporter', async () => {
     await as(page, 'Sam Rivers');
     await say(page, `case ${summary.reference}`);
     const card = cardLabelled(page, `Case ${summary.reference}`);
@@ -342,7 +394,7 @@ try {
     focus = card;
   });
 
-  await step(page, '12-breach-and-reminder-letter', async () => {
+  await step(page, '13-breach-and-reminder-letter', async () => {
     await say(page, `breach ${summary.reference}`);
     const form = cardLabelled(page, 'Record a breach');
     await form.waitFor();

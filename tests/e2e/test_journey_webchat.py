@@ -4,10 +4,12 @@
 directory, no credentials); tests/e2e/journey.mjs drives Debian's Chromium through the page
 with playwright-core, as a person would: Sam reports a threat of violence, Jo acknowledges
 and records a written warning (its letter), Sam reports again, Jo proposes a strategy that
-only blocks social media, Alex asks for changes, Jo resubmits, Bea approves (the letter),
-Sam looks the case up and records a breach (the reminder letter). Screenshots of every
-step at 1280 px and 390 px, and each card's accessibility tree, are kept in
-test-artifacts/journey/ (git ignores it).
+only blocks social media, Alex asks for changes, Jo resubmits, Bea approves (the letter:
+its card reads as paragraphs, and its buttons download the PDF and the large-print PDF,
+whose text is the letter's), Jo records the letter sent, which puts the strategy in force
+(issue 14, s6, s7), Sam looks the case up and records a breach (the reminder letter).
+Screenshots of every step at 1280 px and 390 px, and each card's accessibility tree, are
+kept in test-artifacts/journey/ (git ignores it), with the two PDFs downloaded.
 
 The text of every card each step showed is read by tests/journey/reading.py; no word may
 be split over two lines at the phone width. The rest of the case's life (a contact that
@@ -33,6 +35,7 @@ import pytest
 from bot.webchat.app import WEBCHAT_JS
 from tests.e2e.serving import serving
 from tests.journey.reading import problems
+from tests.letter_text import assert_pdf_is_the_letter, pdf_text, words
 
 E2E = Path(__file__).resolve().parent
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "journey"
@@ -48,8 +51,9 @@ STEPS = [
     "08-proposer-resubmits",
     "09-approved",
     "10-strategy-letter",
-    "11-case-as-reporter",
-    "12-breach-and-reminder-letter",
+    "11-letter-sent",
+    "12-case-as-reporter",
+    "13-breach-and-reminder-letter",
 ]
 STAFF = ("Sam Rivers", "Jo Fielding", "Alex Moreno", "Bea Okafor")
 
@@ -83,9 +87,11 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
             text=True,
             timeout=480,
         )
-    lines = done.stdout.strip().splitlines()
-    assert lines, done.stderr
-    summary = json.loads(lines[-1])
+    # The summary is read from its file: on a pipe, node's exit may cut the printed copy
+    # short once it passes 64 KB (the letters' text made it that long).
+    kept = ARTIFACTS / "summary.json"
+    assert kept.exists(), done.stderr or done.stdout[-2000:]
+    summary = json.loads(kept.read_text(encoding="utf-8"))
     assert done.returncode == 0 and summary["ok"], summary.get("error") or done.stderr
     assert [s["name"] for s in summary["steps"]] == STEPS
     for step in STEPS:
@@ -120,7 +126,7 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     assert checks["warnedFirstDefault"] is True
     assert "has gone to Alex Moreno and Bea Okafor to decide" in checks["proposalSentTo"]
     assert checks["proposeStillOffered"] == 0
-    case = "\n".join(summary["texts"]["11-case-as-reporter"]["cards"])
+    case = "\n".join(summary["texts"]["12-case-as-reporter"]["cards"])
     assert case.count("Single point of contact") <= 1
     assert "still needs one recorded (s6)" in case
 
@@ -134,6 +140,8 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
         "strategy-form",
         "authorisation-card",
         "case-card",
+        "letter-ready-card",
+        "letter-sent-form",
     }
     for name, card in cards.items():
         assert card["role"] in ("form", "figure") and card["label"], name
@@ -154,10 +162,39 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
         strategies = conn.execute("SELECT status FROM contact_strategies ORDER BY id").fetchall()
         breaches = conn.execute("SELECT count(*) FROM breaches").fetchone()
         kinds = {k for (k,) in conn.execute("SELECT kind FROM letters").fetchall()}
+        (strategy_letter_text, sent_method, sent_on) = conn.execute(
+            "SELECT text, sent_method, sent_on FROM letters WHERE kind = 'strategy'"
+        ).fetchone()
     finally:
         conn.close()
     assert acknowledged == [("Sam Rivers", "Jo Fielding")]
     assert [s for (s,) in strategies] == ["draft", "active"]
+    assert sent_method == "post" and sent_on  # recorded as sent, which put it in force
+
+    # The letter card reads as paragraphs: each block on screen is one paragraph of the
+    # kept letter, whole (its lines kept), never a line on its own or a Python list.
+    blocks = [words(b) for b in checks["letterBlocks"]]
+    paragraphs = [words(p) for p in strategy_letter_text.split("\n\n") if p.strip()]
+    assert [p for p in paragraphs if p not in blocks] == [], blocks
+    assert len(paragraphs) < len(strategy_letter_text.strip().splitlines())
+    assert not [b for b in blocks if b.startswith("['")]
+    # Its buttons downloaded the letter's PDF and its large print, from this server, and
+    # their text is the letter's (pypdf).
+    for key, name in (("letterPdf", "strategy-letter.pdf"), ("letterLargePdf", None)):
+        got = checks[key]
+        assert got["status"] == 200 and got["type"] == "application/pdf", got
+        assert got["link"].startswith(served.url.rstrip("/") + "/letters/")
+        assert "sig=" in got["link"] and "expires=" in got["link"]
+        assert "attachment" in got["disposition"]
+        body = (ARTIFACTS / got["file"]).read_bytes()
+        assert body.startswith(b"%PDF-")
+        assert_pdf_is_the_letter(pdf_text(body), strategy_letter_text)
+        if name is None:
+            assert "print=large" in got["link"]
+    # Before it was sent the card said the strategy is not in force; after, that it is.
+    assert "not in force" in checks["beforeSending"]
+    assert "now in force" in checks["afterSending"]
+    assert checks["recordStillOffered"] == 0
     assert breaches == (1,)
     assert kinds == {"warning", "strategy", "breach_reminder"}
     assert not [line for line in served.stderr if "Traceback" in line], "".join(served.stderr)
