@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 
 from cards.ids import ActionId
 from storage.models import AuditEvent, ContactStrategy, Letter, Person
+from tests.backends import both_backends
 from tests.e2e.test_teams_strategy import (
     approval_cards,
     approve,
@@ -164,6 +165,7 @@ def attachment(message: EmailMessage) -> tuple[str, bytes]:
     return str(part.get_filename()), bytes(part.get_content())
 
 
+@both_backends
 async def test_an_accepted_email_records_the_letter_as_sent(
     mailing: tuple[TeamsWorld, Inbox],
 ) -> None:
@@ -203,6 +205,7 @@ async def test_an_accepted_email_records_the_letter_as_sent(
     assert len(inbox.messages) == 1
 
 
+@both_backends
 async def test_a_double_click_sends_the_letter_once(mailing: tuple[TeamsWorld, Inbox]) -> None:
     teams, inbox = mailing
     card, letter = await letter_card(teams, PERSON)
