@@ -19,5 +19,7 @@ POLICY = (
         "tests/e2e/test_letter_email.py::test_an_accepted_email_records_the_letter_as_sent",
         "tests/e2e/test_letter_email.py::test_a_refused_email_leaves_the_letter_unsent",
         "tests/e2e/test_letter_email.py::test_an_unreachable_server_leaves_the_letter_unsent",
+        "tests/e2e/test_letter_email.py::test_a_double_click_sends_the_letter_once",
+        "tests/e2e/test_letter_email.py::test_slack_sends_by_email_from_the_letter_card",
     ),
 )

@@ -23,8 +23,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from cards.ids import ActionId
-from storage.models import AuditEvent, ContactStrategy, Letter, Person
+from storage.models import AuditEvent, Authorisation, ContactStrategy, Letter, Person
 from tests.backends import both_backends
+from tests.e2e.test_slack_strategy import propose as slack_propose
 from tests.e2e.test_teams_strategy import (
     approval_cards,
     approve,
@@ -34,6 +35,9 @@ from tests.e2e.test_teams_strategy import (
     the_authorisation,
 )
 from tests.letter_text import assert_pdf_is_the_letter, pdf_text
+from tests.notice_support import buttons as slack_buttons
+from tests.notice_support import letter_cards as slack_letter_cards
+from tests.slack_harness import start_world
 from tests.teams_harness import (
     ADA,
     BEA,
@@ -285,3 +289,46 @@ async def test_no_email_button_without_an_address(mailing: tuple[TeamsWorld, Inb
     teams, _ = mailing
     card, _ = await letter_card(teams, None)
     assert [b["title"] for b in buttons(card)] == ["Record letter sent"]
+
+
+async def test_slack_sends_by_email_from_the_letter_card(
+    fresh_db_url: str, inbox: tuple[Inbox, int]
+) -> None:
+    """The same button on Slack's letter card, through the real bolt app."""
+    handler, port = inbox
+    slack, stop = await start_world(
+        fresh_db_url,
+        smtp={"host": "127.0.0.1", "port": port, "security": "none", "from_address": OFFICE},
+    )
+    try:
+        await slack_propose(slack)
+        async with slack.db.write() as session:
+            await session.execute(update(Person).values(email=PERSON))
+        async with slack.db.read() as session:
+            auth = (await session.execute(select(Authorisation))).scalar_one()
+        await slack.click("U0ALEX", ActionId.APPROVE, str(auth.id))
+        await slack.settle()
+        async with slack.db.read() as session:
+            letter = (await session.execute(select(Letter))).scalar_one()
+        (card,) = await slack.eventually(
+            lambda: slack_letter_cards(slack, "U0JO", letter.id), what="the letter card"
+        )
+        assert slack_buttons(card) == {
+            ActionId.RECORD_LETTER_SENT: str(letter.id),
+            ActionId.SEND_LETTER_EMAIL: str(letter.id),
+        }
+        await slack.click("U0JO", ActionId.SEND_LETTER_EMAIL, str(letter.id))
+        (said,) = await slack.eventually(
+            lambda: [r for r in slack.fake.responses if "by email" in r.get("text", "")],
+            what="the answer",
+        )
+        assert said["text"].startswith(f"Sent by email to {PERSON}")
+        await slack.settle()
+        assert len(handler.messages) == 1
+        async with slack.db.read() as session:
+            sent = await session.get(Letter, letter.id)
+            status = (await session.execute(select(ContactStrategy.status))).scalar_one()
+        assert sent is not None and sent.sent_method == "email"
+        assert status == "active"
+    finally:
+        await stop()
