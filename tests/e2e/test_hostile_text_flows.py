@@ -160,7 +160,6 @@ async def test_teams_hostile_text_through_every_later_flow(fresh_db_url: str) ->
         record_dispute,
         review_answers,
         review_form,
-        the_dispute,
     )
     from tests.e2e.test_teams_strategy import everyone_opens
     from tests.e2e.test_teams_strategy import put_in_force as put_in_force_on_teams
@@ -203,7 +202,6 @@ async def test_teams_hostile_text_through_every_later_flow(fresh_db_url: str) ->
         # A dispute and the Chief Executive's outcome (s7.3).
         await record_dispute(teams, strategy, dispute_grounds=SAID)
         await teams.settle()
-        dispute = await the_dispute(teams)
         (dispute_card,) = teams.cards_to(CASEY, "Dispute of the contact strategy")
         form = await teams.open_form(CASEY, dispute_card.card, "Record the outcome")
         answer_of(
