@@ -82,12 +82,16 @@ async def put_in_force(
     at: datetime | None = None,
     proposer: str = "U0JO",
     approver: str = "U0BEA",
+    reported: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> ContactStrategy:
-    """Report an incident, propose a strategy (SPOC Sam Patel by default), approve it, and
-    record its letter sent (s6, s7: in force only once the person has been told)."""
+    """Report an incident (`reported`: its answers), propose a strategy (SPOC Sam Patel by
+    default), approve it, and record its letter sent (s6, s7: in force only once the
+    person has been told)."""
     at = at or datetime.now(UTC)
-    incident = await report(slack, occurred_at=int((at - timedelta(hours=1)).timestamp()))
+    incident = await report(
+        slack, occurred_at=int((at - timedelta(hours=1)).timestamp()), **(reported or {})
+    )
     view = await open_proposal(slack, proposer, incident.id)
     answers = proposal(review_date=(at.date() + timedelta(days=90)).isoformat(), **overrides)
     if "spoc" in answers["restrictions"] and "spoc" not in overrides:

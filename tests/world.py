@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
+from bot import audit_check
 from bot.runtime import Runtime
 from bot.server import create_app
 from bot.settings import Settings
@@ -85,9 +86,16 @@ async def serve(
     clock: Callable[[], Any] | None = None,
     tune: Callable[[web.Application], None] | None = None,
 ) -> tuple[str, Runtime, web.Application, web.AppRunner]:
-    """The real server on 127.0.0.1 with quick retries; `tune` adjusts it before it starts."""
+    """The real server on 127.0.0.1 with quick retries; `tune` adjusts it before it starts.
+
+    The database and the scheduler's pace come from the settings as `serve` takes them
+    (the audit trail's key and anchor files included), so a test can set them."""
     runtime = Runtime(
-        settings=settings, db=Database(settings.database_url), retry_base=0.05, poll_interval=0.05
+        settings=settings,
+        db=audit_check.database(settings),
+        retry_base=0.05,
+        poll_interval=0.05,
+        scheduler_interval=settings.scheduler_interval_seconds,
     )
     if clock is not None:
         runtime.clock = clock

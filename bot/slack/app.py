@@ -35,7 +35,10 @@ SLACK_CLIENTS = web.AppKey("slack_clients", list)
 SUBMISSION_WRITE_WAIT = 2.5
 
 
-def _client(runtime: Runtime, *, retries: bool) -> AsyncWebClient:
+def web_client(runtime: Runtime, *, retries: bool) -> AsyncWebClient:
+    """The Slack Web API client for this server (its token, base URL and timeout); with
+    `retries`, 429s are waited out as bolt's own listeners need, while the outbox does its
+    own retrying and wants each failure back at once."""
     settings = runtime.settings
     assert settings.slack_bot_token is not None
     base_url = settings.slack_api_url
@@ -68,7 +71,7 @@ def build_app(runtime: Runtime) -> AsyncApp:
     app = AsyncApp(
         # Named, so bolt does not call inspect.stack() to find a name (slow at start-up).
         name="safecontact",
-        client=_client(runtime, retries=True),
+        client=web_client(runtime, retries=True),
         signing_secret=secret.get_secret_value() if secret is not None else "",
         request_verification_enabled=True,
         process_before_response=False,
@@ -90,7 +93,7 @@ def build_app(runtime: Runtime) -> AsyncApp:
 
 
 def build_sender(runtime: Runtime, web_app: web.Application | None = None) -> SlackSender:
-    sender = SlackSender(_client(runtime, retries=False))
+    sender = SlackSender(web_client(runtime, retries=False))
     if web_app is not None:
         share_session(web_app, sender.client)
     return sender

@@ -29,12 +29,12 @@ async def find_slack_ids(runtime: Runtime, emails: Iterable[str]) -> dict[str, s
     # Imported here: a server without Slack never loads the SDK.
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack.app import _client
+    from bot.slack.app import web_client
 
     wanted = sorted(set(emails))
     if not runtime.settings.slack_enabled or not wanted:
         return None
-    client = _client(runtime, retries=True)
+    client = web_client(runtime, retries=True)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(email: str) -> str | None:

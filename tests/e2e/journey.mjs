@@ -8,10 +8,12 @@
 // Alex asks for changes; Jo resubmits; Bea approves (the letter card, read as paragraphs,
 // its PDF and large-print PDF downloaded through the card's buttons); Jo records the letter
 // sent, which puts the strategy in force; Sam looks the case up; Sam records a breach (the
-// reminder letter card). After each step a screenshot at a
+// reminder letter card); Sam logs a contact that raises a new complaint; Alex reviews the
+// strategy and continues it; Sam records a dispute and Casey, the Chief Executive, decides
+// it (the outcome letter card). After each step a screenshot at a
 // desktop width (1280 px) and a phone width (390 px), the text of every card that step
 // showed (for tests/journey/reading.py), and the words a card split over two lines at the
-// phone width. Prints one JSON summary; exits non-zero, with a screenshot, on a failure.
+// phone width. Writes summary.json beside the screenshots and prints the verdict; exits non-zero, with a screenshot, on a failure.
 import { chromium } from 'playwright-core';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ mkdirSync(out, { recursive: true });
 const STEP_TIMEOUT = 20_000;
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
-const summary = { steps: [], cards: {}, console: [], reference: null, texts: {}, broken: {}, checks: {} };
+const summary = { steps: [], cards: {}, console: [], reference: null, texts: {}, broken: {}, checks: {}, sent: [] };
 
 // Every card control must have an accessible name; the card itself a role and a label.
 function audit(root) {
@@ -126,6 +128,27 @@ async function as(page, name) {
   await settle(page);
 }
 
+// Fill every text box a form left empty (forms gain fields as the product grows; a step
+// names the boxes it cares about and gives the rest a plain sentence).
+async function fillEmpty(form, text) {
+  const boxes = form.locator('textarea');
+  for (let i = 0; i < (await boxes.count()); i++) {
+    if (!(await boxes.nth(i).inputValue())) await boxes.nth(i).fill(text);
+  }
+}
+
+function isoDay(offsetDays) {
+  const d = new Date(Date.now() + offsetDays * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+async function caseCard(page) {
+  await say(page, `case ${summary.reference}`);
+  const card = cardLabelled(page, `Case ${summary.reference}`);
+  await card.waitFor();
+  return card;
+}
+
 async function say(page, text) {
   const box = page.locator('[data-id="webchat-sendbox-input"]');
   await box.fill(text);
@@ -214,6 +237,24 @@ page.on('console', message => {
   }
 });
 page.on('pageerror', error => summary.console.push(`pageerror: ${error.message}`));
+// Every card the bot sent, as Direct Line handed it to the page, with who was chatting:
+// the test checks each button against the registry's rule for that person (issue 12 B4).
+page.on('response', async response => {
+  if (!/\/v3\/directline\/conversations\/[^/]+\/activities/.test(response.url())) return;
+  if (response.request().method() !== 'GET') return;
+  const viewer = current;
+  try {
+    const body = await response.json();
+    for (const activity of body.activities || []) {
+      if (activity.from?.role === 'user') continue;
+      for (const a of activity.attachments || []) {
+        if (a.contentType === 'application/vnd.microsoft.card.adaptive') summary.sent.push({ viewer, card: a.content });
+      }
+    }
+  } catch {
+    // a body that is not JSON carries no card
+  }
+});
 
 let failed = null;
 try {
@@ -409,6 +450,74 @@ try {
     await as(page, 'Jo Fielding');
     await cardSaying(page, 'Breach of contact strategy').waitFor();
   });
+
+  await step(page, '14-contact-raises-new-matter', async () => {
+    await as(page, 'Sam Rivers');
+    const card = await caseCard(page);
+    await card.getByRole('button', { name: 'Log contact', exact: true }).click();
+    const form = cardLabelled(page, 'Log a contact');
+    await form.waitFor();
+    await check(page, 'contact-form', form);
+    await form.getByRole('combobox', { name: /How\?/ }).selectOption('letter');
+    await form.locator('textarea').first().fill('Wrote about a new complaint: a missed bin collection. (Journey test.)');
+    await tick(form, 'new_information', 'no');
+    await tick(form, 'new_complaint', 'yes');
+    await tick(form, 'criminal', 'no');
+    await tick(form, 'safeguarding', 'no');
+    await submit(page, form, 'Log a contact', 'Log contact');
+    focus = cardSaying(page, 'Contact logged');
+    await focus.waitFor();
+  });
+
+  await step(page, '15-review-continues', async () => {
+    await as(page, 'Alex Moreno');
+    const card = await caseCard(page);
+    await card.getByRole('button', { name: 'Start review', exact: true }).click();
+    const form = cardLabelled(page, 'Review the strategy');
+    await form.waitFor();
+    await check(page, 'review-form', form);
+    await tick(form, 'review_outcome', 'continue');
+    await fillEmpty(form, 'One breach since the letter; the restrictions are still needed for now.');
+    await form.locator('input[type="date"]').last().fill(isoDay(120));
+    await submit(page, form, 'Review the strategy', 'Record review');
+    focus = cardSaying(page, 'Review recorded');
+    await focus.waitFor();
+  });
+
+  await step(page, '16-dispute-recorded', async () => {
+    await as(page, 'Sam Rivers');
+    const card = await caseCard(page);
+    await card.getByRole('button', { name: 'Record dispute', exact: true }).click();
+    const form = cardLabelled(page, 'Record a dispute');
+    await form.waitFor();
+    const received = form.locator('input[type="date"]').first();
+    if (!(await received.inputValue())) await received.fill(isoDay(0));
+    await form.locator('textarea').first().fill('I only called because nobody answered my emails.');
+    await submit(page, form, 'Record a dispute', 'Send to decide');
+    focus = cardSaying(page, 'Dispute recorded');
+    await focus.waitFor();
+    summary.checks.disputeSentTo = await focus.innerText();
+  });
+
+  await step(page, '17-dispute-outcome-letter', async () => {
+    await as(page, 'Casey Lin');
+    const card = cardSaying(page, 'Record the outcome');
+    await card.waitFor();
+    await check(page, 'dispute-card', card);
+    await card.getByRole('button', { name: 'Record the outcome', exact: true }).click();
+    const form = cardLabelled(page, 'Decide the dispute');
+    await form.waitFor();
+    await tick(form, 'dispute_outcome', 'upheld');
+    await fillEmpty(form, 'The limits are fair and leave you every other way to reach us.');
+    await submit(page, form, 'Decide the dispute', 'Record outcome');
+    await cardSaying(page, 'Outcome recorded').waitFor();
+    // The outcome letter goes to whoever recorded the dispute, to send (s7.3).
+    await as(page, 'Sam Rivers');
+    const letter = cardSaying(page, 'still apply');
+    await letter.waitFor();
+    await check(page, 'dispute-outcome-letter', letter);
+    focus = letter;
+  });
 } catch (error) {
   failed = error;
   await page.screenshot({ path: join(out, '99-failure.png') }).catch(() => {});
@@ -419,6 +528,8 @@ try {
 
 summary.ok = !failed;
 if (failed) summary.error = String(failed.stack || failed);
+// The whole summary goes to a file (it holds every card sent, too much for a pipe to take
+// before exit); standard output gets the verdict.
 writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2));
-console.log(JSON.stringify(summary));
+console.log(JSON.stringify({ ok: summary.ok, error: summary.error, steps: summary.steps.length }));
 process.exit(failed ? 1 : 0);

@@ -7,15 +7,18 @@ and records a written warning (its letter), Sam reports again, Jo proposes a str
 only blocks social media, Alex asks for changes, Jo resubmits, Bea approves (the letter:
 its card reads as paragraphs, and its buttons download the PDF and the large-print PDF,
 whose text is the letter's), Jo records the letter sent, which puts the strategy in force
-(issue 14, s6, s7), Sam looks the case up and records a breach (the reminder letter).
+(issue 14, s6, s7), Sam looks the case up and records a breach (the reminder letter), logs
+a contact that raises a new complaint, Alex reviews the strategy and continues it, Sam
+records a dispute and Casey, the Chief Executive, decides it (the outcome letter).
 Screenshots of every step at 1280 px and 390 px, and each card's accessibility tree, are
 kept in test-artifacts/journey/ (git ignores it), with the two PDFs downloaded.
 
 The text of every card each step showed is read by tests/journey/reading.py; no word may
-be split over two lines at the phone width. The rest of the case's life (a contact that
-raises a new matter, the review reminder through `jobs run-due --at`, the review, the
-dispute, the subject access export and the retention purge) is walked on Slack in
-tests/e2e/test_journey_slack.py, through the same flows.
+be split over two lines at the phone width; every button on every card the bot sent is
+checked against the registry's rule for the person it was shown to. What has no web chat
+surface of its own is walked on Slack in tests/e2e/test_journey_slack.py: the review
+reminder reached by moving time with `jobs run-due --at` (a real server's messages for a
+future time wait for it), the subject access export and the retention purge (commands).
 
 `make test` installs what this needs (tests/e2e/setup.sh). Where it could not (not root,
 no apt), the test is skipped with the reason; as root, as in CI, a missing piece fails.
@@ -29,12 +32,16 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.webchat import demo
 from bot.webchat.app import WEBCHAT_JS
+from bot.webchat.cards import MARKER
+from storage.models import StaffMember, StaffRole
 from tests.e2e.serving import serving
-from tests.journey.reading import problems
+from tests.journey.reading import problems, refused_buttons
 from tests.letter_text import assert_pdf_is_the_letter, pdf_text, words
 
 E2E = Path(__file__).resolve().parent
@@ -54,8 +61,38 @@ STEPS = [
     "11-letter-sent",
     "12-case-as-reporter",
     "13-breach-and-reminder-letter",
+    "14-contact-raises-new-matter",
+    "15-review-continues",
+    "16-dispute-recorded",
+    "17-dispute-outcome-letter",
 ]
-STAFF = ("Sam Rivers", "Jo Fielding", "Alex Moreno", "Bea Okafor")
+STAFF = ("Sam Rivers", "Jo Fielding", "Alex Moreno", "Bea Okafor", "Casey Lin")
+
+
+def web_buttons(node: Any) -> list[tuple[str, str]]:
+    """(verb, title) of every button on a card as the page got it: each Action.Execute
+    arrives as an Action.Submit carrying its verb (bot/webchat/cards.py)."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        marker = node.get("data", {}).get(MARKER) if node.get("type") == "Action.Submit" else None
+        if isinstance(marker, dict):
+            found.append((str(marker.get("verb", "")), str(node.get("title", ""))))
+        for value in node.values():
+            found += web_buttons(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += web_buttons(value)
+    return found
+
+
+def demo_staff() -> dict[str, StaffMember]:
+    """The bundled demo directory `serve` used, as people with their roles."""
+    return {
+        entry["name"]: StaffMember(
+            name=entry["name"], roles=[StaffRole(role=r) for r in entry["roles"]]
+        )
+        for entry in demo.directory()
+    }
 
 
 def missing() -> list[str]:
@@ -87,11 +124,11 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
             text=True,
             timeout=480,
         )
-    # The summary is read from its file: on a pipe, node's exit may cut the printed copy
-    # short once it passes 64 KB (the letters' text made it that long).
-    kept = ARTIFACTS / "summary.json"
-    assert kept.exists(), done.stderr or done.stdout[-2000:]
-    summary = json.loads(kept.read_text(encoding="utf-8"))
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr
+    verdict = json.loads(lines[-1])
+    summary = json.loads((ARTIFACTS / "summary.json").read_text())
+    assert verdict["ok"] == summary["ok"]
     assert done.returncode == 0 and summary["ok"], summary.get("error") or done.stderr
     assert [s["name"] for s in summary["steps"]] == STEPS
     for step in STEPS:
@@ -130,6 +167,22 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     assert case.count("Single point of contact") <= 1
     assert "still needs one recorded (s6)" in case
 
+    # The end of the case: a new complaint read from a contact (s7.2), the review that
+    # continues it (s7.1), the dispute to the Chief Executive and its outcome (s7.3).
+    assert "Casey Lin" in checks["disputeSentTo"]
+    outcome = "\n".join(summary["texts"]["17-dispute-outcome-letter"]["cards"])
+    assert "Dear Dennis Harlow," in outcome and "still apply" in " ".join(outcome.split())
+
+    # No button the bot sent anyone would be refused to them (issue 12, Build item 4).
+    people = demo_staff()
+    assert len(summary["sent"]) > 20, "the page's Direct Line answers were not seen"
+    shown = [b for sent in summary["sent"] for b in web_buttons(sent["card"])]
+    assert len(shown) > 20, "no buttons were read from the cards"
+    for sent in summary["sent"]:
+        viewer = people[sent["viewer"]]
+        refused = refused_buttons(viewer, web_buttons(sent["card"]))
+        assert refused == [], (sent["viewer"], refused)
+
     # Every card is labelled for a screen reader, and every control in it has a name.
     cards = summary["cards"]
     assert set(cards) >= {
@@ -161,6 +214,11 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
         ).fetchall()
         strategies = conn.execute("SELECT status FROM contact_strategies ORDER BY id").fetchall()
         breaches = conn.execute("SELECT count(*) FROM breaches").fetchone()
+        contacts = conn.execute("SELECT new_complaint FROM contact_logs").fetchall()
+        reviews = conn.execute("SELECT outcome FROM reviews").fetchall()
+        disputes = conn.execute(
+            "SELECT d.outcome, s.name FROM disputes d JOIN staff_members s ON s.id = d.decider_id"
+        ).fetchall()
         kinds = {k for (k,) in conn.execute("SELECT kind FROM letters").fetchall()}
         (strategy_letter_text, sent_method, sent_on) = conn.execute(
             "SELECT text, sent_method, sent_on FROM letters WHERE kind = 'strategy'"
@@ -196,6 +254,15 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     assert "now in force" in checks["afterSending"]
     assert checks["recordStillOffered"] == 0
     assert breaches == (1,)
-    assert kinds == {"warning", "strategy", "breach_reminder"}
+    assert contacts == [(1,)]
+    assert reviews == [("continued",)]
+    assert disputes == [("upheld", "Casey Lin")]
+    assert kinds == {
+        "warning",
+        "strategy",
+        "breach_reminder",
+        "strategy_continued",
+        "dispute_outcome",
+    }
     assert not [line for line in served.stderr if "Traceback" in line], "".join(served.stderr)
     assert all(s["viewer"] in STAFF for s in summary["texts"].values())

@@ -135,14 +135,25 @@ def answers_for(form: dict[str, Any], incident_id: int, **overrides: Any) -> dic
 
 
 async def propose(
-    teams: TeamsWorld, user: str = JO, *, at: datetime | None = None, **overrides: Any
+    teams: TeamsWorld,
+    user: str = JO,
+    *,
+    at: datetime | None = None,
+    reported: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the card that answered the submission, the form it answered).
 
-    `at` is the server's time now, when a test has set its clock back.
+    `at` is the server's time now, when a test has set its clock back; `reported`, the
+    incident report's answers.
     """
     at = at or datetime.now(UTC)
-    form = await proposal_form(teams, user, occurred_at=int((at - timedelta(hours=1)).timestamp()))
+    form = await proposal_form(
+        teams,
+        user,
+        occurred_at=int((at - timedelta(hours=1)).timestamp()),
+        **(reported or {}),
+    )
     overrides.setdefault("review_date", (at.date() + timedelta(days=90)).isoformat())
     incident = await latest_incident(teams)
     status, answer = await teams.submit(user, form, answers_for(form, incident.id, **overrides))
@@ -178,10 +189,11 @@ async def put_in_force(
     at: datetime | None = None,
     proposer: str = JO,
     approver: str = BEA,
+    reported: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> ContactStrategy:
     """Propose (SPOC Sam Patel by default) and approve on Teams; the strategy in force."""
-    answer, _ = await propose(teams, proposer, at=at, **overrides)
+    answer, _ = await propose(teams, proposer, at=at, reported=reported, **overrides)
     assert "Proposal sent" in visible(answer), visible(answer)
     await teams.settle()
     auth = await the_authorisation(teams)
