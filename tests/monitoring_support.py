@@ -82,6 +82,7 @@ async def put_in_force(
     at: datetime | None = None,
     proposer: str = "U0JO",
     approver: str = "U0BEA",
+    send: bool = True,
     **overrides: Any,
 ) -> ContactStrategy:
     """Report an incident, propose a strategy (SPOC Sam Patel by default), approve it, and
@@ -104,8 +105,12 @@ async def put_in_force(
             )
         ).scalar()
     await slack.click(approver, ActionId.APPROVE, str(auth.id))
-    await wait_for(lambda: strategy_of(slack, auth.strategy_id, status="approved"), what="approval")
+    approved = await wait_for(
+        lambda: strategy_of(slack, auth.strategy_id, status="approved"), what="approval"
+    )
     await slack.settle()
+    if not send:
+        return approved
     letter = await strategy_letter(slack, auth.strategy_id)
     await record_letter_sent(slack, proposer, letter.id, on=at.date())
     strategy = await wait_for(lambda: strategy_of(slack, auth.strategy_id), what="in force")
