@@ -24,6 +24,7 @@ class FormName(StrEnum):
     # A review's "alter": the proposal form, prefilled from the strategy it would replace.
     ALTERATION = "strategy_alteration"
     LETTER_SENT = "letter_sent"
+    APPROVE_FROM = "approve_from"
 
 
 class ActionId(StrEnum):
@@ -53,6 +54,7 @@ class ActionId(StrEnum):
     RECORD_DISPUTE = "case_record_dispute"
     DISPUTE_DECIDE = "dispute_decide"
     RECORD_LETTER_SENT = "letter_record_sent"
+    APPROVE_FROM = "authorisation_approve_from"
     # Emails a letter to the person and records it as sent (dialogs/letter_email).
     SEND_LETTER_EMAIL = "letter_send_email"
 
@@ -111,6 +113,7 @@ class LetterSentField(StrEnum):
 
 class DecisionField(StrEnum):
     REASON = "decision_reason"
+    TAKES_EFFECT_ON = "takes_effect_on"
 
 
 class SharingField(StrEnum):

@@ -39,6 +39,7 @@ async def home(turn: Turn, *_: Any) -> Reply:
         ]
         requests = await waiting.undecided_requests(session, staff_id=actor.id)
         disputes = await waiting.undecided_disputes_for(session, staff_id=actor.id)
+        unsent = await waiting.unsent_letters(session, staff_id=actor.id)
     model = {
         "name": actor.name,
         "waiting_means": WAITING_MEANS,
@@ -77,6 +78,16 @@ async def home(turn: Turn, *_: Any) -> Reply:
             }
             for d, p in disputes
         ],
+        # s6, s7: a restriction runs only once its letter is sent; each letter still to send.
+        "letters": [
+            {
+                "letter_id": letter.id,
+                "reference": p.reference,
+                "subject": letter.subject,
+                "written_on": ctx.local(letter.created_at),
+            }
+            for letter, p in unsent
+        ],
     }
     return Reply(Card(Template.HOME, model))
 
@@ -86,7 +97,7 @@ INTERACTIONS = (
         "waiting",
         "waiting",
         "What is waiting for you: reports to acknowledge, requests to authorise, "
-        "disputes to decide",
+        "disputes to decide, letters to send",
         home,
         slack=False,  # Slack shows it on the App Home
     ),

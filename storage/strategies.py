@@ -55,10 +55,11 @@ async def resubmitted(session: AsyncSession, *, strategy_id: int) -> bool:
 
 
 async def change_pending(session: AsyncSession, *, strategy_id: int) -> bool:
-    """Whether an alteration of this strategy is waiting for authorisation."""
+    """Whether an alteration of this strategy is waiting: for authorisation, or approved and
+    waiting for its letter to be sent."""
     stmt = select(ContactStrategy.id).where(
         ContactStrategy.supersedes_id == strategy_id,
-        ContactStrategy.status == StrategyStatus.PENDING,
+        ContactStrategy.status.in_((StrategyStatus.PENDING, StrategyStatus.APPROVED)),
     )
     return (await session.execute(stmt)).first() is not None
 

@@ -12,6 +12,7 @@ from storage.models import (
     ContactStrategy,
     Dispute,
     Incident,
+    Letter,
     OutboxMessage,
     Person,
     SharingRequest,
@@ -93,3 +94,17 @@ async def undecided_disputes_for(
         .order_by(Dispute.created_at)
     )
     return [(d, p) for d, p in (await session.execute(stmt)).all()]
+
+
+async def unsent_letters(session: AsyncSession, *, staff_id: int) -> list[tuple[Letter, Person]]:
+    """Letters handed to this person to send that have no sending record yet (s6, s7)."""
+    stmt = (
+        select(Letter, Person)
+        .join(Person, Person.id == Letter.person_id)
+        .where(
+            Letter.sent_on.is_(None),
+            ("letter:" + Letter.id.cast(String)).in_(_cards_to(staff_id, "letter:")),
+        )
+        .order_by(Letter.created_at, Letter.id)
+    )
+    return [(letter, p) for letter, p in (await session.execute(stmt)).all()]

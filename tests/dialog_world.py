@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.runtime import Runtime
 from bot.settings import Settings
 from dialogs.authorisation import decide
 from dialogs.context import Ctx
 from dialogs.incident import report
 from dialogs.interactions import Turn
+from dialogs.notice import flow as notice_flow
 from dialogs.strategy import propose
 from storage import staff as staff_repo
 from storage.db import Database
-from storage.models import Authorisation, StaffMember
+from storage.models import Authorisation, Letter, StaffMember
 from tests.slack_harness import DIRECTORY
 
 CRITERIA = ("addressed", "communication", "access", "misunderstandings", "proportionate")
@@ -49,7 +52,43 @@ class World:
     async def active_strategy(
         self, now: datetime, *, review_in_days: int = 60, incident_id: int | None = None
     ) -> int:
-        """A strategy proposed by Jo and approved by Bea at `now`; returns its id."""
+        """A strategy proposed by Jo, approved by Bea and its letter sent at `now`; its id."""
+        strategy_id = await self.approved_strategy(
+            now, review_in_days=review_in_days, incident_id=incident_id
+        )
+        await self.send_letter(now, strategy_id)
+        return strategy_id
+
+    async def send_letter(
+        self, now: datetime, strategy_id: int, *, sent_on: date | None = None, by: str = "jo"
+    ) -> str:
+        """Jo records the strategy's letter sent (by post) at `now`; the confirmation."""
+        async with self.db.read() as session:
+            letter = (
+                await session.execute(
+                    select(Letter)
+                    .where(Letter.strategy_id == strategy_id)
+                    .order_by(Letter.id.desc())
+                )
+            ).scalar()
+        assert letter is not None
+        ctx = self.ctx(now)
+        day = sent_on or now.astimezone(ctx.zone).date()
+        return await notice_flow.submit(
+            Turn(ctx, self.who(by)),
+            {"sent_method": "post", "sent_on": day.isoformat()},
+            {"letter_id": letter.id},
+        )
+
+    async def approved_strategy(
+        self,
+        now: datetime,
+        *,
+        review_in_days: int = 60,
+        incident_id: int | None = None,
+        takes_effect_on: date | None = None,
+    ) -> int:
+        """A strategy proposed by Jo and approved by Bea at `now`, awaiting notice; its id."""
         incident_id = incident_id or await self.report(now)
         ctx = self.ctx(now)
         spec = await propose.proposal_form(Turn(ctx, self.who("jo")), {"incident_id": incident_id})
@@ -75,6 +114,7 @@ class World:
             actor=self.who("bea"),
             authorisation_id=proposed.authorisation_id,
             decision="approve",
+            takes_effect_on=takes_effect_on,
         )
         async with self.db.read() as session:
             auth = await session.get(Authorisation, proposed.authorisation_id)

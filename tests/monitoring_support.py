@@ -83,6 +83,7 @@ async def put_in_force(
     proposer: str = "U0JO",
     approver: str = "U0BEA",
     reported: dict[str, Any] | None = None,
+    send: bool = True,
     **overrides: Any,
 ) -> ContactStrategy:
     """Report an incident (`reported`: its answers), propose a strategy (SPOC Sam Patel by
@@ -108,8 +109,12 @@ async def put_in_force(
             )
         ).scalar()
     await slack.click(approver, ActionId.APPROVE, str(auth.id))
-    await wait_for(lambda: strategy_of(slack, auth.strategy_id, status="approved"), what="approval")
+    approved = await wait_for(
+        lambda: strategy_of(slack, auth.strategy_id, status="approved"), what="approval"
+    )
     await slack.settle()
+    if not send:
+        return approved
     letter = await strategy_letter(slack, auth.strategy_id)
     await record_letter_sent(slack, proposer, letter.id, on=at.date())
     strategy = await wait_for(lambda: strategy_of(slack, auth.strategy_id), what="in force")

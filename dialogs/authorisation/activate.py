@@ -38,6 +38,9 @@ async def approve(
     if strategy.review_after_days is None:
         # The review period the proposer chose, counted again from the day it takes effect.
         strategy.review_after_days = max((strategy.review_date - uow.ctx.today).days, 1)
+    # Until then, the review date as if it took effect on its earliest day (the letter's).
+    start = max(uow.ctx.today, strategy.takes_effect_on or uow.ctx.today)
+    strategy.review_date = start + timedelta(days=strategy.review_after_days)
     person.last_activity_at = uow.now
     names = await staff_repo.names(uow.session)
     await uow.tell(

@@ -7,6 +7,7 @@ get one decision; the other is told who decided and when.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from cards.forms import FormSpec
@@ -17,7 +18,7 @@ from dialogs.authorisation.rules import DECISIONS, DONE_LABEL, check_may_decide
 from dialogs.authorisation.view import card_key, card_model
 from dialogs.change import Change, change
 from dialogs.context import Ctx
-from dialogs.errors import AlreadyDone, BadRequest, NotFound
+from dialogs.errors import AlreadyDone, BadRequest, FieldErrors, NotFound
 from dialogs.incident.follow_up import refresh_person_cards
 from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, Template
@@ -36,6 +37,9 @@ ACTIONS = {
 }
 
 DENY = f.Head(FormName.DECISION, "Deny request", "Deny")
+FROM = f.Head(FormName.APPROVE_FROM, "Approve from a date", "Approve")
+# How far ahead an authoriser may set a later start: within the review period's reach.
+MAX_LATER_DAYS = 90
 CHANGES = f.Head(FormName.DECISION, "Ask for changes", "Send back")
 
 T = TypeVar("T", ContactStrategy, SharingRequest)
@@ -84,6 +88,53 @@ async def reason_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     return decision_form(turn.ctx, authorisation_id=auth.id, decision=decision)
 
 
+def from_date_form(ctx: Ctx, *, authorisation_id: int) -> FormSpec:
+    """Approve a strategy to take effect on a later day (and never before its letter is sent)."""
+    return FROM.form(
+        ctx,
+        [f.day(DecisionField.TAKES_EFFECT_ON, "Takes effect on")],
+        intro=(
+            "The restrictions take effect on this day, or when the letter telling the person "
+            "is recorded as sent if that is later: never before they have been told (s6, s7). "
+            "The review date is counted from the day it takes effect."
+        ),
+        context={"authorisation_id": authorisation_id},
+        values={DecisionField.TAKES_EFFECT_ON: (ctx.today + timedelta(days=7)).isoformat()},
+    )
+
+
+async def approve_from_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """Approve from a date: for a contact strategy, refused first to who may not decide."""
+    async with turn.ctx.db.read() as session:
+        auth = await _load(session, context.get("authorisation_id"))
+        check_may_decide(turn.actor, auth.requested_by_id)
+        await _check_pending(session, turn.ctx, auth)
+        if auth.kind == AuthorisationKind.SHARING:
+            raise BadRequest("Only a contact strategy can be approved from a later date.")
+    return from_date_form(turn.ctx, authorisation_id=auth.id)
+
+
+async def submit_approve_from(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx = turn.ctx
+    clean = validate(from_date_form(ctx, authorisation_id=0), values)
+    day = clean[DecisionField.TAKES_EFFECT_ON]
+    if day <= ctx.today:
+        raise FieldErrors(
+            {DecisionField.TAKES_EFFECT_ON: "Choose a later day, or use Approve to start it now."}
+        )
+    if day > ctx.today + timedelta(days=MAX_LATER_DAYS):
+        raise FieldErrors(
+            {DecisionField.TAKES_EFFECT_ON: f"Choose a day within {MAX_LATER_DAYS} days."}
+        )
+    return await decide(
+        ctx,
+        actor=turn.actor,
+        authorisation_id=context.get("authorisation_id"),
+        decision="approve",
+        takes_effect_on=day,
+    )
+
+
 async def approve(turn: Turn, click: Click) -> str:
     return await decide(
         turn.ctx, actor=turn.actor, authorisation_id=click.value, decision="approve"
@@ -111,6 +162,7 @@ async def decide(
     authorisation_id: Any,
     decision: str,
     submitted: dict[str, Any] | None = None,
+    takes_effect_on: date | None = None,
 ) -> str:
     if decision not in DECISIONS:
         raise BadRequest("That is not a decision.")
@@ -131,7 +183,7 @@ async def decide(
         if auth.kind == AuthorisationKind.SHARING:
             reference = await _sharing_decided(uow, auth, decider)
         else:
-            reference = await _strategy_decided(uow, auth, decider)
+            reference = await _strategy_decided(uow, auth, decider, takes_effect_on)
         await uow.audit(ACTIONS[status], auth, case=reference, kind=auth.kind)
         await uow.refresh_card(card_key(auth.id), await card_model(uow.session, ctx, auth))
     return (
@@ -165,9 +217,12 @@ async def _parties(
     return row, person, requester
 
 
-async def _strategy_decided(uow: Change, auth: Authorisation, decider: StaffMember) -> str:
+async def _strategy_decided(
+    uow: Change, auth: Authorisation, decider: StaffMember, takes_effect_on: date | None
+) -> str:
     strategy, person, proposer = await _parties(uow, auth, ContactStrategy, auth.strategy_id)
     if auth.status == AuthorisationStatus.APPROVED:
+        strategy.takes_effect_on = takes_effect_on
         await approve_strategy(uow, strategy, person, proposer, decider)
         await refresh_person_cards(uow, person.id)
         return person.reference

@@ -20,6 +20,14 @@ INTERACTIONS = (
     opens(
         ActionId.ASK_CHANGES, "authorisation_id", decide.reason_form, who=AUTHORISERS, extra=CHANGES
     ),
+    opens(ActionId.APPROVE_FROM, "authorisation_id", decide.approve_from_form, who=AUTHORISERS),
+    Form(
+        FormName.APPROVE_FROM,
+        "Approved from a date",
+        decide.approve_from_form,
+        decide.submit_approve_from,
+        AUTHORISERS,
+    ),
     Form(
         FormName.DECISION,
         "Decision recorded",

@@ -22,6 +22,7 @@ from dialogs.review.rules import may_review
 from dialogs.strategy.rules import may_propose
 from dialogs.strategy.view import summary as strategy_summary
 from storage import incidents as incidents_repo
+from storage import notice as notice_repo
 from storage import people as people_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
@@ -99,6 +100,25 @@ async def _summary(
         # Propose is offered only when nothing is in force or waiting (issue 12 item 7).
         "may_propose": may_propose(actor) and standing is None,
         "strategy_pending": standing == StrategyStatus.PENDING,
+        # s6, s7: approved, awaiting notice: not in force until its letter is sent.
+        "awaiting_notice": await _awaiting(session, person.id, names)
+        if standing == StrategyStatus.APPROVED
+        else None,
+    }
+
+
+async def _awaiting(
+    session: AsyncSession, person_id: int, names: dict[int, str]
+) -> dict[str, Any] | None:
+    """An approved strategy not yet in force: what it will restrict, and when it may start."""
+    strategy = await notice_repo.awaiting_notice(session, person_id=person_id)
+    if strategy is None:
+        return None
+    return {
+        "restrictions": strategy_summary(strategy, names)["restrictions"],
+        "from_date": (
+            strategy.takes_effect_on.strftime("%d %B %Y") if strategy.takes_effect_on else ""
+        ),
     }
 
 

@@ -25,5 +25,20 @@ POLICY = (
         "sent (method, date, who): the person is advised before it is put in place.",
         "tests/e2e/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
         "tests/e2e/test_teams_strategy.py::test_propose_approve_activate_and_tell_everyone",
+        "tests/e2e/test_slack_notice.py::test_approved_is_not_in_force_until_the_letter_is_sent",
+    ),
+    carries(
+        "7",
+        "Until its letter is sent a strategy is approved, awaiting notice: /case says so, no "
+        "breach can be recorded, staff are not told, and its proposer is reminded in office "
+        "hours; it takes effect on the later of the letter's day and the authoriser's.",
+        "tests/integration/test_notice.py::test_reminders_while_the_letter_is_unsent_in_office_hours",
+        "tests/integration/test_notice.py::test_approve_from_a_date_waits_for_that_day_and_for_the_letter",
+        "tests/e2e/test_slack_notice.py::test_approve_from_a_date_on_the_card",
+    ),
+    carries(
+        "7.1",
+        "The review date is counted from the day the strategy took effect.",
+        "tests/integration/test_notice.py::test_the_effective_date_drives_the_review_reminders",
     ),
 )

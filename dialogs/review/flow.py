@@ -41,8 +41,8 @@ from storage.models.status import AuthorisationKind, ReviewOutcome, StrategyStat
 async def _refuse_if_change_pending(session: AsyncSession, strategy: ContactStrategy) -> None:
     if await strategies_repo.change_pending(session, strategy_id=strategy.id):
         raise DomainError(
-            "A change to this strategy is waiting for authorisation. It must be decided "
-            "before the strategy can be reviewed again."
+            "A change to this strategy is waiting for authorisation, or for its letter to be "
+            "recorded as sent. It must take effect before the strategy can be reviewed again."
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from dialogs.errors import DomainError, NotFound
 from dialogs.people.find import person
 from dialogs.strategy.rules import spoc_id
+from storage import notice as notice_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
@@ -24,6 +25,12 @@ async def require_active(
     """The person and their strategy in force; `doing` finishes "there is nothing to ..."."""
     who = await person(session, person_id)
     strategy = await strategies_repo.in_force(session, person_id=who.id)
+    if strategy is None and await notice_repo.awaiting_notice(session, person_id=who.id):
+        raise DomainError(
+            f"The contact strategy for {who.reference} is approved, awaiting notice: it is not "
+            "in force until its letter is recorded as sent (s6, s7), so there is nothing to "
+            f"{doing} yet."
+        )
     if strategy is None:
         raise DomainError(
             f"{who.reference} has no contact strategy in force, so there is nothing to {doing}."

@@ -43,6 +43,7 @@ from tests.monitoring_support import (
     text_of,
     wait_for,
 )
+from tests.notice_support import record_letter_sent
 from tests.slack_harness import SlackWorld, start_world
 
 
@@ -235,6 +236,17 @@ async def test_alter_goes_through_authorisation_again(slack: SlackWorld) -> None
     )
 
     await slack.click("U0BEA", ActionId.APPROVE, str(auth.id))
+    await wait_for(lambda: _status_is(slack, new.id, "approved"), what="the change approved")
+    await slack.settle()
+    # The change takes effect when its letter is sent (s7.1 "told about any changes"):
+    # until then the old strategy stays in force.
+    assert (await stored(slack, strategy.id)).status == "active"
+    async with slack.db.read() as session:
+        letter = (
+            await session.execute(select(Letter).where(Letter.strategy_id == new.id))
+        ).scalar_one()
+    assert letter.kind == "strategy" and "Phone calls limited" not in letter.text
+    await record_letter_sent(slack, "U0ALEX", letter.id)
     await wait_for(
         lambda: _status_is(slack, strategy.id, "altered"), what="the old strategy to end"
     )
@@ -242,12 +254,6 @@ async def test_alter_goes_through_authorisation_again(slack: SlackWorld) -> None
     old, new = await stored(slack, strategy.id), await stored(slack, new.id)
     assert (old.status, new.status) == ("altered", "active")
     assert old.ended_at is not None
-    # The person is told by the strategy letter for the new version (s7.1).
-    async with slack.db.read() as session:
-        letter = (
-            await session.execute(select(Letter).where(Letter.strategy_id == new.id))
-        ).scalar_one()
-    assert letter.kind == "strategy" and "Phone calls limited" not in letter.text
     shown = text_of(await case(slack, "U0NIA", await reference(slack, strategy.person_id)))
     assert "Contact only by letter" in shown and "Phone calls limited" not in shown
 
@@ -285,7 +291,14 @@ async def test_a_change_sent_back_and_resubmitted_still_replaces_the_old(
             )
         ).scalar()
     await slack.click("U0BEA", ActionId.APPROVE, str(again.id))
-    await wait_for(lambda: _status_is(slack, again.strategy_id, "active"), what="approval")
+    await wait_for(lambda: _status_is(slack, again.strategy_id, "approved"), what="approval")
+    await slack.settle()
+    async with slack.db.read() as session:
+        letter = (
+            await session.execute(select(Letter).where(Letter.strategy_id == again.strategy_id))
+        ).scalar_one()
+    await record_letter_sent(slack, "U0ALEX", letter.id)
+    await wait_for(lambda: _status_is(slack, again.strategy_id, "active"), what="in force")
     async with slack.db.read() as session:
         active = (
             await session.execute(

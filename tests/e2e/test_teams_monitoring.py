@@ -35,6 +35,7 @@ from tests.e2e.test_teams_strategy import (
     incident_card,
     propose,
     put_in_force,
+    record_letter_sent,
     reference_of,
     value_of,
 )
@@ -544,6 +545,14 @@ async def test_alter_goes_through_authorisation_again(world: tuple[TeamsWorld, C
 
     await approve(teams, BEA, card.card)
     await teams.settle()
+    # In force once the person is told of the change, by its letter (s7.1).
+    old, new = await stored(teams, strategy.id), await stored(teams, new.id)
+    assert (old.status, new.status) == ("active", "approved")
+    async with teams.db.read() as session:
+        letter = (
+            await session.execute(select(Letter).where(Letter.strategy_id == new.id))
+        ).scalar_one()
+    await record_letter_sent(teams, ALEX, letter.id)
     old, new = await stored(teams, strategy.id), await stored(teams, new.id)
     assert (old.status, new.status) == ("altered", "active")
     shown = visible(await case_card(teams, NIA, new))
@@ -755,10 +764,14 @@ async def test_waiting_lists_what_each_person_must_decide(world: tuple[TeamsWorl
     await approve(teams, BEA, request.card)
     await teams.settle()
     assert "asks you to authorise" not in visible(await teams.say(ALEX, "waiting"))
-
-    # A dispute for Casey, decided from the waiting card itself.
     async with teams.db.read() as session:
         strategy = (await session.execute(select(ContactStrategy))).scalar_one()
+        letter = (await session.execute(select(Letter))).scalar_one()
+    await record_letter_sent(teams, JO, letter.id)
+    async with teams.db.read() as session:
+        strategy = (await session.execute(select(ContactStrategy))).scalar_one()
+
+    # A dispute for Casey, decided from the waiting card itself.
     await record_dispute(teams, strategy)
     await teams.settle()
     dispute = await the_dispute(teams)
