@@ -25,10 +25,12 @@ from sqlalchemy.engine import make_url
 
 from bot import audit_check
 from bot.backup import copies_in
+from bot.mail import mailer_for
 from bot.metrics import RECENT_FAILURES
 from bot.runtime import system_clock
 from bot.settings import Settings
 from dialogs import directory
+from dialogs.mail import MailFailed, MailRefused
 from storage import audit as audit_store
 from storage import health, migrate
 from storage import staff as staff_repo
@@ -90,6 +92,7 @@ class Doctor:
             self.outbox_and_jobs,
             self.audit,
             self.backups,
+            self.mail,
         ]
         try:
             for check in checks:
@@ -510,6 +513,22 @@ class Doctor:
                 )
             ]
         return [ok("backups", f"{len(taken)} copies in {folder}, the newest {taken[-1][1].name}")]
+
+    async def mail(self) -> list[Finding]:
+        """[smtp]: the mail server "Send by email" uses answers, secured and signed in."""
+        mailer = mailer_for(self.settings)
+        if mailer is None:
+            return [
+                skip(
+                    "email",
+                    "no [smtp] host set: letters are posted or handed over and recorded by "
+                    "hand (Send by email is not offered)",
+                )
+            ]
+        try:
+            return [ok("email", await mailer.check())]
+        except (MailFailed, MailRefused) as exc:
+            return [fail("email", f"{exc}; Send by email will fail until this is fixed")]
 
 
 async def run(settings: Settings, *, out: TextIO, now: datetime | None = None) -> int:

@@ -61,6 +61,33 @@ class SmtpMailer:
         )
         return msg
 
+    async def check(self) -> str:
+        """Connect, secure and sign in as a send would, then leave without sending
+        (`safecontact doctor`); what was checked, or MailFailed/MailRefused."""
+        return await asyncio.to_thread(self._check)
+
+    def _check(self) -> str:
+        where = f"the mail server {self.host}:{self.port}"
+        try:
+            with self._connect() as client:
+                if self.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    password = self.password.get_secret_value() if self.password else ""
+                    client.login(self.username, password)
+                client.noop()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise MailFailed(
+                f"{where} did not accept the user name and password "
+                f"({_reply(exc.smtp_code, exc.smtp_error)}); check [smtp] username and "
+                "SMTP_PASSWORD"
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailFailed(f"could not reach {where}: {type(exc).__name__}: {exc}") from None
+        how = {"starttls": "over STARTTLS", "tls": "over TLS", "none": "unencrypted (local)"}
+        signed = f", signed in as {self.username}" if self.username else ""
+        return f"{where} answers {how[self.security]}{signed}; letters come from {self._sender}"
+
     def _send(self, msg: EmailMessage) -> None:
         where = f"the mail server {self.host}:{self.port}"
         try:

@@ -16,12 +16,15 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
+from bot.doctor import Doctor
+from bot.settings import Settings
 from cards.ids import ActionId
 from storage.models import AuditEvent, Authorisation, ContactStrategy, Letter, Person
 from tests.backends import both_backends
@@ -332,3 +335,29 @@ async def test_slack_sends_by_email_from_the_letter_card(
         assert status == "active"
     finally:
         await stop()
+
+
+async def test_doctor_checks_the_mail_server(inbox: tuple[Inbox, int], tmp_path: Path) -> None:
+    """`safecontact doctor` connects as a send would and leaves without sending."""
+    _, port = inbox
+    found = {}
+    for name, smtp in (
+        ("answers", {"host": "127.0.0.1", "port": port, "security": "none"}),
+        ("closed", {"host": "127.0.0.1", "port": free_port(), "security": "none"}),
+        ("off", {}),
+    ):
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / name}.db",
+            smtp={**smtp, "from_address": OFFICE} if smtp else {},
+        )
+        doctor = Doctor(settings)
+        try:
+            (found[name],) = await doctor.mail()
+        finally:
+            await doctor.db.dispose()
+    assert found["answers"].status == "ok"
+    assert f"127.0.0.1:{port} answers unencrypted" in found["answers"].text
+    assert f"letters come from {OFFICE}" in found["answers"].text
+    assert found["closed"].status == "fail"
+    assert "could not reach the mail server" in found["closed"].text
+    assert found["off"].status == "skip" and "Send by email is not offered" in found["off"].text
