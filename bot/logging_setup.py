@@ -161,6 +161,8 @@ def configure(log_format: str = "text", *, stream: Any = None) -> None:
     root.setLevel(logging.INFO)
     # Alembic announces every migration step at INFO; an operator needs only problems.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # WeasyPrint announces each of its seven steps for every letter's PDF at INFO.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     quiet_libraries()
 
 
