@@ -54,7 +54,6 @@ async def activate(
         names=names,
         filename=f"{person.reference}-contact-strategy.html",
         about=f"The letter telling {person.name} about the contact strategy.",
-        enclosing=", with a copy of the policy",
     )
     await _tell_staff(uow, strategy, person, proposer, decider, names)
 

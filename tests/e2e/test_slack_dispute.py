@@ -122,10 +122,13 @@ async def test_the_chief_executive_considers_a_dispute(world: tuple[SlackWorld, 
         text = flat(body)
         assert "We have decided that the restricted contact arrangements still apply" in text
         assert "considered by someone who took no part in that decision" in text
+        # The heading says who considered it (issue 14).
+        assert "considered by our chief executive" in text.lower()
         assert "Phone calls limited to 10 minutes" in text
         assert "call 999 in an emergency, or 101" in text
         assert "Casey Chief" in text  # signed by whoever decided
-    assert "The calls were &lt;abusive&gt;." in letter.html
+    # The outcome's reasons are internal: never in the letter (issue 14).
+    assert "The calls were" not in letter.html + letter.text
     # The card now shows the decision and no button; the recorder and proposer are told.
     update = slack.fake.calls_to("chat.update")[-1]
     assert update["channel"] == "D0CASEY" and "decided by Casey Chief" in text_of(update)
@@ -199,7 +202,7 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(
     (letter,) = await letters(slack, "dispute_outcome")
     text = flat(letter.text)
     assert "We have decided on a different course of action" in text
-    assert "An advocate should make contact instead." in text
+    assert "An advocate should make contact instead." not in text  # internal reasons
     assert "Until then, the current arrangements still apply" in text
     assert name in text  # signed by the independent decider
     # The proposer is offered the review that puts the new course into effect.
