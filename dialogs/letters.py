@@ -8,6 +8,7 @@ a breach, a dispute), so each is kept exactly as rendered and none goes unrecord
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from cards import letters
@@ -101,6 +102,15 @@ def heading(ctx: Ctx, person: Person, signatory: StaffMember) -> dict[str, Any]:
         "large_print": False,
         **NEUTRAL,
     }
+
+
+def enclosures(ctx: Ctx, kind: str) -> list[Path]:
+    """The files that go with a letter of `kind` (s7: the policy with the strategy letter),
+    for whoever sends it: printed in the envelope, or attached to the email."""
+    org = ctx.organisation
+    if kind == LetterKind.STRATEGY and org.policy_document_file:
+        return [Path(org.policy_document_file)]
+    return []
 
 
 def send_by_label(channel: str | None) -> str:

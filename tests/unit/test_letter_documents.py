@@ -14,6 +14,7 @@ import io
 import re
 import unicodedata
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pypdf
@@ -22,7 +23,7 @@ import pytest
 from cards import letters
 from cards.letter_pdf import pdf
 from dialogs.context import Ctx
-from dialogs.letters import NO_OUTCOME_SUMMARY, NO_REVIEW_SUMMARY, NO_SUMMARY, heading
+from dialogs.letters import NO_OUTCOME_SUMMARY, NO_REVIEW_SUMMARY, NO_SUMMARY, enclosures, heading
 from dialogs.office import Organisation, PolicySettings
 from dialogs.strategy.letter import letter_model
 from storage.models import ContactStrategy, Person, StaffMember
@@ -284,3 +285,16 @@ def test_the_checker_catches_bad_letter_text() -> None:
         "He threatened the duty officer today.", internal=["He threatened the duty officer today."]
     )
     assert not problems("Dear Dennis Harlow,\n\nWHY\n\nBecause.")
+
+
+def test_the_policy_file_goes_with_the_strategy_letter_only(tmp_path: Path) -> None:
+    """What the sender encloses or attaches: exactly what the letter says is enclosed."""
+    policy = tmp_path / "policy.pdf"
+    policy.write_bytes(b"%PDF-1.7")
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    org = Organisation(policy_document_file=str(policy))
+    ctx = Ctx(db=None, organisation=org, policy=PolicySettings(), now=now)  # type: ignore[arg-type]
+    assert enclosures(ctx, "strategy") == [policy]
+    assert enclosures(ctx, "warning") == []
+    bare = Ctx(db=None, organisation=Organisation(), policy=PolicySettings(), now=now)  # type: ignore[arg-type]
+    assert enclosures(bare, "strategy") == []
