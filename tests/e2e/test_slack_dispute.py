@@ -22,6 +22,7 @@ from cards.ids import ActionId
 from storage.models import AuditEvent, ContactStrategy, Dispute
 from tests.backends import both_backends
 from tests.e2e.test_slack_incident import assert_valid_view
+from tests.e2e.test_slack_review import review
 from tests.monitoring_support import (
     Clock,
     buttons,
@@ -390,3 +391,32 @@ async def test_a_dispute_with_nobody_independent_left_is_logged_for_the_administ
     assert (await the_dispute(slack)).decider_id == dispute.decider_id
     for user in ("U0ALEX", "U0BEA", "U0JO"):
         assert posts(slack, user, CARD) == []
+
+
+@both_backends  # the storage query behind "took part" (storage.strategies.decision_makers)
+async def test_a_chief_executive_who_continued_it_at_a_review_is_not_asked(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """s7.3, issue 14: independent means no part in the proposal, the approval, or a review
+    that continued or altered it; and the outcome letter's heading says who considered it."""
+    slack, _ = world
+    await resync(slack, {"casey@example.org": ["chief_executive", "authoriser"]}, [])
+    strategy = await put_in_force(slack)  # proposed by Jo, approved by Bea
+    ack = await review(slack, "U0CASEY", strategy.id, "continue")
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    ack = await record(slack, strategy.person_id)
+    assert "I'm asking Alex Morgan to consider it" in text_of(ack["view"])
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    (card,) = posts(slack, "U0ALEX", CARD)
+    assert "The Chief Executive (Casey Chief) took part in the decision" in text_of(card)
+    assert posts(slack, "U0CASEY", CARD) == []
+    await decide(slack, "U0ALEX", dispute.id, "upheld", "Internal: the calls were abusive.")
+    await slack.settle()
+    (letter,) = await letters(slack, "dispute_outcome")
+    for body in (letter.html, letter.text):
+        text = flat(body)
+        assert "considered by alex morgan, authorising officer" in text.lower()
+        assert "Chief Executive" not in text.split("Thank you for your letter")[0]
+        assert "the calls were abusive" not in text
