@@ -8,6 +8,7 @@ internal-reasons fields (`ContactStrategy.reasons`, `Review.reasons`,
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -28,11 +29,14 @@ def _words(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def problems(text: str, *, html: bool = False, internal: Iterable[str] = ()) -> list[str]:
+def problems(
+    text: str, *, html: bool = False, layout: bool = True, internal: Iterable[str] = ()
+) -> list[str]:
     """What is wrong with a letter's text (its HTML when `html`); empty when it is fine.
 
-    `internal` holds the internal reasons the letter was made from: none of them, nor any
-    sentence of them, may appear in it.
+    `layout` checks the plain text's paragraphs (not for text read back from a PDF, which
+    has no blank lines). `internal` holds the internal reasons the letter was made from:
+    none of them, nor any sentence of them, may appear in it.
     """
     found: list[str] = []
     visible = re.sub(r"<[^>]+>", "\n", text) if html else text
@@ -43,7 +47,15 @@ def problems(text: str, *, html: bool = False, internal: Iterable[str] = ()) -> 
             found.append(f"{what}: {m.group(0)!r}")
     if m := PLACEHOLDERS.search(visible):
         found.append(f"an unfilled placeholder: {m.group(0)!r}")
-    if not html:
+    if not html and layout:
+        if "\n\n\n" in text.replace("\r", ""):
+            found.append("an empty paragraph (two blank lines running)")
+        raw = text.splitlines()
+        for line, after in itertools.pairwise(raw):
+            # A paragraph is one line; the next paragraph follows a blank line.
+            ends = len(line) > 60 and line.rstrip().endswith((".", ":"))
+            if ends and after.strip() and not after.lstrip().startswith("- "):
+                found.append(f"two paragraphs run together: {line[-40:]!r} {after[:40]!r}")
         lines = _words(text)
         for i, line in enumerate(lines):
             heading = TXT_HEADING.match(line) and not line.startswith("OUR REFERENCE")

@@ -29,6 +29,7 @@ from dialogs.strategy.letter import letter_model
 from storage.models import ContactStrategy, Person, StaffMember
 from storage.models.staff import StaffRole
 from storage.models.strategy import Restriction
+from tests.journey import reading
 from tests.letter_check import check, problems
 
 INTERNAL = "On 4 December he threatened the duty officer. Internal note: see HR file 12."
@@ -158,6 +159,8 @@ def test_every_letter_in_every_format(kind: str, variant: str, hostile: bool) ->
     check(text, internal=internal)
     check(html, html=True, internal=internal)
     check(subject, internal=internal)
+    if not hostile:  # and as the journey tests read every message (tests/journey/reading.py)
+        assert reading.problems(text) == []
 
     # HTML: every value escaped; the title and language set for the PDF (PDF/UA).
     assert "<script>" not in html and "<b>bold</b>" not in html
@@ -185,7 +188,7 @@ def test_every_letter_in_every_format(kind: str, variant: str, hostile: bool) ->
     # The PDF says what the plain text says, in large print when asked (s5).
     reader = pypdf.PdfReader(io.BytesIO(pdf(html, large_print=model["large_print"])))
     pdf_text = "\n".join(page.extract_text() for page in reader.pages)
-    assert not problems(pdf_text, internal=internal)
+    assert not problems(pdf_text, layout=False, internal=internal)
     assert _squash(pdf_text) == _squash(text)
 
 
@@ -281,6 +284,8 @@ def test_the_checker_catches_bad_letter_text() -> None:
     assert problems("Dear {{ person_name }},")
     assert problems("WHY\n\nWHAT WILL CHANGE\n\n - x")
     assert problems("<h2>Why</h2>\n<p> </p>", html=True)
+    assert problems("Dear Dennis,\n\n\n\nWe are writing about your contact with us.")
+    assert problems("We are writing about your contact with us by telephone on Monday.\nNext.")
     assert problems(
         "He threatened the duty officer today.", internal=["He threatened the duty officer today."]
     )
