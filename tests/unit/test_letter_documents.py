@@ -190,6 +190,10 @@ def test_every_letter_in_every_format(kind: str, variant: str, hostile: bool) ->
     pdf_text = "\n".join(page.extract_text() for page in reader.pages)
     assert not problems(pdf_text, layout=False, internal=internal)
     assert _squash(pdf_text) == _squash(text)
+    # Nothing runs off the page: a name with no space in it wraps within the margins
+    # (about 80 characters a line at 12 point, 55 in large print).
+    longest = max(len(word) for word in pdf_text.split())
+    assert longest <= (55 if model["large_print"] else 80), longest
 
 
 def test_the_strategy_letter_tells_the_summary_and_how_to_reach_the_spoc() -> None:
