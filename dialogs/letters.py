@@ -46,19 +46,18 @@ NEUTRAL = {
 }
 
 
-# The sign-off names the sender's role (issue 14), the most senior they hold.
-ROLE_TITLES = (
-    ("authoriser", "Authorising officer"),
-    ("manager", "Manager"),
-    ("staff", "Caseworker"),
-)
+# The sign-off names the sender's role (issue 14), the most senior they hold; the words
+# are the office's ([organisation] letter_role_titles).
+SENIORITY = ("authoriser", "manager", "staff")
 
 
 def signatory_role(ctx: Ctx, member: StaffMember) -> str:
     """The role printed under the sender's name: the Chief Executive's own title first."""
+    org = ctx.organisation
     if member.has_role("chief_executive"):
-        return ctx.organisation.chief_executive_title
-    return next((title for role, title in ROLE_TITLES if member.has_role(role)), "")
+        return org.chief_executive_title
+    titles = org.letter_role_titles
+    return next((titles[r] for r in SENIORITY if member.has_role(r) and titles.get(r)), "")
 
 
 def considered_by(ctx: Ctx, decider: StaffMember) -> str:

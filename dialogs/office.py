@@ -58,6 +58,15 @@ class Organisation(StrictModel):
     diversity_policy_url: str = Field("", max_length=300)
     # Printed in every letter's letterhead, with the name, address, phone, email and website.
     opening_hours: str = Field("", max_length=200)
+    # The role printed under the sender's name in a letter's sign-off, by their most senior
+    # role (the Chief Executive signs with chief_executive_title).
+    letter_role_titles: dict[str, str] = Field(
+        default_factory=lambda: {
+            "authoriser": "Senior manager",
+            "manager": "Manager",
+            "staff": "Member of staff",
+        }
+    )
     # s7: "A copy of this policy will be provided": the policy as a file that is enclosed
     # with the strategy letter, or a URL the letter links, or both. With neither, no letter
     # claims an enclosure; it offers a copy on request, and `serve` and `doctor` warn.
@@ -73,6 +82,23 @@ class Organisation(StrictModel):
     )
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    @field_validator("letter_role_titles")
+    @classmethod
+    def _role_titles(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - {"authoriser", "manager", "staff"}
+        if unknown:
+            raise ValueError(
+                f"organisation.letter_role_titles: {', '.join(sorted(unknown))} is not a role "
+                "that signs letters; give titles for authoriser, manager and staff"
+            )
+        too_long = [k for k, v in value.items() if len(v) > 100]
+        if too_long:
+            raise ValueError(
+                f"organisation.letter_role_titles: the title for {too_long[0]} is over 100 "
+                "characters"
+            )
+        return {k: v.strip() for k, v in value.items()}
 
     @field_validator("policy_document_file")
     @classmethod

@@ -417,6 +417,6 @@ async def test_a_chief_executive_who_continued_it_at_a_review_is_not_asked(
     (letter,) = await letters(slack, "dispute_outcome")
     for body in (letter.html, letter.text):
         text = flat(body)
-        assert "considered by alex morgan, authorising officer" in text.lower()
+        assert "considered by alex morgan, senior manager" in text.lower()
         assert "Chief Executive" not in text.split("Thank you for your letter")[0]
         assert "the calls were abusive" not in text

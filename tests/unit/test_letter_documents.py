@@ -179,7 +179,7 @@ def test_every_letter_in_every_format(kind: str, variant: str, hostile: bool) ->
         f"Dear {case['person'].name},",
         "Yours sincerely,",
         case["signatory"].name,
-        "Authorising officer",
+        "Senior manager",
     ]
     at = [lines.index(line) for line in order]
     assert at == sorted(at), "the letter is not laid out in order"
@@ -307,3 +307,14 @@ def test_the_policy_file_goes_with_the_strategy_letter_only(tmp_path: Path) -> N
     assert enclosures(ctx, "warning") == []
     bare = Ctx(db=None, organisation=Organisation(), policy=PolicySettings(), now=now)  # type: ignore[arg-type]
     assert enclosures(bare, "strategy") == []
+
+
+def test_the_sign_off_uses_the_offices_own_role_titles() -> None:
+    case = _case(False)
+    org = Organisation(letter_role_titles={"authoriser": "Head of Business Services"})
+    ctx = Ctx(db=None, organisation=org, policy=PolicySettings(), now=case["ctx"].now)  # type: ignore[arg-type]
+    model = {**_model("warning", case, ""), **heading(ctx, case["person"], case["signatory"])}
+    _, _, text = letters.render("warning", model)
+    assert "Jo Reed\nHead of Business Services\n" in text
+    with pytest.raises(ValueError, match="chief is not a role that signs letters"):
+        Organisation(letter_role_titles={"chief": "Boss"})
