@@ -57,6 +57,8 @@ def letter_model(
             if strategy.activated_at
             else None
         ),
+        # An alteration after review (s7.1: "told about any changes") says it changes them.
+        "altered": strategy.supersedes_id is not None,
         "send_by": letter_channel(strategy),
         "large_print": strategy.large_print,
     }

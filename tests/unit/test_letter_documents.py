@@ -318,3 +318,15 @@ def test_the_sign_off_uses_the_offices_own_role_titles() -> None:
     assert "Jo Reed\nHead of Business Services\n" in text
     with pytest.raises(ValueError, match="chief is not a role that signs letters"):
         Organisation(letter_role_titles={"chief": "Boss"})
+
+
+def test_an_alteration_letter_says_the_arrangements_change() -> None:
+    """s7.1: "The member of the public should be told about any changes"."""
+    case = _case(False)
+    case["strategy"].supersedes_id = 2
+    subject, html, text = letters.render("strategy", _model("strategy", case, ""))
+    flat = " ".join(text.split())
+    assert "we have decided to change them" in flat
+    assert "We have decided to put in place a contact strategy" not in flat
+    check(text, internal=[INTERNAL])
+    check(html, html=True, internal=[INTERNAL])
