@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from bot import logging_setup, ops_commands, records_commands
+from bot import letters_commands, logging_setup, ops_commands, records_commands
 from bot.settings import ConfigError, Settings, load_settings
 from dialogs.directory import DirectoryRefused
 from storage.db import DatabaseUnavailable
@@ -131,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         help="manifest template (default: bot/teams/manifest.json, shipped with safecontact)",
     )
     records_commands.add_parsers(sub)  # export-person, sar, retention, report, policy (s9)
+    letters_commands.add_parsers(sub)  # letters list, letters get
     return p
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import audit_check, ops_commands, records_commands
+from bot import audit_check, letters_commands, ops_commands, records_commands
 from bot.runtime import Runtime
 from bot.scheduler import run_due
 from bot.server import create_app, prepare_database
@@ -291,6 +291,7 @@ COMMANDS: dict[tuple[str, ...], Command] = {
     ("jobs", "list"): jobs_list,
     ("jobs", "run-due"): jobs_run_due,
     **records_commands.COMMANDS,  # export-person, sar, retention, report, policy (s9)
+    **letters_commands.COMMANDS,  # letters list, letters get
     **ops_commands.COMMANDS,  # doctor, backup, restore, staff link
 }
 

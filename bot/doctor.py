@@ -35,8 +35,9 @@ from storage import audit as audit_store
 from storage import health, migrate
 from storage import staff as staff_repo
 
-OK, FAIL, SKIP = "ok", "fail", "skip"
-MARK = {OK: "✓", FAIL: "✗", SKIP: "-"}
+OK, FAIL, SKIP, WARN = "ok", "fail", "skip", "warn"
+# A warning ("!") is told but does not fail the check: the bot works, less well than it should.
+MARK = {OK: "✓", FAIL: "✗", SKIP: "-", WARN: "!"}
 TIMEOUT = 10.0
 # A Slack signing secret is 32 hexadecimal characters (Basic Information -> App Credentials).
 SIGNING_SECRET = re.compile(r"^[0-9a-f]{32}$")
@@ -68,6 +69,10 @@ def skip(name: str, text: str) -> Finding:
     return Finding(SKIP, name, text)
 
 
+def warn(name: str, text: str) -> Finding:
+    return Finding(WARN, name, text)
+
+
 def manifest_scopes() -> set[str]:
     """The bot scopes the shipped Slack manifest asks for (both variants ask the same)."""
     text = resources.files("bot").joinpath("slack", "manifest.json").read_text()
@@ -85,6 +90,7 @@ class Doctor:
         found: list[Finding] = []
         checks: list[Callable[[], Awaitable[list[Finding]]]] = [
             self.configuration,
+            self.policy_document,
             self.database,
             self.slack,
             self.teams,
@@ -127,6 +133,22 @@ class Doctor:
                 )
             )
         return found
+
+    async def policy_document(self) -> list[Finding]:
+        """s7: "A copy of this policy will be provided" with the strategy letter."""
+        org = self.settings.organisation
+        missing = org.policy_missing()
+        if missing:
+            return [warn("policy document", missing)]
+        found = []
+        if org.policy_document_file:
+            path = Path(org.policy_document_file)
+            if not await asyncio.to_thread(path.is_file):
+                return [fail("policy document", f"{path} is configured but is not there")]
+            found.append(f"{path} is enclosed with strategy letters")
+        if org.policy_url:
+            found.append(f"{org.policy_url} is linked from strategy letters")
+        return [ok("policy document", "; ".join(found))]
 
     async def database(self) -> list[Finding]:
         url = make_url(self.settings.database_url)

@@ -98,6 +98,13 @@ async def prepare_database(runtime: Runtime, *, find_ids: bool = True) -> None:
         )
 
 
+def warn_about_letters(settings: Settings) -> None:
+    """At start: what letters cannot do as configured (s7: a copy of the policy is provided)."""
+    missing = settings.organisation.policy_missing()
+    if missing:
+        log.warning("%s Set one in [organisation] (safecontact.example.toml).", missing)
+
+
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     ok = await runtime.db.ping()
@@ -194,6 +201,7 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         runtime.loop = asyncio.get_running_loop()
         await prepare_database(runtime)
+        warn_about_letters(settings)
         # Everything made to start (modules, models, templates, the registry) lives as long
         # as the server: out of the collector's way, a full collection scans only what
         # requests made, and pauses a few milliseconds instead of 40-60 (docs/performance.md).

@@ -19,6 +19,9 @@ _PAGE = """
         @bottom-center { content: "Page " counter(page) " of " counter(pages);
                          font-size: 9pt; color: #333; } }
 body { max-width: none; margin: 0; }
+/* A name or address with no space in it (or a long link) wraps, not off the page's edge:
+   letters kept before this rule was in their own style print right too. */
+body, p, li, h1, h2, div { overflow-wrap: break-word; }
 """
 # Large print: at least 16 point type (RNIB's clear print guidance), left aligned.
 _LARGE = """

@@ -8,6 +8,7 @@ a breach, a dispute), so each is kept exactly as rendered and none goes unrecord
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from cards import letters
@@ -22,6 +23,93 @@ from storage.models.status import LetterSendMethod, OutboxKind
 def letter_date(ctx: Ctx) -> str:
     """Today as a letter is dated: "4 December 2026"."""
     return ctx.now.astimezone(ctx.zone).strftime("%d %B %Y")
+
+
+# What a letter says when the person-facing summary is empty (rows from before it was
+# asked for): a neutral sentence, never the internal reasons (issue 14; s7 asks that the
+# person be told in writing, and the internal reasons are written for the case file).
+NO_SUMMARY = (
+    "We have made this decision because of the way you have contacted us. If you would "
+    "like us to explain it further, please write to us, quoting the reference above."
+)
+NO_REVIEW_SUMMARY = (
+    "We have looked at how contact with you has gone since the arrangements began, and "
+    "we have decided they are still needed for now."
+)
+NO_OUTCOME_SUMMARY = (
+    "We have considered everything you told us in your letter before reaching this decision."
+)
+NEUTRAL = {
+    "no_summary": NO_SUMMARY,
+    "no_review_summary": NO_REVIEW_SUMMARY,
+    "no_outcome_summary": NO_OUTCOME_SUMMARY,
+}
+
+
+# The sign-off names the sender's role (issue 14), the most senior they hold; the words
+# are the office's ([organisation] letter_role_titles).
+SENIORITY = ("authoriser", "manager", "staff")
+
+
+def signatory_role(ctx: Ctx, member: StaffMember) -> str:
+    """The role printed under the sender's name: the Chief Executive's own title first."""
+    org = ctx.organisation
+    if member.has_role("chief_executive"):
+        return org.chief_executive_title
+    titles = org.letter_role_titles
+    return next((titles[r] for r in SENIORITY if member.has_role(r) and titles.get(r)), "")
+
+
+def considered_by(ctx: Ctx, decider: StaffMember) -> str:
+    """Who considered a dispute, as its outcome letter's heading says (s7.3): the Chief
+    Executive by their title, anyone else by name and role (no "Chief Executive" when
+    someone else considered it)."""
+    if decider.has_role("chief_executive"):
+        return f"our {ctx.organisation.chief_executive_title}"
+    role = signatory_role(ctx, decider)
+    return f"{decider.name}, {role}" if role else decider.name
+
+
+def addressee(person: Person) -> list[str]:
+    """The addressee block: the name, then the postal address when known, else the email."""
+    lines = [person.name]
+    if person.postal_address:
+        lines += [line.strip() for line in person.postal_address.splitlines() if line.strip()]
+    elif person.email:
+        lines.append(person.email)
+    return lines
+
+
+def heading(ctx: Ctx, person: Person, signatory: StaffMember) -> dict[str, Any]:
+    """What every letter's letterhead, addressee block and sign-off print (cards/templates/
+    letters/_base.*): the office from [organisation], the reference and date, the person,
+    and who signs it in what role; the policy enclosure as configured (s7)."""
+    org = ctx.organisation
+    return {
+        "organisation": org.model_dump(),
+        # The address on one line, for a sentence ("write to us at ...").
+        "address_line": ", ".join(
+            line.strip() for line in org.address.splitlines() if line.strip()
+        ),
+        "enclosure": org.policy_enclosure(),
+        "date": letter_date(ctx),
+        "reference": person.reference,
+        "person_name": person.name,
+        "addressee": addressee(person),
+        "signatory": signatory.name,
+        "signatory_role": signatory_role(ctx, signatory),
+        "large_print": False,
+        **NEUTRAL,
+    }
+
+
+def enclosures(ctx: Ctx, kind: str) -> list[Path]:
+    """The files that go with a letter of `kind` (s7: the policy with the strategy letter),
+    for whoever sends it: printed in the envelope, or attached to the email."""
+    org = ctx.organisation
+    if kind == LetterKind.STRATEGY and org.policy_document_file:
+        return [Path(org.policy_document_file)]
+    return []
 
 
 def send_by_label(channel: str | None) -> str:

@@ -7,10 +7,18 @@ from the TOML file.
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from dialogs.policy_map import carries
 
@@ -48,7 +56,87 @@ class Organisation(StrictModel):
     health_and_safety_policy_url: str = Field("", max_length=300)
     dignity_at_work_policy_url: str = Field("", max_length=300)
     diversity_policy_url: str = Field("", max_length=300)
-    unacceptable_behaviour_policy_url: str = Field("", max_length=300)
+    # Printed in every letter's letterhead, with the name, address, phone, email and website.
+    opening_hours: str = Field("", max_length=200)
+    # The role printed under the sender's name in a letter's sign-off, by their most senior
+    # role (the Chief Executive signs with chief_executive_title).
+    letter_role_titles: dict[str, str] = Field(
+        default_factory=lambda: {
+            "authoriser": "Senior manager",
+            "manager": "Manager",
+            "staff": "Member of staff",
+        }
+    )
+    # s7: "A copy of this policy will be provided": the policy as a file that is enclosed
+    # with the strategy letter, or a URL the letter links, or both. With neither, no letter
+    # claims an enclosure; it offers a copy on request, and `serve` and `doctor` warn.
+    policy_document_title: str = Field(
+        "Managing unacceptable or unreasonable behaviour", min_length=1, max_length=200
+    )
+    policy_document_file: str = Field("", max_length=500)
+    policy_url: str = Field(
+        "",
+        max_length=300,
+        # The name the example file has always documented still works.
+        validation_alias=AliasChoices("policy_url", "unacceptable_behaviour_policy_url"),
+    )
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    @field_validator("letter_role_titles")
+    @classmethod
+    def _role_titles(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - {"authoriser", "manager", "staff"}
+        if unknown:
+            raise ValueError(
+                f"organisation.letter_role_titles: {', '.join(sorted(unknown))} is not a role "
+                "that signs letters; give titles for authoriser, manager and staff"
+            )
+        too_long = [k for k, v in value.items() if len(v) > 100]
+        if too_long:
+            raise ValueError(
+                f"organisation.letter_role_titles: the title for {too_long[0]} is over 100 "
+                "characters"
+            )
+        return {k: v.strip() for k, v in value.items()}
+
+    @field_validator("policy_document_file")
+    @classmethod
+    def _policy_file(cls, value: str) -> str:
+        if value and not Path(value).is_file():
+            raise ValueError(
+                f"organisation.policy_document_file: there is no file at {value!r}. Give the "
+                "path of the policy document (a PDF) to enclose with letters, or leave it "
+                "out and set organisation.policy_url instead."
+            )
+        return value
+
+    @field_validator("policy_url")
+    @classmethod
+    def _policy_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(
+                f"organisation.policy_url must be a web address starting https://, not {value!r}"
+            )
+        return value
+
+    def policy_enclosure(self) -> dict[str, Any]:
+        """What a letter may truly say of the policy (s7): enclosed, linked, or neither."""
+        return {
+            "title": self.policy_document_title,
+            "enclosed": bool(self.policy_document_file),
+            "url": self.policy_url,
+        }
+
+    def policy_missing(self) -> str | None:
+        """Why letters cannot provide the policy, or None when they can."""
+        if self.policy_document_file or self.policy_url:
+            return None
+        return (
+            "No policy document is configured (organisation.policy_document_file or "
+            "organisation.policy_url): s7 says a copy of the policy is provided with the "
+            "strategy letter, so letters will only offer a copy on request."
+        )
 
 
 class PolicySettings(StrictModel):

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.db import AsyncSession
-from storage.models import Authorisation, ContactStrategy
-from storage.models.status import AuthorisationStatus, StrategyStatus
+from storage.models import Authorisation, ContactStrategy, Review
+from storage.models.status import AuthorisationStatus, ReviewOutcome, StrategyStatus
 
 
 async def get(
@@ -71,6 +71,29 @@ async def approvers(session: AsyncSession, *, strategy_id: int) -> list[int]:
         Authorisation.status == AuthorisationStatus.APPROVED,
     )
     return [a for a in (await session.execute(stmt)).scalars() if a is not None]
+
+
+async def decision_makers(session: AsyncSession, *, strategy_id: int) -> list[tuple[str, int]]:
+    """Who took part in the decisions behind the arrangements now in `strategy_id`, as
+    (what they did, staff id): for it and every version it superseded (an alteration at
+    review), the proposer, the approvers, and each reviewer who continued or altered it."""
+    found: list[tuple[str, int]] = []
+    seen: set[int] = set()
+    current: int | None = strategy_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        strategy = await session.get(ContactStrategy, current)
+        if strategy is None:
+            break
+        found.append(("proposed", strategy.proposer_id))
+        found += [("approved", a) for a in await approvers(session, strategy_id=current)]
+        reviewed = select(Review.outcome, Review.reviewed_by_id).where(
+            Review.strategy_id == current,
+            Review.outcome.in_((ReviewOutcome.CONTINUED, ReviewOutcome.ALTERED)),
+        )
+        found += [(str(o), r) for o, r in (await session.execute(reviewed)).all()]
+        current = strategy.supersedes_id
+    return found
 
 
 async def standing(session: AsyncSession, *, person_id: int) -> str | None:

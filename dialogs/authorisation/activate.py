@@ -65,7 +65,6 @@ async def approve(
         names=names,
         filename=f"{person.reference}-contact-strategy.html",
         about=f"The letter telling {person.name} about the contact strategy.",
-        enclosing=", with a copy of the policy",
     )
 
 

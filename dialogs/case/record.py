@@ -40,6 +40,7 @@ STAFF_FIELDS = frozenset(
         "logged_by",
         "created_by",
         "disclosed_by",
+        "sent_by",
     }
 )
 
@@ -76,7 +77,10 @@ SECTIONS: dict[str, str] = {
     "further_actions": "id kind taken_on details recorded_by=recorded_by_id recorded=created_at",
     "sharing_requests": "id agency what strategy_id reason_kind reason_detail consent "
     "requested_by=requested_by_id requested=created_at",
-    "letters": "id subject kind send_by created_by=created_by_id created=created_at",
+    # Each letter with its sending record (issue 14; dialogs.letters.record_sent wrote it):
+    # when, how and who recorded it, which is when the person was told (s7).
+    "letters": "id subject kind send_by created_by=created_by_id created=created_at "
+    "sent_on sent_method sent_by=sent_by_id sent_recorded=sent_recorded_at",
 }
 # Rows the file lists inside another's entry: a strategy's restrictions, a sharing
 # request's disclosures.

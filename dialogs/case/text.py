@@ -44,6 +44,8 @@ def as_text(record: dict[str, Any]) -> str:
         for entry in entries:
             lines.append("  " + intro.format_map({k: _show(v) for k, v in entry.items()}))
             lines += _fields(entry, skip=set(_placeholders(intro)) | {"id"}, indent="    ")
+            if key == "letters" and entry.get("sent_on") is None:
+                lines.append("    not recorded as sent")
     return "\n".join(lines)
 
 

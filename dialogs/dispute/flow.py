@@ -25,6 +25,7 @@ from dialogs.dispute.view import assignment, card_key, card_model
 from dialogs.errors import AlreadyDone, DomainError, FieldErrors, NotFound
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
+from dialogs.letters import considered_by
 from dialogs.people.find import person
 from dialogs.strategy.in_force import require_active, strategy_in_force
 from dialogs.strategy.letter import keep_letter
@@ -267,7 +268,9 @@ async def _after_decision(
         extra={
             "received_on": dispute.received_on.strftime("%d %B %Y"),
             "outcome": dispute.outcome,
-            "outcome_reasons": dispute.outcome_reasons,
+            # The person is told the outcome summary, never the internal outcome_reasons.
+            "outcome_summary": dispute.outcome_summary or "",
+            "considered_by": considered_by(ctx, actor),
             "still_in_force": strategy.status == StrategyStatus.ACTIVE,
         },
         about=f"The letter telling {who.name} the outcome of their dispute (s7.3).",

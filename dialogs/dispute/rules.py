@@ -1,7 +1,8 @@
 """Who considers a dispute (s7.3): someone who took no part in the decision. Pure functions.
 
 Nobody should judge their own decision, so if the Chief Executive authorised the
-strategy (or proposed it), someone independent is asked instead: another holder of the
+strategy (or proposed it, or continued or altered it at a review), someone independent
+is asked instead: another holder of the
 chief executive role, else an authoriser who was neither the proposer nor an approver.
 """
 
@@ -42,6 +43,13 @@ def why(decider: StaffMember, involved_ces: list[StaffMember], any_ce: bool) -> 
             "someone who took no part in the decision."
         )
     return "You have been asked as someone who took no part in the decision."
+
+
+def took_part(decisions: list[tuple[str, int]]) -> set[int]:
+    """Everyone not independent of the decision being disputed (s7.3): whoever proposed or
+    approved the arrangements, or continued or altered them at a review, for the strategy
+    and every version it replaced (storage.strategies.decision_makers reads them)."""
+    return {staff_id for _, staff_id in decisions}
 
 
 def assign(

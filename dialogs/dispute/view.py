@@ -6,7 +6,7 @@ from typing import Any
 
 from dialogs import catalogue as cat
 from dialogs.context import Ctx
-from dialogs.dispute.rules import Assignment, assign, why
+from dialogs.dispute.rules import Assignment, assign, took_part, why
 from dialogs.strategy.view import restrictions
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
@@ -19,11 +19,9 @@ def card_key(dispute_id: int) -> str:
 
 
 async def involved(session: AsyncSession, strategy: ContactStrategy) -> set[int]:
-    """Everyone who took part in the decision to restrict contact: proposer and approvers."""
-    return {
-        strategy.proposer_id,
-        *await strategies_repo.approvers(session, strategy_id=strategy.id),
-    }
+    """Everyone who took part in the decision to restrict contact: the proposal, the
+    approval, and any review that continued or altered it (s7.3)."""
+    return took_part(await strategies_repo.decision_makers(session, strategy_id=strategy.id))
 
 
 async def assignment(session: AsyncSession, strategy: ContactStrategy) -> Assignment:

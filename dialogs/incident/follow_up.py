@@ -237,16 +237,11 @@ async def _warning_letter(
         for group, item in [cat.BEHAVIOURS[bid]]
     ]
     model = {
-        "organisation": ctx.organisation.model_dump(),
-        "date": letters.letter_date(ctx),
-        "reference": loaded.person.reference,
-        "person_name": loaded.person.name,
+        **letters.heading(ctx, loaded.person, actor),
         "occurred_on": loaded.incident.occurred_at.astimezone(ctx.zone).strftime("%d %B %Y"),
         "channel": cat.label(cat.CHANNELS, loaded.incident.channel).lower(),
         "behaviours": behaviours,
         "behaviour_to_change": warning.behaviour_to_change,
-        "signatory": actor.name,
-        "large_print": False,
     }
     await letters.keep(
         uow,

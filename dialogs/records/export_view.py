@@ -64,4 +64,6 @@ def readable(data: dict[str, Any]) -> dict[str, Any]:
         r["reason_kind"] = one(cat.SHARING_REASONS, r["reason_kind"])
     for letter in out["letters"]:
         letter["send_by"] = one(cat.CONTACT_METHODS, letter["send_by"])
+        if letter.get("sent_on") is None:  # issue 14: every letter with its sending record
+            letter["sent_on"] = "not recorded as sent"
     return out

@@ -49,7 +49,7 @@ SECTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("further_actions", "Further action, such as seeking legal advice", "Action", "s7.2"),
     ("disputes", "Disputes to the Chief Executive", "Dispute", "s7.3"),
     ("sharing_requests", "Sharing with partner agencies, and disclosures", "Request", "s7.1"),
-    ("letters", "Letters sent to you", "Letter", "s6, s7"),
+    ("letters", "Letters to you, and when each was sent", "Letter", "s6, s7"),
 )
 
 

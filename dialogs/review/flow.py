@@ -183,7 +183,7 @@ async def _letter(
         who,
         deliver_to=reviewer,
         names=names,
-        extra={"review_reasons": review.reasons},
+        extra={"review_summary": review.public_summary or ""},  # never review.reasons
         about=(
             f"The letter telling {who.name} that the contact arrangements "
             f"{'continue' if continued else 'have ended'} (s7.1: they must be told about any "

@@ -8,9 +8,19 @@ from dialogs import letters
 from dialogs.change import Change
 from dialogs.context import Ctx
 from dialogs.kinds import LetterKind
-from dialogs.letters import letter_date
+from dialogs.letters import heading
+from dialogs.strategy.rules import spoc_id
 from dialogs.strategy.view import letter_channel, restrictions, routes_left
 from storage.models import ContactStrategy, Person, StaffMember
+
+
+def review_when(strategy: ContactStrategy) -> str:
+    """When the letter says the review will be: counted from the day the arrangements start
+    when the strategy has a review period and is not yet in force (notice before effect),
+    else by its review date."""
+    if strategy.review_after_days and strategy.activated_at is None:
+        return f"within {strategy.review_after_days} days of the day they start"
+    return f"by {strategy.review_date:%d %B %Y}"
 
 
 def letter_model(
@@ -20,14 +30,15 @@ def letter_model(
     signatory: StaffMember,
     names: dict[int, str],
 ) -> dict[str, Any]:
+    """What every letter about a strategy prints: the person-facing summary only (s7),
+    never `strategy.reasons`, which are written for the case file."""
+    spoc = spoc_id(strategy)
     return {
-        "organisation": ctx.organisation.model_dump(),
-        "date": letter_date(ctx),
-        "reference": who.reference,
-        "person_name": who.name,
-        "reasons": strategy.reasons,
+        **heading(ctx, who, signatory),
+        "summary": strategy.public_summary or "",
         "restrictions": restrictions(strategy, names),
         "routes": routes_left(strategy),
+        "spoc": names.get(spoc) if spoc else None,
         "advocate": next(
             (
                 {"name": r.advocate_name, "contact": r.advocate_contact}
@@ -37,15 +48,27 @@ def letter_model(
             None,
         ),
         "review_date": strategy.review_date.strftime("%d %B %Y"),
+        "review_when": review_when(strategy),
+        "takes_effect_on": (
+            strategy.takes_effect_on.strftime("%d %B %Y") if strategy.takes_effect_on else None
+        ),
         "in_force_since": (
             strategy.activated_at.astimezone(ctx.zone).strftime("%d %B %Y")
             if strategy.activated_at
             else None
         ),
+        # An alteration after review (s7.1: "told about any changes") says it changes them.
+        "altered": strategy.supersedes_id is not None,
         "send_by": letter_channel(strategy),
-        "signatory": signatory.name,
         "large_print": strategy.large_print,
     }
+
+
+def enclosing(kind: LetterKind, model: dict[str, Any]) -> str:
+    """What the note to the sender says goes in the envelope: only what the letter claims."""
+    if kind == LetterKind.STRATEGY and model["enclosure"]["enclosed"]:
+        return f', with a printed copy of the policy "{model["enclosure"]["title"]}"'
+    return ""
 
 
 async def keep_letter(
@@ -59,7 +82,6 @@ async def keep_letter(
     names: dict[int, str],
     extra: dict[str, Any] | None = None,
     filename: str | None = None,
-    enclosing: str = "",
 ) -> None:
     """A letter about a strategy, signed by whoever made the change, kept with the case and
     handed to `deliver_to` to send; `about` opens the note that goes with it."""
@@ -76,5 +98,8 @@ async def keep_letter(
         send_by=strategy.letter_channel or "letter",
         filename=filename,
         strategy=strategy,
-        comment=f"{about} Send it by {model['send_by']}{enclosing}. It is kept in the case file.",
+        comment=(
+            f"{about} Send it by {model['send_by']}{enclosing(kind, model)}. "
+            "It is kept in the case file."
+        ),
     )

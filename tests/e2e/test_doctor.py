@@ -23,6 +23,7 @@ from bot import doctor
 from bot.runtime import Runtime
 from bot.server import create_app
 from bot.settings import BackupSettings, Settings, StaffEntry
+from dialogs.office import Organisation
 from storage.db import Database
 from storage.models import AuditEvent, OutboxMessage, ScheduledJob, StaffMember, utcnow
 from tests.fake_azure import FakeAzure
@@ -131,6 +132,10 @@ async def test_a_good_set_up_is_all_ticks(office: Office) -> None:
     assert line(lines, "reachable") == "✓ reachable: all 5 people can be messaged"
     assert line(lines, "audit trail").startswith("✓ audit trail: intact:")
     assert line(lines, "backups").startswith("- backups: no [backup] folder set")
+    # s7: no policy document configured is a warning, told but not a failure.
+    assert line(lines, "policy document").startswith(
+        "! policy document: No policy document is configured"
+    )
     # Nothing secret is printed.
     text = "\n".join(lines)
     for secret in (SECRET, office.slack.token, office.slack.app_token):
@@ -274,3 +279,26 @@ async def test_backups_that_stopped_are_a_cross(office: Office, tmp_path: Path) 
     (folder / "safecontact-20200101-0230.db").write_bytes(b"old")
     code, lines = await report(office.settings, backup=BackupSettings(folder=str(folder)))
     assert "no nightly copy" in line(lines, "backups")
+
+
+async def test_the_policy_document_line(
+    office: Office, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """s7: "A copy of this policy will be provided"; serve warned at start that none is."""
+    started = [r.getMessage() for r in caplog.get_records("setup") if r.name == "bot.server"]
+    assert any("No policy document is configured" in m for m in started), started
+    policy = tmp_path / "policy.pdf"
+    policy.write_bytes(b"%PDF-1.7 the policy")
+    org = Organisation(policy_document_file=str(policy), policy_url="https://example.org/p")
+    code, lines = await report(office.settings, organisation=org)
+    assert code == 0, "\n".join(lines)
+    assert line(lines, "policy document") == (
+        f"✓ policy document: {policy} is enclosed with strategy letters; "
+        "https://example.org/p is linked from strategy letters"
+    )
+    policy.unlink()  # moved away since the settings were read
+    code, lines = await report(office.settings, organisation=org)
+    assert code == 1
+    assert line(lines, "policy document") == (
+        f"✗ policy document: {policy} is configured but is not there"
+    )

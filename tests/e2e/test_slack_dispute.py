@@ -22,6 +22,7 @@ from cards.ids import ActionId
 from storage.models import AuditEvent, ContactStrategy, Dispute
 from tests.backends import both_backends
 from tests.e2e.test_slack_incident import assert_valid_view
+from tests.e2e.test_slack_review import review
 from tests.monitoring_support import (
     Clock,
     buttons,
@@ -122,10 +123,13 @@ async def test_the_chief_executive_considers_a_dispute(world: tuple[SlackWorld, 
         text = flat(body)
         assert "We have decided that the restricted contact arrangements still apply" in text
         assert "considered by someone who took no part in that decision" in text
+        # The heading says who considered it (issue 14).
+        assert "considered by our chief executive" in text.lower()
         assert "Phone calls limited to 10 minutes" in text
         assert "call 999 in an emergency, or 101" in text
         assert "Casey Chief" in text  # signed by whoever decided
-    assert "The calls were &lt;abusive&gt;." in letter.html
+    # The outcome's reasons are internal: never in the letter (issue 14).
+    assert "The calls were" not in letter.html + letter.text
     # The card now shows the decision and no button; the recorder and proposer are told.
     update = slack.fake.calls_to("chat.update")[-1]
     assert update["channel"] == "D0CASEY" and "decided by Casey Chief" in text_of(update)
@@ -199,7 +203,7 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(
     (letter,) = await letters(slack, "dispute_outcome")
     text = flat(letter.text)
     assert "We have decided on a different course of action" in text
-    assert "An advocate should make contact instead." in text
+    assert "An advocate should make contact instead." not in text  # internal reasons
     assert "Until then, the current arrangements still apply" in text
     assert name in text  # signed by the independent decider
     # The proposer is offered the review that puts the new course into effect.
@@ -387,3 +391,32 @@ async def test_a_dispute_with_nobody_independent_left_is_logged_for_the_administ
     assert (await the_dispute(slack)).decider_id == dispute.decider_id
     for user in ("U0ALEX", "U0BEA", "U0JO"):
         assert posts(slack, user, CARD) == []
+
+
+@both_backends  # the storage query behind "took part" (storage.strategies.decision_makers)
+async def test_a_chief_executive_who_continued_it_at_a_review_is_not_asked(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """s7.3, issue 14: independent means no part in the proposal, the approval, or a review
+    that continued or altered it; and the outcome letter's heading says who considered it."""
+    slack, _ = world
+    await resync(slack, {"casey@example.org": ["chief_executive", "authoriser"]}, [])
+    strategy = await put_in_force(slack)  # proposed by Jo, approved by Bea
+    ack = await review(slack, "U0CASEY", strategy.id, "continue")
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    ack = await record(slack, strategy.person_id)
+    assert "I'm asking Alex Morgan to consider it" in text_of(ack["view"])
+    await slack.settle()
+    dispute = await the_dispute(slack)
+    (card,) = posts(slack, "U0ALEX", CARD)
+    assert "The Chief Executive (Casey Chief) took part in the decision" in text_of(card)
+    assert posts(slack, "U0CASEY", CARD) == []
+    await decide(slack, "U0ALEX", dispute.id, "upheld", "Internal: the calls were abusive.")
+    await slack.settle()
+    (letter,) = await letters(slack, "dispute_outcome")
+    for body in (letter.html, letter.text):
+        text = flat(body)
+        assert "considered by alex morgan, senior manager" in text.lower()
+        assert "Chief Executive" not in text.split("Thank you for your letter")[0]
+        assert "the calls were abusive" not in text

@@ -207,6 +207,11 @@ async def seed(db: Database) -> None:
                     text="Dear Zoë",
                     warning_id=warning.id,
                     created_by_id=jo.id,
+                    # Its sending record (issue 14), as dialogs.letters.record_sent writes it.
+                    sent_on=date(2026, 7, 15),
+                    sent_method="post",
+                    sent_by_id=sam.id,
+                    sent_recorded_at=WHEN,
                 ),
                 # Sam's own welfare after the incident: never part of Zoë's case file.
                 WelfareCheckIn(
@@ -264,8 +269,12 @@ async def test_case_show_prints_everything_held_on_the_person(
         "Adult Social Care",
         "Sent by secure email",
         "Your contact with our office",
+        "sent on: 2026-07-15",
+        "sent method: post",
+        "sent by: Sam Patel",
     ):
         assert expected in out, expected
+    assert "not recorded as sent" not in out
     # Nothing of anyone else, and nothing of the reporter's welfare.
     assert OTHER_PERSON_MARKER not in out
     for marker in WELFARE_MARKERS:
@@ -312,6 +321,11 @@ async def test_case_show_json_is_the_same_record(
     letter = record["letters"][0]
     assert letter["subject"] == "Your contact with our office"
     assert (letter["kind"], letter["send_by"]) == ("warning", "post")
+    assert (letter["sent_on"], letter["sent_method"], letter["sent_by"]) == (
+        "2026-07-15",
+        "post",
+        "Sam Patel",
+    )
     assert "welfare" not in json.dumps(record).lower()
     for marker in WELFARE_MARKERS:
         assert marker not in out

@@ -92,6 +92,11 @@ async def test_export_holds_every_kind_of_record_and_no_welfare_data(db: Databas
     letters = {letter["kind"]: letter for letter in data["letters"]}
     assert set(letters) == {"warning", "strategy"}
     assert all(len(letter["text"]) > 200 for letter in letters.values())  # the words sent
+    # Each with its sending record (issue 14): none recorded as sent in this history.
+    assert all(
+        {"sent_on", "sent_method", "sent_by", "sent_recorded"} <= set(letter)
+        for letter in letters.values()
+    )
 
     dumped = json.dumps(data, ensure_ascii=False)
     assert "OTHER-PERSON-INCIDENT" not in dumped  # nobody else's case
@@ -161,6 +166,7 @@ async def test_export_html_escapes_text_and_shows_roles_not_names(db: Database) 
     for _, title, *_ in redact.SECTIONS:
         assert title in shown
     assert "We will review these arrangements" in shown  # the strategy letter's words
+    assert "not recorded as sent" in shown  # each letter with its sending record
     assert "Chief Executive" in shown and "authoriser" in shown
     # Stored ids read in the policy's words (data.json keeps the ids).
     assert "Abuse, derogatory, discriminatory or defamatory remarks" in shown

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cards import letters
+from dialogs.letters import NEUTRAL
 from dialogs.office import Organisation
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
@@ -20,10 +21,18 @@ HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 def model(**extra: Any) -> dict[str, Any]:
     return {
         "organisation": Organisation(address=HOSTILE).model_dump(),
+        "address_line": HOSTILE,
+        "enclosure": Organisation().policy_enclosure(),
+        "addressee": [HOSTILE, HOSTILE],
+        "signatory_role": HOSTILE,
+        "summary": HOSTILE,
+        "spoc": None,
+        "review_when": "by 01 September 2026",
+        "takes_effect_on": None,
+        **NEUTRAL,
         "date": "01 June 2026",
         "reference": "SC-2026-00001",
         "person_name": HOSTILE,
-        "reasons": HOSTILE,
         "restrictions": [HOSTILE],
         "routes": ["Letter"],
         "advocate": {"name": HOSTILE, "contact": HOSTILE},
@@ -39,17 +48,17 @@ def model(**extra: Any) -> dict[str, Any]:
 CASES = [
     ("breach_reminder",
      {"breach_on": "02 June 2026", "breach_channel": "email", "breached": HOSTILE}),
-    ("strategy_continued", {"review_reasons": HOSTILE}),
-    ("strategy_ended", {"review_reasons": HOSTILE}),
+    ("strategy_continued", {"review_summary": HOSTILE}),
+    ("strategy_ended", {"review_summary": HOSTILE}),
     (
         "dispute_outcome",
-        {"received_on": "03 June 2026", "outcome": "upheld", "outcome_reasons": HOSTILE,
-         "still_in_force": True},
+        {"received_on": "03 June 2026", "outcome": "upheld", "outcome_summary": HOSTILE,
+         "considered_by": HOSTILE, "still_in_force": True},
     ),
     (
         "dispute_outcome",
-        {"received_on": "03 June 2026", "outcome": "different", "outcome_reasons": HOSTILE,
-         "still_in_force": False},
+        {"received_on": "03 June 2026", "outcome": "different", "outcome_summary": HOSTILE,
+         "considered_by": HOSTILE, "still_in_force": False},
     ),
 ]  # fmt: skip
 
@@ -68,5 +77,5 @@ def test_letters_escape_every_value(kind: str, extra: dict[str, Any]) -> None:
 
 def test_the_ended_letter_does_not_repeat_internal_reasons() -> None:
     """Why a strategy ended is for the case file; the person is told that it ended."""
-    _, html, text = letters.render("strategy_ended", model(review_reasons="INTERNAL-NOTE"))
+    _, html, text = letters.render("strategy_ended", model(review_summary="INTERNAL-NOTE"))
     assert "INTERNAL-NOTE" not in html and "INTERNAL-NOTE" not in text
