@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bot.records_commands import _office, _one_person
+from bot.records_commands import office, one_person
 from bot.settings import Settings
 from cards.text import terminal
 from storage import kept_letters
@@ -51,8 +51,8 @@ def sending(letter: Letter, names: dict[int, str]) -> str:
 
 
 async def letters_list(settings: Settings, args: argparse.Namespace) -> int:
-    async with _office(settings) as ctx, ctx.db.read() as session:
-        person = await _one_person(session, args.ref)
+    async with office(settings) as ctx, ctx.db.read() as session:
+        person = await one_person(session, args.ref)
         if person is None:
             return 1
         found = await kept_letters.of_person(session, person_id=person.id)
@@ -85,7 +85,7 @@ async def letters_get(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    async with _office(settings) as ctx, ctx.db.read() as session:
+    async with office(settings) as ctx, ctx.db.read() as session:
         letter = await kept_letters.get(session, letter_id=args.id)
     if letter is None:
         print(f"No letter #{args.id}. `safecontact letters list REF` lists them.", file=sys.stderr)

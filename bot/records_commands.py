@@ -115,7 +115,7 @@ def add_parsers(sub: Any) -> None:
 
 
 @asynccontextmanager
-async def _office(settings: Settings) -> AsyncIterator[Ctx]:
+async def office(settings: Settings) -> AsyncIterator[Ctx]:
     """The database, brought up to date, and what the flows need to know of this run."""
     db = audit_check.database(settings)
     try:
@@ -127,7 +127,9 @@ async def _office(settings: Settings) -> AsyncIterator[Ctx]:
         await db.dispose()
 
 
-async def _one_person(session: Any, ref: str) -> Person | None:
+async def one_person(session: Any, ref: str) -> Person | None:
+    """The one person a reference or name finds; None, having said why on stderr, when it
+    finds nobody or several (a command acts on one case only)."""
     found = await people_repo.find(session, query=ref)
     if not found:
         print(f"No person or case matches '{terminal(ref)}'.", file=sys.stderr)
@@ -149,10 +151,10 @@ async def export_person(settings: Settings, args: argparse.Namespace) -> int:
     if not args.force and any(t.exists() for t in targets):
         print(f"{out} already holds an export; give another --out or --force.", file=sys.stderr)
         return 1
-    async with _office(settings) as ctx:
+    async with office(settings) as ctx:
         # Read in one transaction, so the export is a consistent picture of the case.
         async with ctx.db.read() as session:
-            person = await _one_person(session, args.ref)
+            person = await one_person(session, args.ref)
             if person is None:
                 return 1
             gathered = await export.gather(session, person=person, zone=ctx.zone)
@@ -243,8 +245,8 @@ def _refusals_printed(command: Command) -> Command:
 async def sar_open(settings: Settings, args: argparse.Namespace) -> int:
     from dialogs.records import sar
 
-    async with _office(settings) as ctx, change(ctx, actor()) as uow:
-        person = await _one_person(uow.session, args.ref)
+    async with office(settings) as ctx, change(ctx, actor()) as uow:
+        person = await one_person(uow.session, args.ref)
         if person is None:
             return 1
         request = await sar.open_request(uow, person=person, received_on=args.received or ctx.today)
@@ -263,10 +265,10 @@ async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
     if (args.ref is None) == (args.id is None):
         print("Give either a case reference or --id, not both.", file=sys.stderr)
         return 2
-    async with _office(settings) as ctx, change(ctx, actor()) as uow:
+    async with office(settings) as ctx, change(ctx, actor()) as uow:
         person = None
         if args.ref is not None:
-            person = await _one_person(uow.session, args.ref)
+            person = await one_person(uow.session, args.ref)
             if person is None:
                 return 1
         request, reference = await sar.close_request(
@@ -287,7 +289,7 @@ async def sar_close(settings: Settings, args: argparse.Namespace) -> int:
 async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
     from dialogs.records import sar
 
-    async with _office(settings) as ctx, ctx.db.read() as session:
+    async with office(settings) as ctx, ctx.db.read() as session:
         found = await sar.open_requests(session)
     today = ctx.today
     if not found:
@@ -304,7 +306,7 @@ async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
 async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
     from dialogs.records import retention
 
-    async with _office(settings) as ctx:
+    async with office(settings) as ctx:
         if args.dry_run:
             async with ctx.db.read() as session:
                 planned = await retention.plan(session, now=ctx.now, policy=ctx.policy)
@@ -327,7 +329,7 @@ async def report_command(settings: Settings, args: argparse.Namespace) -> int:
     from dialogs.records.report import delivery, view
     from dialogs.records.report.figures import figures as report_figures
 
-    async with _office(settings) as ctx:
+    async with office(settings) as ctx:
         month = args.month or Month.of(ctx.now, ctx.zone).shift(-1)
         async with ctx.db.read() as session:
             figures = await report_figures(session, month=month, now=ctx.now, policy=ctx.policy)
