@@ -332,6 +332,18 @@ try {
     focus = letter;
   });
 
+  await step(page, '10b-letter-sent', async () => {
+    // Approved is not in force (s6, s7): Jo sends the letter and records it, and only
+    // then does the strategy take effect.
+    const ready = cardSaying(page, 'not in force');
+    await ready.waitFor();
+    await ready.getByRole('button', { name: 'Record letter sent' }).click();
+    const form = cardLabelled(page, 'Record letter sent');
+    await form.waitFor();
+    await submit(page, form, 'Record letter sent', 'Record');
+    await cardSaying(page, 'now in force').waitFor();
+  });
+
   await step(page, '11-case-as-reporter', async () => {
     await as(page, 'Sam Rivers');
     await say(page, `case ${summary.reference}`);
@@ -368,5 +380,6 @@ try {
 summary.ok = !failed;
 if (failed) summary.error = String(failed.stack || failed);
 writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2));
-console.log(JSON.stringify(summary));
-process.exit(failed ? 1 : 0);
+// Exit only once the summary is written: process.exit() right after console.log cuts a
+// piped stdout at the pipe's 64 KiB buffer.
+process.stdout.write(JSON.stringify(summary) + '\n', () => process.exit(failed ? 1 : 0));

@@ -48,6 +48,7 @@ STEPS = [
     "08-proposer-resubmits",
     "09-approved",
     "10-strategy-letter",
+    "10b-letter-sent",
     "11-case-as-reporter",
     "12-breach-and-reminder-letter",
 ]
