@@ -5,7 +5,8 @@ it would have happened, so the case files, letters, audit trail and reminders ar
 
 - Morgan Example: two incidents (reported by Sam Rivers and Priya Shah), a verbal
   warning from Jo Fielding, a contact strategy proposed by Jo and approved by Bea Okafor
-  some weeks ago, due for review in three days, and a breach recorded last week;
+  some weeks ago, its letter posted and recorded as sent that day (in force since then),
+  due for review in three days, and a breach recorded last week;
 - Taylor Sample: an incident Sam reported two hours ago, not yet acted on.
 
 What the history sent at the time (cards, receipts, check-ins, the letter) is marked as
@@ -29,9 +30,10 @@ from dialogs.breach import flow as breach
 from dialogs.context import Ctx
 from dialogs.incident import follow_up, report
 from dialogs.interactions import Turn
+from dialogs.notice import flow as notice
 from dialogs.strategy import propose
 from storage import staff as staff_repo
-from storage.models import OutboxMessage, Person, ScheduledJob, StaffMember
+from storage.models import Letter, OutboxMessage, Person, ScheduledJob, StaffMember
 
 MORGAN = "Morgan Example"
 TAYLOR = "Taylor Sample"
@@ -167,6 +169,23 @@ async def _morgan(h: _History) -> tuple[str, date]:
         actor=h.who("bea.okafor"),
         authorisation_id=proposed.authorisation_id,
         decision="approve",
+    )
+    # Approved is not in force until the person is told (s6, s7): Jo posts the letter
+    # the same afternoon and records it, so the review falls due as the trainer expects.
+    sent_at = h.at(32, 16)
+    async with h.runtime.db.read() as session:
+        letter_id = (
+            await session.execute(
+                select(Letter.id).where(Letter.kind == "strategy", Letter.person_id == person_id)
+            )
+        ).scalar_one()
+    await notice.submit(
+        Turn(h.ctx(sent_at), jo),
+        {
+            "sent_method": "post",
+            "sent_on": sent_at.astimezone(h.runtime.settings.policy.zone).date().isoformat(),
+        },
+        {"letter_id": letter_id},
     )
 
     breached_at = h.at(6, 16, 5)

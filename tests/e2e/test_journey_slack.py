@@ -271,12 +271,22 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     again = await one(slack, Authorisation, Authorisation.status == "pending")
     assert again.id != auth.id
     await slack.click("U0ALEX", ActionId.APPROVE, str(again.id))
-    strategy = await wait_for(
-        lambda: _active(slack, again.strategy_id), what="the strategy in force"
+    await wait_for(
+        lambda: _active(slack, again.strategy_id, status="approved"), what="the approval"
     )
     seen = await read.look("approve", "U0ALEX")
     strategy_letter = await one(slack, Letter, Letter.kind == "strategy")
     assert "Phone calls limited to 20 minutes" in strategy_letter.text
+    assert "now in force" not in seen and "not yet in force" in seen  # s6, s7
+    # 5b. Jo sends the letter and records it: only now is it in force.
+    view = await open_form(slack, "U0JO", ActionId.RECORD_LETTER_SENT, strategy_letter.id)
+    _, ack = await slack.submit(
+        "U0JO", view, {"sent_method": "post", "sent_on": datetime.now(UTC).date().isoformat()}
+    )
+    seen = await read.answer("letter sent", "U0JO", ack)
+    strategy = await wait_for(
+        lambda: _active(slack, again.strategy_id), what="the strategy in force"
+    )
     assert "now in force" in seen
 
     # 6. /case as the reporter: the strategy, the SPOC once, whether police are needed.
@@ -441,7 +451,9 @@ def _values(payload: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-async def _active(slack: SlackWorld, strategy_id: int) -> ContactStrategy | None:
+async def _active(
+    slack: SlackWorld, strategy_id: int, *, status: str = "active"
+) -> ContactStrategy | None:
     async with slack.db.read() as session:
         found = await session.get(ContactStrategy, strategy_id)
-        return found if found is not None and found.status == "active" else None
+        return found if found is not None and found.status == status else None
