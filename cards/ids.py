@@ -94,7 +94,8 @@ class StrategyField(StrEnum):
     ADVOCATE_CONTACT = "advocate_contact"
     SPOC = "spoc"
     UNUSABLE = "unusable_methods"
-    REASONS = "reasons"
+    REASONS = "reasons"  # internal: the case file and the authoriser, never a letter
+    PUBLIC_SUMMARY = "public_summary"  # "What we will tell them": printed in the letter
     INCIDENTS = "incidents"
     WARNING_GIVEN = "warning_given"
     NO_WARNING_REASON = "no_warning_reason"
@@ -104,6 +105,8 @@ class StrategyField(StrEnum):
     REVIEW_DATE = "review_date"
     LETTER_CHANNEL = "letter_channel"
     LETTER_FORMAT = "letter_format"
+    POSTAL_ADDRESS = "postal_address"  # the person's, kept on their record
+    EMAIL = "person_email"
 
 
 class LetterSentField(StrEnum):
@@ -132,6 +135,7 @@ class DisclosureField(StrEnum):
 class ReviewField(StrEnum):
     OUTCOME = "review_outcome"
     REASONS = "review_reasons"
+    PUBLIC_SUMMARY = "review_public_summary"
     NEW_REVIEW_DATE = "new_review_date"
 
 
@@ -167,3 +171,4 @@ class DisputeField(StrEnum):
 class DisputeOutcomeField(StrEnum):
     OUTCOME = "dispute_outcome"
     REASONS = "dispute_outcome_reasons"
+    PUBLIC_SUMMARY = "dispute_outcome_summary"

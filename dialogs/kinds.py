@@ -57,6 +57,7 @@ class AuditAction(StrEnum):
     """What an audit event says happened; details hold references, never names."""
 
     PERSON_CREATED = "person.created"
+    PERSON_CONTACT_DETAILS = "person.contact_details"
     INCIDENT_REPORTED = "incident.reported"
     INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
     WARNING_RECORDED = "warning.recorded"

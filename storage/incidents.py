@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from storage.db import AsyncSession
-from storage.models import Incident, PoliceReferral, StaffMember, Warning
+from storage.models import Incident, Letter, PoliceReferral, StaffMember, Warning
+from storage.models.status import WarningKind
 
 
 async def get(session: AsyncSession, *, incident_id: Any) -> Incident | None:
@@ -43,6 +44,19 @@ async def acknowledge(
 
 async def warnings_of_person(session: AsyncSession, *, person_id: int) -> list[Warning]:
     stmt = select(Warning).where(Warning.person_id == person_id).order_by(Warning.given_on)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def warnings_given(session: AsyncSession, *, person_id: int) -> list[Warning]:
+    """The warnings that count as given (s6): a verbal one once recorded; a written one
+    only once its letter is recorded as sent, since until then they have not been told."""
+    sent = select(Letter.id).where(Letter.warning_id == Warning.id, Letter.sent_on.is_not(None))
+    stmt = (
+        select(Warning)
+        .where(Warning.person_id == person_id)
+        .where(or_(Warning.kind != WarningKind.WRITTEN, sent.exists()))
+        .order_by(Warning.given_on)
+    )
     return list((await session.execute(stmt)).scalars())
 
 

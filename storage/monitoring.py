@@ -119,13 +119,19 @@ async def undecided_disputes(session: AsyncSession) -> list[Dispute]:
 
 
 async def decide_dispute(
-    session: AsyncSession, *, dispute: Dispute, outcome: str, reasons: str, at: datetime
+    session: AsyncSession,
+    *,
+    dispute: Dispute,
+    outcome: str,
+    reasons: str,
+    summary: str,
+    at: datetime,
 ) -> bool:
     """Record the outcome in one conditional UPDATE; False if another decision came first."""
     result = await session.execute(
         update(Dispute)
         .where(Dispute.id == dispute.id, Dispute.outcome.is_(None))
-        .values(outcome=outcome, outcome_reasons=reasons, decided_at=at)
+        .values(outcome=outcome, outcome_reasons=reasons, outcome_summary=summary, decided_at=at)
     )
     await session.refresh(dispute)
     return bool(result.rowcount)

@@ -105,6 +105,7 @@ class World:
             "review_date": review,
             "letter_channel": "letter",
             "letter_format": "standard",
+            "public_summary": "We are changing how you can contact us, for a while.",
         }
         proposed = await propose.propose(
             ctx, actor=self.who("jo"), context=spec.context, submitted=submitted

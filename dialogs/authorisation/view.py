@@ -82,6 +82,8 @@ def _strategy(strategy: ContactStrategy, person: Person, names: dict[int, str]) 
         "restrictions": restrictions(strategy, names),
         "routes": routes_left(strategy),
         "reasons": strategy.reasons,
+        # Approved with the reasons: the words the person will read (s7, issue 14).
+        "public_summary": strategy.public_summary or "",
         "criteria": [
             {"text": c.label, "note": strategy.criteria.get(c.id, "")} for c in cat.CRITERIA
         ],

@@ -27,6 +27,7 @@ from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.letters import considered_by
 from dialogs.people.find import person
+from dialogs.strategy.form import PUBLIC_SUMMARY_LABEL
 from dialogs.strategy.in_force import require_active, strategy_in_force
 from dialogs.strategy.letter import keep_letter
 from dialogs.validation import check
@@ -194,9 +195,15 @@ def _outcome_spec(ctx: Ctx, dispute_id: int) -> FormSpec:
                 O.REASONS,
                 "Reasons",
                 max_length=MAX_REASONS,
+                hint="For the case file. Never in the letter.",
+            ),
+            f.textarea(
+                O.PUBLIC_SUMMARY,
+                PUBLIC_SUMMARY_LABEL,
+                max_length=MAX_REASONS,
                 hint=(
-                    "These go, in plain words, in the letter to them. For a different course, "
-                    "say what it is."
+                    "Written to them, in plain English: what was decided and why. For a "
+                    "different course, say what it is. It goes in the letter as written."
                 ),
             ),
         ],
@@ -235,6 +242,7 @@ async def decide(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
             dispute=dispute,
             outcome=values[O.OUTCOME],
             reasons=values[O.REASONS],
+            summary=values[O.PUBLIC_SUMMARY],
             at=ctx.now,
         ):
             await _load(uow.session, ctx, actor, dispute.id)

@@ -127,6 +127,9 @@ async def submit_review(
         outcome = values.get(F.OUTCOME)
         if outcome == "continue":
             errors.update(continue_errors(actor, strategy, values, ctx.today))
+        if outcome in ("continue", "end") and not values.get(F.PUBLIC_SUMMARY):
+            # The letter explains the decision in these words, never the reasons (s7.1).
+            errors[F.PUBLIC_SUMMARY] = "Write what the letter will tell them about this decision."
         if errors:
             raise FieldErrors(errors)
         if outcome == "alter":
@@ -243,6 +246,7 @@ async def _reviewed(
         strategy_id=strategy.id,
         outcome=outcome,
         reasons=values[F.REASONS],
+        public_summary=values.get(F.PUBLIC_SUMMARY) or None,
         new_review_date=new_review_date,
         new_strategy_id=new_strategy_id,
         reviewed_by_id=actor.id,

@@ -12,7 +12,12 @@ from cards.wording import count
 from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.context import Ctx
-from dialogs.strategy.form import Subject, proposal_spec, values_from
+from dialogs.strategy.form import (
+    PUBLIC_SUMMARY_LABEL,
+    Subject,
+    proposal_spec,
+    values_from,
+)
 from dialogs.strategy.view import restrictions
 from storage.models import ContactStrategy, Person
 
@@ -51,9 +56,16 @@ def review_spec(
                 F.REASONS,
                 "Reasons",
                 max_length=MAX_REASONS,
+                hint="Required for every outcome: for the case file. Never in the letter.",
+            ),
+            f.textarea(
+                F.PUBLIC_SUMMARY,
+                PUBLIC_SUMMARY_LABEL,
+                max_length=MAX_REASONS,
+                required=False,
                 hint=(
-                    "Required for every outcome; they go in the case file. If it continues, "
-                    "they go, in plain words, in the letter to them."
+                    "To continue or end it: written to them, in plain English, for the letter. "
+                    "(To alter it, the new proposal asks for this.)"
                 ),
             ),
             f.day(

@@ -24,6 +24,16 @@ from storage.models import ContactStrategy, Incident, Person, StaffMember, Warni
 MAX_REASONS = 3000
 MAX_NOTE = 500
 MAX_ADJUSTMENTS = 1500
+MAX_ADDRESS = 500
+
+# One wording for the person-facing summary on every form that explains a decision in a
+# letter (the strategy, a review, a dispute's outcome): it is the only text of ours that
+# reaches them, so the internal reasons never do (s7, issue 14).
+PUBLIC_SUMMARY_LABEL = "What we will tell them"
+PUBLIC_SUMMARY_HINT = (
+    "Written to them, in plain English: what we decided and why. It goes in the letter "
+    "exactly as written; the reasons above stay in the case file."
+)
 
 STRATEGY = f.Head(FormName.STRATEGY, "Propose a strategy", "Send for approval")
 
@@ -34,7 +44,7 @@ class Subject:
 
     person: Person
     incidents: list[Incident]
-    warnings: list[Warning]
+    warnings: list[Warning]  # those given (s6): a written one only once its letter is sent
     staff: list[StaffMember]
 
     @property
@@ -115,7 +125,13 @@ def _working_fields(ctx: Ctx, subject: Subject) -> list[FieldSpec]:
             F.REASONS,
             "Reasons for the strategy",
             max_length=MAX_REASONS,
-            hint="These go in the case file and, in plain words, in the letter to them (s7).",
+            hint="For the case file and the authoriser. They never appear in the letter.",
+        ),
+        f.textarea(
+            F.PUBLIC_SUMMARY,
+            PUBLIC_SUMMARY_LABEL,
+            max_length=MAX_REASONS,
+            hint=PUBLIC_SUMMARY_HINT,
         ),
         f.pick(F.INCIDENTS, "The incidents it rests on", incidents, kind="multiselect"),
         f.yes_no(F.WARNING_GIVEN, "Were they warned first and given the chance to change? (s6)"),
@@ -154,6 +170,20 @@ def _letter_fields() -> list[FieldSpec]:
             hint="Must be a method the strategy leaves open.",
         ),
         f.pick(F.LETTER_FORMAT, "Letter format", cat.LETTER_FORMATS, kind="radio"),
+        f.textarea(
+            F.POSTAL_ADDRESS,
+            "Their postal address",
+            max_length=MAX_ADDRESS,
+            required=False,
+            hint="Printed on the letter; kept on their record for later letters.",
+        ),
+        f.text(
+            F.EMAIL,
+            "Their email address",
+            max_length=254,
+            required=False,
+            hint="Needed to send the letter by email.",
+        ),
         f.info(
             "routes_info",
             "They can still contact the office about other matters, and the letter says how "
@@ -173,6 +203,8 @@ def proposal_spec(
         F.WARNING_GIVEN: "yes" if subject.warnings else "no",
         F.LETTER_CHANNEL: "letter",
         F.LETTER_FORMAT: "large_print" if large else "standard",
+        F.POSTAL_ADDRESS: person.postal_address or "",
+        F.EMAIL: person.email or "",
     }
     return STRATEGY.form(
         ctx,
@@ -202,6 +234,7 @@ def values_from(s: ContactStrategy) -> dict[str, Any]:
     values: dict[str, Any] = {
         F.RESTRICTIONS: [r.kind for r in s.restrictions],
         F.REASONS: s.reasons,
+        F.PUBLIC_SUMMARY: s.public_summary or "",
         F.INCIDENTS: [str(i) for i in s.incident_ids],
         F.WARNING_GIVEN: "yes" if s.warning_given else "no",
         F.NO_WARNING_REASON: s.no_warning_reason,

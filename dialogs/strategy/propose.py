@@ -10,7 +10,7 @@ from cards.ids import StrategyField as F
 from cards.wording import join_names
 from dialogs import catalogue as cat
 from dialogs.authorisation.request import ask, deciders
-from dialogs.change import change
+from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, DomainError, FieldErrors, NotFound
 from dialogs.incident.follow_up import refresh_person_cards
@@ -25,7 +25,7 @@ from storage import incidents as incidents_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
-from storage.models import ContactStrategy, Restriction, StaffMember
+from storage.models import ContactStrategy, Person, Restriction, StaffMember
 from storage.models.status import AuthorisationKind, StrategyStatus
 
 
@@ -36,7 +36,7 @@ async def load_subject(session: AsyncSession, person_id: Any) -> Subject:
     return Subject(
         person,
         incidents,
-        await incidents_repo.warnings_of_person(session, person_id=person.id),
+        await incidents_repo.warnings_given(session, person_id=person.id),
         await staff_repo.list_staff(session),
     )
 
@@ -178,6 +178,7 @@ async def propose(
             # A sent-back change (s7 review, "alter") still replaces the strategy in force.
             strategy.supersedes_id = old.supersedes_id
         uow.add(strategy)
+        await keep_contact_details(uow, subject.person, values)
         await uow.flush()
         kind = AuthorisationKind.CHANGE if strategy.supersedes_id else AuthorisationKind.STRATEGY
         authorisation = await ask(
@@ -195,6 +196,22 @@ async def propose(
         return Proposed(subject.person.reference, authorisation.id, [a.name for a in authorisers])
 
 
+async def keep_contact_details(uow: Change, person: Person, v: dict[str, Any]) -> None:
+    """Where their letters go, kept on their record when the form changed it (s7)."""
+    given = {
+        "postal_address": (v.get(F.POSTAL_ADDRESS) or "").strip() or None,
+        "email": (v.get(F.EMAIL) or "").strip() or None,
+    }
+    changed = [k for k, value in given.items() if value != getattr(person, k)]
+    if not changed:
+        return
+    for key in changed:
+        setattr(person, key, given[key])
+    await uow.audit(
+        AuditAction.PERSON_CONTACT_DETAILS, person, case=person.reference, changed=changed
+    )
+
+
 def strategy_from(
     ctx: Ctx, actor: StaffMember, subject: Subject, v: dict[str, Any]
 ) -> ContactStrategy:
@@ -210,6 +227,7 @@ def strategy_from(
         proposer_id=actor.id,
         status=StrategyStatus.PENDING,
         reasons=v[F.REASONS],
+        public_summary=v[F.PUBLIC_SUMMARY],
         incident_ids=[int(i) for i in v[F.INCIDENTS]],
         warning_given=v[F.WARNING_GIVEN] == "yes",
         no_warning_reason=v[F.NO_WARNING_REASON] or "",

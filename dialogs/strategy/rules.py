@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,9 @@ from storage.models import ContactStrategy, Restriction, StaffMember
 
 PROPOSER_ROLES = ("manager", "authoriser")
 ROUTES = tuple(m.id for m in cat.CONTACT_METHODS)
+# One address, no spaces, a dot in the domain: enough to catch a slip, not to prove it
+# works (the mail server is the judge of that).
+EMAIL = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 
 
 def may_propose(actor: StaffMember) -> bool:
@@ -144,7 +148,19 @@ def proposal_errors(
     spoc = v.get(F.SPOC)
     if spoc and not any(f"s:{i}" == spoc for i in staff_ids):
         errors[F.SPOC] = "Choose someone from the staff directory."
+    errors.update(letter_address_errors(v))
     return errors
+
+
+def letter_address_errors(v: dict[str, Any]) -> dict[str, str]:
+    """The letter must be able to reach them (s7: told in writing): by email only with an
+    email address; an address given must look like one."""
+    email = (v.get(F.EMAIL) or "").strip()
+    if email and not EMAIL.fullmatch(email):
+        return {F.EMAIL: "This does not look like an email address (name@example.org)."}
+    if v.get(F.LETTER_CHANNEL) == "email" and F.EMAIL in v and not email:
+        return {F.EMAIL: "Give their email address, or send the letter by post."}
+    return {}
 
 
 def needs_large_print(additional_needs: str, adjustments: str) -> bool:

@@ -311,6 +311,15 @@ try {
     const letter = cardSaying(page, 'Dear Dennis Harlow');
     await letter.waitFor();
     await check(page, 'warning-letter', letter);
+    // Jo posts it and records it sent: only then does the warning count as given (s6).
+    const ready = cardLabelled(page, `Letter for ${summary.reference}`);
+    await ready.waitFor();
+    await ready.getByRole('button', { name: 'Record letter sent', exact: true }).click();
+    const sent = cardLabelled(page, 'Record letter sent');
+    await sent.waitFor();
+    await tick(sent, 'sent_method', 'post');
+    await submit(page, sent, 'Record letter sent', 'Record');
+    await ready.getByRole('button', { name: 'Record letter sent', exact: true }).waitFor({ state: 'detached' });
     await letter.scrollIntoViewIfNeeded();
     focus = letter;
   });
@@ -344,6 +353,7 @@ try {
     await tick(form, 'blocked_channels', 'social_media');
     await form.getByRole('textbox', { name: /Reasonable adjustments considered/ }).fill('Letters in plain English; none needed beyond that.');
     await form.getByRole('textbox', { name: /Reasons for the strategy/ }).fill('Threatened a member of staff, then kept posting about them on social media after a written warning.');
+    await form.getByRole('textbox', { name: /What we will tell them/ }).fill('You threatened a member of our staff and then posted about them online after we wrote to warn you. For a while we will not read or answer social media messages from you.');
     for (const c of ['addressed', 'communication', 'access', 'misunderstandings', 'proportionate']) {
       await tick(form, 'criteria', c);
     }

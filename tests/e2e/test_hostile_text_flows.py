@@ -206,7 +206,13 @@ async def test_teams_hostile_text_through_every_later_flow(fresh_db_url: str) ->
         form = await teams.open_form(CASEY, dispute_card.card, "Record the outcome")
         answer_of(
             await teams.submit(
-                CASEY, form, {"dispute_outcome": "upheld", "dispute_outcome_reasons": SAID}
+                CASEY,
+                form,
+                {
+                    "dispute_outcome": "upheld",
+                    "dispute_outcome_reasons": SAID,
+                    "dispute_outcome_summary": "We have considered what you wrote.",
+                },
             )
         )
         # Further action (s7.2), and the reporter asking to talk to their manager.

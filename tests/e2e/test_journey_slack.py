@@ -47,6 +47,7 @@ from tests.e2e.test_slack_incident import answers, assert_valid_message, assert_
 from tests.e2e.test_slack_strategy import CRITERIA, spoc_value
 from tests.journey.reading import problems, refused_buttons, slack_buttons, slack_text
 from tests.monitoring_support import command_form, open_form, posts, wait_for
+from tests.notice_support import record_letter_sent
 from tests.slack_harness import SlackWorld, start_world
 
 NAME = "Dennis Harlow"
@@ -128,6 +129,8 @@ def proposal_answers(view: dict[str, Any], incident_ids: list[int]) -> dict[str,
         "call_minutes": "15",
         "spoc": spoc_value(view, "Sam Patel"),
         "reasons": "Threatened a member of staff and kept calling after a written warning.",
+        "public_summary": "You threatened a member of our staff, and kept calling after we "
+        "wrote to warn you. We are limiting how you can contact us for a while.",
         "adjustments": "None needed beyond the usual; letters in plain English.",
         "criteria": list(CRITERIA),
         "incidents": [str(i) for i in incident_ids],
@@ -225,6 +228,9 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     warning_letter = await one(slack, Letter, Letter.kind == "warning")
     assert warning_letter is not None and f"Dear {NAME}" in warning_letter.text
     assert "Written warning given" in seen
+    # Jo posts it and records it sent: only then does it count as a warning given (s6).
+    ack = await record_letter_sent(slack, "U0JO", warning_letter.id)
+    await read.answer("warning letter sent", "U0JO", ack)
 
     # 3. A second incident, about the same person, found by type-ahead.
     view = await command_form(slack, "U0SAM", "/incident", "")
@@ -356,6 +362,8 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
         {
             "review_outcome": "continue",
             "review_reasons": "One breach since; still needed for now.",
+            "review_public_summary": "We have looked again at how you contact us and will "
+            "keep the same arrangements for now.",
             "new_review_date": (date.today() + timedelta(days=120)).isoformat(),
         },
     )
@@ -379,7 +387,11 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     _, ack = await slack.submit(
         "U0CASEY",
         view,
-        {"dispute_outcome": "upheld", "dispute_outcome_reasons": "The limits are fair."},
+        {
+            "dispute_outcome": "upheld",
+            "dispute_outcome_reasons": "The limits are fair.",
+            "dispute_outcome_summary": "We have considered what you wrote.",
+        },
     )
     await read.answer("dispute outcome", "U0CASEY", ack)
     outcome = await one(slack, Letter, Letter.kind == "dispute_outcome")
@@ -403,7 +415,11 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     _, ack = await slack.submit(
         "U0ALEX",
         view,
-        {"review_outcome": "end", "review_reasons": "No contact of concern for months."},
+        {
+            "review_outcome": "end",
+            "review_reasons": "No contact of concern for months.",
+            "review_public_summary": "Thank you: you can now contact us in any way again.",
+        },
     )
     await read.answer("review ends", "U0ALEX", ack)
     later = datetime.now(UTC) + timedelta(

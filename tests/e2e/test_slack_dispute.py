@@ -83,7 +83,13 @@ async def decide(
     view = await open_form(slack, user, ActionId.DISPUTE_DECIDE, dispute_id)
     assert view["callback_id"] == "dispute_outcome"
     _, ack = await slack.submit(
-        user, view, {"dispute_outcome": outcome, "dispute_outcome_reasons": reasons}
+        user,
+        view,
+        {
+            "dispute_outcome": outcome,
+            "dispute_outcome_reasons": reasons,
+            "dispute_outcome_summary": "We have considered what you wrote.",
+        },
     )
     return ack
 
@@ -182,7 +188,11 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(
     text = await refusal(slack, "U0CASEY", ActionId.DISPUTE_DECIDE, dispute.id)
     assert "Only the person asked" in text
     view = await open_form(slack, decider, ActionId.DISPUTE_DECIDE, dispute.id)
-    answers = {"dispute_outcome": "upheld", "dispute_outcome_reasons": "Mine to decide."}
+    answers = {
+        "dispute_outcome": "upheld",
+        "dispute_outcome_reasons": "Mine to decide.",
+        "dispute_outcome_summary": "We have considered what you wrote.",
+    }
     _, ack = await slack.submit("U0CASEY", view, answers)
     assert "Only the person asked" in text_of(ack["view"])
     assert (await the_dispute(slack)).outcome is None
@@ -191,6 +201,7 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(
     different = {
         "dispute_outcome": "different",
         "dispute_outcome_reasons": "An advocate should make contact instead.",
+        "dispute_outcome_summary": "We have considered what you wrote.",
     }
     results = await asyncio.gather(
         slack.submit(decider, view, different), slack.submit(decider, view, different)
@@ -265,7 +276,13 @@ async def test_outcome_bad_input_and_forged_ids(world: tuple[SlackWorld, Clock])
     for meta in ({"dispute_id": dispute.id + 100}, {"dispute_id": str(dispute.id)}):
         forged = {**view, "private_metadata": json.dumps(meta)}
         _, ack = await slack.submit(
-            "U0CASEY", forged, {"dispute_outcome": "upheld", "dispute_outcome_reasons": "X."}
+            "U0CASEY",
+            forged,
+            {
+                "dispute_outcome": "upheld",
+                "dispute_outcome_reasons": "X.",
+                "dispute_outcome_summary": "We have considered what you wrote.",
+            },
         )
         assert "could not be found" in text_of(ack["view"])
     assert (await the_dispute(slack)).outcome is None
@@ -285,6 +302,7 @@ async def test_arrangements_cannot_still_apply_once_the_strategy_has_ended(
         {
             "review_outcome": "end",
             "review_reasons": "Behaviour has changed.",
+            "review_public_summary": "You can contact us in any way again.",
             "new_review_date": None,
         },
     )
@@ -329,7 +347,11 @@ async def test_the_decider_finds_the_dispute_on_their_home_and_decides_from_ther
     _, ack = await slack.submit(
         "U0CASEY",
         view[0]["view"],
-        {"dispute_outcome": "upheld", "dispute_outcome_reasons": "The calls were abusive."},
+        {
+            "dispute_outcome": "upheld",
+            "dispute_outcome_reasons": "The calls were abusive.",
+            "dispute_outcome_summary": "We have considered what you wrote.",
+        },
     )
     assert ack["response_action"] == "update", ack
     await slack.settle()

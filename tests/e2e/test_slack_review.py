@@ -65,6 +65,7 @@ def review_answers(outcome: str | None, **overrides: Any) -> dict[str, Any]:
     return {
         "review_outcome": outcome,
         "review_reasons": "Still calling daily <and> swearing at the SPOC & others.",
+        "review_public_summary": "We have looked again at how you contact us (s7.1).",
         "new_review_date": in_days(120),
         **overrides,
     }
@@ -182,6 +183,7 @@ async def alteration_answers(view: dict[str, Any], **overrides: Any) -> dict[str
         "review_date": in_days(60),
         "letter_channel": "letter",
         "letter_format": "standard",
+        "public_summary": "We are changing how you can contact us, for a while.",
         "incidents": [o["value"] for o in incidents["element"]["initial_options"]],
         **{f"criterion_{c}": f"Re-checked {c}." for c in CRITERIA},
     }

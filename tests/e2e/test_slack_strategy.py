@@ -36,6 +36,8 @@ def proposal(**overrides: Any) -> dict[str, Any]:
         "contact_method": "letter",
         "call_minutes": "10",
         "reasons": "Repeated abusive calls <b>despite</b> a written warning & a verbal one.",
+        "public_summary": "You have been abusive to our staff on the telephone, after we warned "
+        "you in writing. We are limiting how you can contact us for a while.",
         "warning_given": "yes",
         "adjustments": "Letters in large print; they may bring a friend to any meeting.",
         "criteria": list(CRITERIA),
@@ -695,3 +697,86 @@ async def test_a_strategy_that_only_blocks_social_media_can_be_sent(slack: Slack
         ["social_media"],
         None,
     )
+
+
+async def test_the_letter_says_what_we_will_tell_them_never_the_reasons(
+    slack: SlackWorld,
+) -> None:
+    """Issue 14, s7: the form asks for the words the person will read, the authoriser sees
+    them beside the internal reasons and approves both, and the letter prints them and never
+    the reasons. Their address goes on their record and on the letter."""
+    reasons = "On 4 December HE threatened Sam at the counter; police log 123 (internal)."
+    summary = "You threatened a member of our staff. For a while, please write to us."
+    # No summary: refused under its field; email chosen without an address: refused too.
+    ack, _ = await propose(
+        slack, reasons=reasons, public_summary="", letter_channel="email", person_email=""
+    )
+    assert ack["response_action"] == "errors", ack
+    assert "public_summary" in ack["errors"] and "person_email" in ack["errors"], ack["errors"]
+    ack, incident = await propose(
+        slack, reasons=reasons, public_summary=summary, person_email="zed@x"
+    )
+    assert list(ack["errors"]) == ["person_email"], ack["errors"]
+    assert "does not look like an email address" in ack["errors"]["person_email"]
+    view = slack.last_view()
+    answers = proposal(
+        reasons=reasons,
+        public_summary=summary,
+        postal_address="1 High Street\nTowncastle\nTC1 1AA",
+        person_email="zed@example.org",
+    )
+    answers["spoc"] = spoc_value(view, "Sam Patel")
+    answers["incidents"] = [str(incident.id)]
+    _, ack = await slack.submit("U0JO", view, answers)
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    (card,) = await authorisation_cards(slack, "U0BEA")
+    text = json.dumps(card["blocks"])
+    assert "What we will tell them" in text and "For a while, please write to us." in text
+    assert "never in the letter" in text and "police log 123" in text
+    async with slack.db.read() as session:
+        auth = (await session.execute(select(Authorisation))).scalar_one()
+        person = await session.get(Person, incident.person_id)
+    assert person.postal_address == "1 High Street\nTowncastle\nTC1 1AA"
+    assert person.email == "zed@example.org"
+    await slack.click("U0BEA", ActionId.APPROVE, str(auth.id))
+    await slack.eventually(
+        lambda: slack.fake.calls_to("files.completeUploadExternal"), what="letter"
+    )
+    async with slack.db.read() as session:
+        letter = (await session.execute(select(Letter))).scalar_one()
+    for body in (letter.text, letter.html):
+        assert "please write to us" in body
+        assert "police log 123" not in body and "HE threatened" not in body
+    assert "Towncastle" in letter.text  # the addressee block
+
+
+async def test_a_written_warning_counts_once_its_letter_is_sent(slack: SlackWorld) -> None:
+    """s6 and issue 14: "warned first" reads the sending record. A written warning whose
+    letter has not left the office has told them nothing yet."""
+    incident = await report(slack)
+    before = len(slack.fake.calls_to("views.open"))
+    await slack.click("U0JO", ActionId.RECORD_WARNING, str(incident.id))
+    view = await slack.eventually(
+        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
+        what="the warning form",
+    )
+    _, ack = await slack.submit(
+        "U0JO",
+        view,
+        {"warning_kind": "written", "given_on": date.today().isoformat(),
+         "behaviour_to_change": "Do not shout at staff."},
+    )  # fmt: skip
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+
+    def warned_first(form: dict[str, Any]) -> str:
+        block = next(b for b in form["blocks"] if b.get("block_id") == "warning_given")
+        return block["element"]["initial_option"]["value"]
+
+    assert warned_first(await open_proposal(slack, "U0JO", incident.id)) == "no"
+    async with slack.db.read() as session:
+        letter = (await session.execute(select(Letter))).scalar_one()
+    ack = await record_letter_sent(slack, "U0JO", letter.id)
+    assert ack["response_action"] == "update", ack
+    assert warned_first(await open_proposal(slack, "U0JO", incident.id)) == "yes"

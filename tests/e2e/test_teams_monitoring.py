@@ -389,6 +389,7 @@ def review_answers(outcome: str | None, **overrides: Any) -> dict[str, Any]:
     return {
         "review_outcome": outcome,
         "review_reasons": "Still calling daily <and> swearing at the SPOC & others.",
+        "review_public_summary": "We have looked again at how you contact us (s7.1).",
         "new_review_date": in_days(120),
         **overrides,
     }
@@ -508,6 +509,7 @@ async def test_alter_goes_through_authorisation_again(world: tuple[TeamsWorld, C
         "review_date": in_days(60),
         "letter_channel": "letter",
         "letter_format": "standard",
+        "public_summary": "We are changing how you can contact us, for a while.",
         "incidents": value_of(altered, "incidents").split(","),
         "call_minutes": None,
         **{f"criterion_{c}": f"Re-checked {c}." for c in CRITERIA},
@@ -626,7 +628,11 @@ async def test_the_chief_executive_considers_a_dispute(world: tuple[TeamsWorld, 
         await teams.submit(
             CASEY,
             again,
-            {"dispute_outcome": "upheld", "dispute_outcome_reasons": "The calls were <abusive>."},
+            {
+                "dispute_outcome": "upheld",
+                "dispute_outcome_reasons": "The calls were <abusive>.",
+                "dispute_outcome_summary": "We have considered what you wrote.",
+            },
         )
     )
     assert "Outcome recorded" in visible(answer)
@@ -680,7 +686,11 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(fresh_db_url: st
         text = await teams.refused(CASEY, ActionId.DISPUTE_DECIDE, {"dispute_id": dispute.id})
         assert "Only the person asked" in text
         form = await teams.open_form(ALEX, card.card, "Record the outcome")
-        mine = {"dispute_outcome": "upheld", "dispute_outcome_reasons": "Mine to decide."}
+        mine = {
+            "dispute_outcome": "upheld",
+            "dispute_outcome_reasons": "Mine to decide.",
+            "dispute_outcome_summary": "We have considered what you wrote.",
+        }
         assert "Only the person asked" in visible(answer_of(await teams.submit(CASEY, form, mine)))
         assert (await the_dispute(teams)).outcome is None
 
@@ -688,6 +698,7 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(fresh_db_url: st
         different = {
             "dispute_outcome": "different",
             "dispute_outcome_reasons": "An advocate should make contact instead.",
+            "dispute_outcome_summary": "We have considered what you wrote.",
         }
         results = await asyncio.gather(
             teams.submit(ALEX, form, different), teams.submit(ALEX, form, different)
@@ -782,7 +793,13 @@ async def test_waiting_lists_what_each_person_must_decide(world: tuple[TeamsWorl
     ]
     form = await teams.open_form(CASEY, casey, "Record the outcome")
     status, answer = await teams.submit(
-        CASEY, form, {"dispute_outcome": "upheld", "dispute_outcome_reasons": "Still needed."}
+        CASEY,
+        form,
+        {
+            "dispute_outcome": "upheld",
+            "dispute_outcome_reasons": "Still needed.",
+            "dispute_outcome_summary": "We have considered what you wrote.",
+        },
     )
     assert status == 200, answer
     await teams.settle()

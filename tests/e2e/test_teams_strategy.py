@@ -271,10 +271,14 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
         assert "Letters in large print" in text
         assert "Incident " in text  # the person's history
         assert "Repeated abusive calls <b>despite</b> a written warning & a verbal one." in text
+        # Approved with the reasons: the words the letter will say (issue 14, s7).
+        assert "What we will tell them" in text
+        assert "We are limiting how you can contact us for a while." in text
         assert [a["title"] for a in cards[0].card["actions"]] == [
             "Approve",
             "Deny",
             "Ask for changes",
+            "Approve from a date",
         ]
     for user in (JO, SAM, NIA, CASEY):
         assert approval_cards(teams, user) == []
@@ -320,7 +324,9 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
     assert "your behaviour towards our office has been unacceptable or unreasonable" in shown
     assert "call 999 in an emergency, or 101" in shown
     assert "write to our Chief Executive" in shown
-    assert "Repeated abusive calls <b>despite</b>" in shown  # as typed, shown literally
+    # What we will tell them, never the internal reasons (issue 14, s7).
+    assert "We are limiting how you can contact us for a while." in shown
+    assert "Repeated abusive calls" not in shown
     (ready,) = letter_cards(teams, JO, letter.id)
     assert "not in force" in visible(ready.card)
     assert teams.cards_to(SAM, "now in force") == []

@@ -209,6 +209,7 @@ async def test_undecided_authorisation_nudges_after_the_configured_hours(db: Dat
             "review_date": (MONDAY + timedelta(days=30)).isoformat(),
             "letter_channel": "letter",
             "letter_format": "standard",
+            "public_summary": "We are changing how you can contact us, for a while.",
         },
     )
     runtime = world.runtime()

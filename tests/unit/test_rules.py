@@ -297,3 +297,17 @@ def test_the_breach_confirmation_says_who_was_alerted_and_the_threshold() -> Non
     assert "no one else to alert" in confirmation(
         "R", [], 1, threshold_reached=False, window_days=30
     )
+
+
+def test_the_letter_must_be_able_to_reach_them() -> None:
+    """s7 (told in writing): by email only with an address that looks like one."""
+    from cards.ids import StrategyField as SF
+    from dialogs.strategy.rules import letter_address_errors
+
+    by_email = {SF.LETTER_CHANNEL: "email", SF.EMAIL: ""}
+    assert list(letter_address_errors(by_email)) == [SF.EMAIL]
+    assert letter_address_errors({**by_email, SF.EMAIL: "zed@example.org"}) == {}
+    assert list(letter_address_errors({SF.LETTER_CHANNEL: "letter", SF.EMAIL: "zed@x"})) == [
+        SF.EMAIL
+    ]
+    assert letter_address_errors({SF.LETTER_CHANNEL: "letter", SF.EMAIL: ""}) == {}

@@ -105,6 +105,7 @@ AUTHORISATION = {
     "restrictions": ["Phone calls limited to 10 minutes", HOSTILE],
     "routes": ["Letter", "Email"],
     "reasons": HOSTILE,
+    "public_summary": HOSTILE,
     "criteria": [{"text": "The matter raised is being considered", "note": HOSTILE}],
     "adjustments": HOSTILE,
     "needs": HOSTILE,
