@@ -25,7 +25,7 @@ from dialogs.errors import FieldErrors
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.people.find import one_person
-from dialogs.strategy.in_force import guardians, require_active, strategy_in_force
+from dialogs.strategy.in_force import for_form, guardians, strategy_in_force
 from dialogs.strategy.letter import keep_letter
 from dialogs.strategy.view import describe_restriction
 from dialogs.validation import check
@@ -73,10 +73,7 @@ async def form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     opened for (`strategy_id`, when a card brings it back). Any member of staff may record
     a breach: they are the ones who meet it."""
     async with turn.ctx.db.read() as session:
-        if "person_id" not in context:
-            strategy, who = await strategy_in_force(session, context.get("strategy_id"))
-        else:
-            who, strategy = await require_active(session, context.get("person_id"), doing="breach")
+        who, strategy = await for_form(session, context, doing="breach")
         return _spec(turn.ctx, strategy, who, await staff_repo.names(session))
 
 

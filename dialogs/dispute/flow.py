@@ -28,7 +28,7 @@ from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.letters import considered_by
 from dialogs.people.find import person
 from dialogs.strategy.form import PUBLIC_SUMMARY_LABEL
-from dialogs.strategy.in_force import require_active, strategy_in_force
+from dialogs.strategy.in_force import for_form, strategy_in_force
 from dialogs.strategy.letter import keep_letter
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
@@ -66,10 +66,7 @@ async def record_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     opened for (`strategy_id`). Any member of staff may record a dispute: whoever opens
     the post."""
     async with turn.ctx.db.read() as session:
-        if "person_id" not in context:
-            strategy, who = await strategy_in_force(session, context.get("strategy_id"))
-        else:
-            who, strategy = await require_active(session, context.get("person_id"), doing="dispute")
+        who, strategy = await for_form(session, context, doing="dispute")
         return _record_spec(turn.ctx, who, strategy)
 
 

@@ -58,6 +58,17 @@ async def strategy_in_force(
     return strategy, who
 
 
+async def for_form(
+    session: AsyncSession, context: dict[str, Any], *, doing: str
+) -> tuple[Person, ContactStrategy]:
+    """The person and the strategy in force a form is about: the one it names when a card
+    brings it back (`strategy_id`), or the person's (`person_id`, from /case)."""
+    if "person_id" not in context:
+        strategy, who = await strategy_in_force(session, context.get("strategy_id"))
+        return who, strategy
+    return await require_active(session, context.get("person_id"), doing=doing)
+
+
 async def guardians(session: AsyncSession, strategy: ContactStrategy) -> list[StaffMember]:
     """Who looks after a strategy: its proposer, its single point of contact, the authorisers."""
     people: dict[int, StaffMember] = {}
