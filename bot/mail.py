@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -66,15 +68,22 @@ class SmtpMailer:
         (`safecontact doctor`); what was checked, or MailFailed/MailRefused."""
         return await asyncio.to_thread(self._check)
 
+    @contextmanager
+    def _signed_in(self) -> Iterator[smtplib.SMTP]:
+        """Connected, secured and signed in as [smtp] says: what a send and a check share,
+        so `doctor` checks exactly the path a letter takes."""
+        with self._connect() as client:
+            if self.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if self.username:
+                password = self.password.get_secret_value() if self.password else ""
+                client.login(self.username, password)
+            yield client
+
     def _check(self) -> str:
         where = f"the mail server {self.host}:{self.port}"
         try:
-            with self._connect() as client:
-                if self.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if self.username:
-                    password = self.password.get_secret_value() if self.password else ""
-                    client.login(self.username, password)
+            with self._signed_in() as client:
                 client.noop()
         except smtplib.SMTPAuthenticationError as exc:
             raise MailFailed(
@@ -91,12 +100,7 @@ class SmtpMailer:
     def _send(self, msg: EmailMessage) -> None:
         where = f"the mail server {self.host}:{self.port}"
         try:
-            with self._connect() as client:
-                if self.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if self.username:
-                    password = self.password.get_secret_value() if self.password else ""
-                    client.login(self.username, password)
+            with self._signed_in() as client:
                 refused = client.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             reply = next(iter(exc.recipients.values()), (0, b""))

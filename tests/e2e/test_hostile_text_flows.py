@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from cards.ids import ActionId
 from cards.text import FSI, PDI
+from storage.db import Database
 from storage.models import Breach, ContactLog, Dispute, FurtherAction, Letter, Review, Warning
 from tests.e2e.test_hostile_text import (
     NAME,
@@ -60,6 +61,21 @@ async def world(fresh_db_url: str) -> AsyncIterator[tuple[SlackWorld, Clock]]:
 async def stored(slack: SlackWorld, model: type) -> list:
     async with slack.db.read() as session:
         return list((await session.execute(select(model))).scalars())
+
+
+async def assert_each_flow_stored_it(db: Database) -> None:
+    """Each flow stored what was typed (less only what disguises), so the sweep is real."""
+    async with db.read() as session:
+        for model, column in (
+            (Warning, "behaviour_to_change"),
+            (Breach, "description"),
+            (ContactLog, "summary"),
+            (Review, "reasons"),
+            (Dispute, "grounds"),
+            (FurtherAction, "details"),
+        ):
+            rows = (await session.execute(select(model))).scalars()
+            assert any("<!here>" in getattr(r, column) for r in rows), model.__name__
 
 
 async def test_slack_hostile_text_through_every_later_flow(
@@ -116,17 +132,7 @@ async def test_slack_hostile_text_through_every_later_flow(
     await case(slack, "U0ALEX", ref)
     await slack.settle()
 
-    # Each flow stored what was typed (less only what disguises), so the sweep is real.
-    for model, column in (
-        (Warning, "behaviour_to_change"),
-        (Breach, "description"),
-        (ContactLog, "summary"),
-        (Review, "reasons"),
-        (Dispute, "grounds"),
-        (FurtherAction, "details"),
-    ):
-        rows = await stored(slack, model)
-        assert any("<!here>" in getattr(r, column) for r in rows), model.__name__
+    await assert_each_flow_stored_it(slack.db)
 
     sent = slack_sent(slack)
     for where, params in sent:
@@ -234,17 +240,7 @@ async def test_teams_hostile_text_through_every_later_flow(fresh_db_url: str) ->
         await case_card(teams, ALEX, strategy)
         await teams.settle()
 
-        for model, column in (
-            (Warning, "behaviour_to_change"),
-            (Breach, "description"),
-            (ContactLog, "summary"),
-            (Review, "reasons"),
-            (Dispute, "grounds"),
-            (FurtherAction, "details"),
-        ):
-            async with teams.db.read() as session:
-                rows = list((await session.execute(select(model))).scalars())
-            assert any("<!here>" in getattr(r, column) for r in rows), model.__name__
+        await assert_each_flow_stored_it(teams.db)
 
         assert_safe_everywhere("teams", [c.body for c in teams.fake.calls])
         shown = [visible(card) for call in teams.fake.calls for card in call.cards]
