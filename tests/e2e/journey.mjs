@@ -122,9 +122,9 @@ const cardSaying = (page, text) => page.locator('.ac-adaptiveCard').filter({ has
 
 async function as(page, name) {
   const who = page.getByRole('button', { name: new RegExp(`^${name}`) });
+  current = name; // before the click: the new chat's first request is theirs
   await who.click();
   await page.getByRole('heading', { name: `Chatting as ${name}` }).waitFor();
-  current = name;
   await settle(page);
 }
 
@@ -237,12 +237,20 @@ page.on('console', message => {
   }
 });
 page.on('pageerror', error => summary.console.push(`pageerror: ${error.message}`));
-// Every card the bot sent, as Direct Line handed it to the page, with who was chatting:
-// the test checks each button against the registry's rule for that person (issue 12 B4).
+// Every card the bot sent, as Direct Line handed it to the page, with whose chat it came
+// in: the test checks each button against the registry's rule for that person (issue 12
+// B4). A chat is credited to whoever was chatting when the page first asked for its
+// activities; a poll of the previous chat can still answer after a switch.
+const ACTIVITIES = /\/v3\/directline\/conversations\/([^/]+)\/activities/;
+const owners = new Map();
+page.on('request', request => {
+  const match = ACTIVITIES.exec(request.url());
+  if (match && !owners.has(match[1])) owners.set(match[1], current);
+});
 page.on('response', async response => {
-  if (!/\/v3\/directline\/conversations\/[^/]+\/activities/.test(response.url())) return;
-  if (response.request().method() !== 'GET') return;
-  const viewer = current;
+  const match = ACTIVITIES.exec(response.url());
+  if (!match || response.request().method() !== 'GET') return;
+  const viewer = owners.get(match[1]);
   try {
     const body = await response.json();
     for (const activity of body.activities || []) {

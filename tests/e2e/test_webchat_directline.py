@@ -534,7 +534,7 @@ async def test_an_authorisation_is_decided_on_its_card_and_every_copy_updates(
         assert "Yes, approve" not in submits(card_of(updated)), name
     async with chat.runtime.db.read() as db:
         (status,) = (await db.execute(select(ContactStrategy.status))).scalars().all()
-    assert status == "active"
+    assert status == "approved"  # awaiting notice: in force once its letter is sent (s7)
 
 
 async def test_the_page_lists_who_can_be_chosen(fresh_db_url: str) -> None:
