@@ -16,6 +16,7 @@ have been delivered).
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import smtplib
 import ssl
 from collections.abc import Iterator
@@ -61,6 +62,10 @@ class SmtpMailer:
             subtype="pdf",
             filename=mail.attachment_name,
         )
+        for enc in mail.enclosures:
+            kind = mimetypes.guess_type(enc.name)[0] or "application/octet-stream"
+            maintype, subtype = kind.split("/", 1)
+            msg.add_attachment(enc.content, maintype=maintype, subtype=subtype, filename=enc.name)
         return msg
 
     async def check(self) -> str:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from dialogs import letters
+from dialogs.letters import Enclosure
 from dialogs.mail import Mailer
 from storage.db import Database
 
@@ -53,6 +55,12 @@ class Runtime:
     loop: asyncio.AbstractEventLoop | None = None
     # Sends letters by email when [smtp] is set up (bot/mail.py); create_app sets it.
     mailer: Mailer | None = None
+
+    def enclosures(self, kind: str) -> list[Enclosure]:
+        """What goes with a letter of `kind` as this server is configured (s7: the policy
+        with the strategy letter): one answer for the card's links, the download route,
+        the Slack upload and the email (dialogs/letters.py holds the rule)."""
+        return letters.enclosures(self.settings.organisation, kind)
 
     def wake_outbox(self) -> None:
         """Start delivering now. Safe from any thread: flows commit on the database's

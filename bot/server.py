@@ -137,6 +137,7 @@ def build_links(runtime: Runtime) -> letter_links.LetterLinks:
         base_url=lambda: settings.letter_base_url,
         clock=lambda: runtime.clock(),
         lifetime=timedelta(days=settings.letter_link_days),
+        enclosures=runtime.enclosures,
     )
 
 

@@ -7,6 +7,7 @@ a breach, a dispute), so each is kept exactly as rendered and none goes unrecord
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from dialogs import catalogue as cat
 from dialogs.change import Change
 from dialogs.context import Ctx
 from dialogs.kinds import AuditAction, LetterKind, Template
+from dialogs.office import Organisation
 from storage.models import ContactStrategy, Letter, Person, StaffMember, Warning
 from storage.models.status import LetterSendMethod, OutboxKind
 
@@ -103,12 +105,24 @@ def heading(ctx: Ctx, person: Person, signatory: StaffMember) -> dict[str, Any]:
     }
 
 
-def enclosures(ctx: Ctx, kind: str) -> list[Path]:
-    """The files that go with a letter of `kind` (s7: the policy with the strategy letter),
-    for whoever sends it: printed in the envelope, or attached to the email."""
-    org = ctx.organisation
+@dataclass(frozen=True)
+class Enclosure:
+    """A document that goes with a letter: what the letter calls it, the file, and what
+    the button or attachment that carries it says to the member of staff sending it."""
+
+    title: str
+    path: Path
+    label: str
+
+
+def enclosures(org: Organisation, kind: str) -> list[Enclosure]:
+    """The files that go with a letter of `kind` (s7: "A copy of this policy will be
+    provided", with the strategy letter), exactly what the letter says is enclosed
+    (cards/templates/letters/_policy.*): printed into the envelope, downloaded from the
+    letter's card, uploaded beside its PDF, or attached to its email."""
     if kind == LetterKind.STRATEGY and org.policy_document_file:
-        return [Path(org.policy_document_file)]
+        path = Path(org.policy_document_file)
+        return [Enclosure(org.policy_document_title, path, "Policy to enclose")]
     return []
 
 

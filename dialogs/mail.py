@@ -12,6 +12,14 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Attached:
+    """A file that goes with the letter (s7: the policy a strategy letter encloses)."""
+
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Mail:
     to: str
     subject: str
@@ -19,6 +27,8 @@ class Mail:
     html: str
     attachment_name: str
     attachment: bytes
+    # After the letter's PDF, what the letter says is enclosed (dialogs.letters.enclosures).
+    enclosures: tuple[Attached, ...] = ()
 
 
 class MailRefused(Exception):

@@ -93,7 +93,7 @@ def build_app(runtime: Runtime) -> AsyncApp:
 
 
 def build_sender(runtime: Runtime, web_app: web.Application | None = None) -> SlackSender:
-    sender = SlackSender(web_client(runtime, retries=False))
+    sender = SlackSender(web_client(runtime, retries=False), enclosures=runtime.enclosures)
     if web_app is not None:
         share_session(web_app, sender.client)
     return sender

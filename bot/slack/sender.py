@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.delivery import Outgoing, RetryLater, Undeliverable
 from cards.letter_pdf import pdf
 from cards.render import render
 from cards.text import filename, slack_escape, slack_mrkdwn, slack_plain
+from dialogs.letters import Enclosure
 from storage.models import Letter, StaffMember
 
 METADATA_EVENT = "safecontact_outbox"
@@ -25,9 +27,16 @@ CLOCK_SKEW = 300
 class SlackSender:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        enclosures: Callable[[str], list[Enclosure]] = lambda _kind: [],
+    ) -> None:
         # This client has no retry handlers: waiting is the outbox's job, not the call's.
         self.client = client
+        # What goes with a letter of a kind (Runtime.enclosures): uploaded beside its PDF.
+        self.enclosures = enclosures
         self._dm: dict[str, str] = {}
 
     def can_reach(self, staff: StaffMember) -> bool:
@@ -129,15 +138,38 @@ class SlackSender:
         # The PDF of the kept letter, what is printed and sent (cards/letter_pdf.py);
         # WeasyPrint takes a second or so, so it runs off the event loop.
         content = await asyncio.to_thread(pdf, letter.html)
+        files = [
+            {
+                "content": content,
+                "filename": pdf_name(model.get("filename") or "", letter.id),
+                "title": slack_plain(letter.subject),
+            }
+        ]
+        # s7: what the letter says is enclosed goes up with it, one message, to print too.
+        enclosed = self.enclosures(str(letter.kind))
+        for n, enc in enumerate(enclosed):
+            try:
+                body = await asyncio.to_thread(enc.path.read_bytes)
+            except OSError as exc:
+                raise Undeliverable(
+                    f"the enclosure {enc.path} could not be read: {exc.strerror}",
+                    plain="The policy document to enclose could not be read on the server "
+                    "(an administrator must check organisation.policy_document_file).",
+                ) from exc
+            files.append(
+                {
+                    "content": body,
+                    "filename": filename(enc.path.name, f"enclosure-{n}"),
+                    "title": slack_plain(f"{enc.label}: {enc.title}"),
+                }
+            )
         resp = await self.client.files_upload_v2(
             channel=channel,
-            content=content,
-            filename=pdf_name(model.get("filename") or "", letter.id),
-            title=slack_plain(letter.subject),
-            initial_comment=letter_summary(model, letter),
+            file_uploads=files,
+            initial_comment=letter_summary(model, letter, enclosed),
         )
-        file = resp.get("file") or {}
-        return {"channel": channel, "file": file.get("id")}
+        uploaded = resp.get("files") or []
+        return {"channel": channel, "file": uploaded[0].get("id") if uploaded else None}
 
     async def _upload_attachment(self, item: Outgoing, channel: str) -> dict[str, Any] | None:
         """A file that is not a letter (the oversight report's chart or CSV), as stored."""
@@ -175,7 +207,9 @@ def opening(text: str) -> str:
     return body if len(body) <= SUMMARY_CHARS else body[: SUMMARY_CHARS - 1].rstrip() + "…"
 
 
-def letter_summary(model: dict[str, Any], letter: Letter) -> str:
+def letter_summary(
+    model: dict[str, Any], letter: Letter, enclosed: Sequence[Enclosure] = ()
+) -> str:
     """The comment the PDF is posted with: whose letter, what it is, what to do with it,
     and how it opens. Slack reads it as mrkdwn outside any block, so every value from the
     record is escaped and isolated here (`<!channel>`, `<url|label>` show literally)."""
@@ -187,6 +221,11 @@ def letter_summary(model: dict[str, Any], letter: Letter) -> str:
     if start:
         lines.append(f"> {slack_mrkdwn(start)}")
     lines.append("The PDF attached is the letter as kept in the case file.")
+    for enc in enclosed:
+        lines.append(
+            f"Send it with what it says is enclosed: *{slack_mrkdwn(enc.title)}* "
+            f"(attached too, as {slack_mrkdwn(filename(enc.path.name))})."
+        )
     return "\n".join(lines)
 
 

@@ -186,9 +186,14 @@ class TeamsSender:
             raise Undeliverable("the letter to send is missing")
         paragraphs, truncated = letter_paragraphs(letter.text)
         download = large = None
+        enclosed: list[dict[str, str]] = []
         if self.links is not None:
             download = self.links.url(letter.id)
             large = self.links.url(letter.id, large=True)
+            enclosed = [
+                {"title": enc.title, "label": enc.label, "url": url}
+                for enc, url in self.links.enclosure_links(letter.id, str(letter.kind))
+            ]
         return {
             "reference": item.message.model.get("reference", ""),
             "comment": item.message.model.get("comment", ""),
@@ -197,6 +202,8 @@ class TeamsSender:
             "truncated": truncated,
             "download_url": download,
             "large_print_url": large,
+            # s7: what the letter says is enclosed, to print into the envelope.
+            "enclosures": enclosed,
             "link_days": self.links.lifetime.days if self.links is not None else 0,
         }
 

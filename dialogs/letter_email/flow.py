@@ -28,9 +28,10 @@ from dialogs.change import change
 from dialogs.errors import BadRequest, Forbidden, NotFound
 from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, Template
-from dialogs.letters import AlreadySent, record_sent
-from dialogs.mail import Mail, MailFailed, MailRefused
+from dialogs.letters import AlreadySent, enclosures, record_sent
+from dialogs.mail import Attached, Mail, MailFailed, MailRefused
 from dialogs.notice.rules import RECORDERS
+from dialogs.office import Organisation
 from storage import letter_claims
 from storage import staff as staff_repo
 from storage.models import Letter, Person, StaffMember
@@ -73,14 +74,18 @@ async def send_by_email(turn: Turn, click: Click) -> str:
     outgoing = await _claim(turn, click.value)
     try:
         body = await asyncio.to_thread(letter_pdf.pdf, outgoing.html)
+        # s7: what the letter says is enclosed is attached after it, or nothing is sent.
+        enclosed = tuple(await _enclosed(ctx.organisation, outgoing.kind))
+        kind_name = outgoing.kind.replace("_", "-")
         await mailer.send(
             Mail(
                 to=outgoing.to,
                 subject=outgoing.subject,
                 text=outgoing.text,
                 html=outgoing.html,
-                attachment_name=filename(f"{outgoing.reference}-{outgoing.kind}.pdf"),
+                attachment_name=filename(f"{outgoing.reference}-{kind_name}.pdf"),
                 attachment=body,
+                enclosures=enclosed,
             )
         )
     except (MailRefused, MailFailed) as exc:
@@ -90,6 +95,13 @@ async def send_by_email(turn: Turn, click: Click) -> str:
             "recorded as sent. Check the address on the case, or print and post it; the "
             "administrators have been told."
         )
+    except OSError as exc:
+        await _release(turn, outgoing.letter_id)
+        raise BadRequest(
+            "The policy document this letter says is enclosed could not be read on the "
+            f"server ({exc.strerror}), so nothing was sent. An administrator must check "
+            "organisation.policy_document_file."
+        ) from exc
     except BaseException:
         # Whatever else stopped it (the PDF could not be made): let it be tried again.
         await _release(turn, outgoing.letter_id)
@@ -109,6 +121,14 @@ async def send_by_email(turn: Turn, click: Click) -> str:
         f"Sent by email to {outgoing.to} from {mailer.sender}. The letter for "
         f"{outgoing.reference} is recorded as sent by email today ({ctx.today:%d %B %Y})."
     )
+
+
+async def _enclosed(org: Organisation, kind: str) -> list[Attached]:
+    """The files the letter says are enclosed, read off the event loop."""
+    return [
+        Attached(filename(enc.path.name), await asyncio.to_thread(enc.path.read_bytes))
+        for enc in enclosures(org, kind)
+    ]
 
 
 async def _claim(turn: Turn, letter_id: int) -> Outgoing:
@@ -147,7 +167,7 @@ async def _claim(turn: Turn, letter_id: int) -> Outgoing:
             subject=letter.subject,
             text=letter.text,
             html=letter.html,
-            kind=str(letter.kind).replace("_", "-"),
+            kind=str(letter.kind),
         )
 
 

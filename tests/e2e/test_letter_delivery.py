@@ -10,7 +10,9 @@ the PDF's text is read back with pypdf.
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,12 +21,13 @@ from sqlalchemy import select
 
 from bot.server import build_links
 from cards.ids import ActionId
+from dialogs.office import Organisation
 from storage.models import Authorisation, Letter
 from tests.e2e.test_slack_strategy import propose as slack_propose
 from tests.e2e.test_teams_strategy import everyone_opens, put_in_force
 from tests.letter_text import assert_pdf_is_the_letter, pdf_text, words
-from tests.slack_harness import SlackWorld
-from tests.teams_harness import JO, TeamsWorld, visible
+from tests.slack_harness import SlackWorld, assert_audit_intact, start_world
+from tests.teams_harness import JO, TeamsWorld, start_teams, visible
 
 HOSTILE_REASON = "<!channel> see <https://evil.example|the case> & <@U0BEA>"
 
@@ -122,3 +125,86 @@ async def test_teams_letter_card_reads_as_paragraphs_and_downloads_the_pdf(
             assert resp.status == 403
     finally:
         teams.runtime.clock = real
+
+
+# s7: "A copy of this policy will be provided". With the policy configured as a file, the
+# strategy letter says it is enclosed, so whoever sends it gets that file with the letter.
+POLICY_BYTES = b"%PDF-1.7\n% the office's policy, as the office wrote it\n"
+
+
+def policy_file(tmp_path: Path) -> Organisation:
+    policy = tmp_path / "Unacceptable behaviour policy.pdf"
+    policy.write_bytes(POLICY_BYTES)
+    return Organisation(policy_document_file=str(policy), policy_document_title="Our policy")
+
+
+async def test_slack_uploads_the_enclosed_policy_with_the_letter(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    slack, stop = await start_world(fresh_db_url, organisation=policy_file(tmp_path))
+    try:
+        await slack_propose(slack)
+        async with slack.db.read() as session:
+            auth = (await session.execute(select(Authorisation))).scalar_one()
+        await slack.click("U0ALEX", ActionId.APPROVE, str(auth.id))
+        (done,) = await slack.eventually(
+            lambda: slack.fake.calls_to("files.completeUploadExternal"), what="upload"
+        )
+        await slack.settle()
+        letter = await the_letter(slack.db)
+        assert 'We have enclosed a copy of our policy, "Our policy"' in letter.text
+        # One message, two files: the letter, then the policy exactly as configured.
+        names = [c["filename"] for c in slack.fake.calls_to("files.getUploadURLExternal")]
+        assert names[0].endswith("-strategy.pdf")
+        assert names[1] == "Unacceptable-behaviour-policy.pdf"
+        uploaded = list(slack.fake.uploads.values())
+        assert uploaded[0].startswith(b"%PDF-") and uploaded[1] == POLICY_BYTES
+        assert [f["title"] for f in json.loads(done["files"])] == [
+            letter.subject,
+            "Policy to enclose: Our policy",
+        ]
+        assert (
+            "Send it with what it says is enclosed: *Our policy* (attached too, as "
+            "Unacceptable-behaviour-policy.pdf)." in done["initial_comment"]
+        )
+        await assert_audit_intact(slack.db)
+    finally:
+        await stop()
+
+
+async def test_teams_letter_card_downloads_the_enclosed_policy(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    teams, stop = await start_teams(fresh_db_url, organisation=policy_file(tmp_path))
+    try:
+        await everyone_opens(teams)
+        await put_in_force(teams)
+        letter = await the_letter(teams.db)
+        (call,) = teams.cards_to(JO, letter.subject)
+        assert "Send it with what it says is enclosed: Our policy" in words(visible(call.card))
+        titles = {a["title"]: a["url"] for a in call.card["actions"]}
+        assert list(titles) == [
+            "Download the letter (PDF)",
+            "Large print (PDF)",
+            "Policy to enclose",
+        ]
+        link = titles["Policy to enclose"]
+        assert link.startswith(f"https://safecontact.example.org/letters/{letter.id}/enclosures/0?")
+        here = teams.url + link.removeprefix("https://safecontact.example.org")
+        async with teams.http.get(here) as resp:
+            assert resp.status == 200
+            assert resp.content_type == "application/pdf"
+            assert "Unacceptable-behaviour-policy.pdf" in resp.headers["Content-Disposition"]
+            assert await resp.read() == POLICY_BYTES
+        # Signed for this letter's first enclosure only: not another, not the letter.
+        split = urlsplit(here)
+        for url in (
+            here.replace("sig=", "sig=0"),
+            f"{teams.url}/letters/{letter.id}/enclosures/1?{split.query}",
+            f"{teams.url}/letters/{letter.id}.pdf?{split.query}",
+        ):
+            async with teams.http.get(url) as resp:
+                assert resp.status == 403, url
+        teams.assert_all_cards_valid()
+    finally:
+        await stop()

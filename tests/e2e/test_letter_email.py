@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from bot.doctor import Doctor
 from bot.settings import Settings
 from cards.ids import ActionId
+from dialogs.office import Organisation
 from storage.models import AuditEvent, Authorisation, ContactStrategy, Letter, Person
 from tests.backends import both_backends
 from tests.e2e.test_slack_strategy import propose as slack_propose
@@ -99,10 +100,11 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-async def mail_world(db_url: str, port: int) -> tuple[TeamsWorld, Any]:
+async def mail_world(db_url: str, port: int, **settings_kw: Any) -> tuple[TeamsWorld, Any]:
     return await start_teams(
         db_url,
         smtp={"host": "127.0.0.1", "port": port, "security": "none", "from_address": OFFICE},
+        **settings_kw,
     )
 
 
@@ -277,6 +279,35 @@ async def test_who_may_send_and_what_is_refused(mailing: tuple[TeamsWorld, Inbox
     status, answer = await teams.invoke(JO, ActionId.SEND_LETTER_EMAIL, {"letter_id": 999})
     assert "There is no such letter" in str(answer["value"])
     assert inbox.messages == [] and (await reread(teams, letter)).sent_on is None
+
+
+async def test_the_email_attaches_the_policy_the_letter_says_is_enclosed(
+    fresh_db_url: str, inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    """s7: the strategy letter says the policy is enclosed; emailed, it is attached after
+    the letter. If the file has gone from the server nothing is sent and the sender is told."""
+    handler, port = inbox
+    policy = tmp_path / "policy.pdf"
+    policy.write_bytes(b"%PDF-1.7 the policy")
+    org = Organisation(policy_document_file=str(policy), policy_document_title="Our policy")
+    teams, stop = await mail_world(fresh_db_url, port, organisation=org)
+    try:
+        card, letter = await letter_card(teams, PERSON)
+        assert 'We have enclosed a copy of our policy, "Our policy"' in letter.text
+        policy.rename(tmp_path / "moved.pdf")
+        said = await send(teams, card)
+        assert "could not be read on the server" in said and "nothing was sent" in said
+        assert handler.messages == [] and (await reread(teams, letter)).sent_on is None
+
+        (tmp_path / "moved.pdf").rename(policy)
+        assert (await send(teams, card)).startswith("Sent by email")
+        (message,) = handler.messages
+        parts = [(p.get_filename(), p.get_content_type()) for p in message.iter_attachments()]
+        assert parts[0][0].endswith("-strategy.pdf")
+        assert parts[1] == ("policy.pdf", "application/pdf")
+        assert list(message.iter_attachments())[1].get_content() == b"%PDF-1.7 the policy"
+    finally:
+        await stop()
 
 
 async def test_without_smtp_or_an_address_the_card_offers_no_email(

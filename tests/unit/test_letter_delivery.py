@@ -3,12 +3,15 @@ with its PDF behind a signed link that expires (s7: the person is told in writin
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from bot.letter_links import LetterLinks, derive_key
 from bot.teams.sender import letter_paragraphs
 from cards.render import render
+from dialogs.letters import Enclosure
 from tests.teams_harness import assert_valid_card, elements, visible
 
 LETTER = """Our reference: SC-7
@@ -45,6 +48,7 @@ def card(download: bool = True) -> dict:
             "truncated": truncated,
             "download_url": url if download else None,
             "large_print_url": url + "&print=large" if download else None,
+            "enclosures": [],
             "link_days": 7,
         },
     )
@@ -107,20 +111,42 @@ def test_a_link_is_good_for_its_letter_and_variant_until_it_expires() -> None:
     url = made.url(7)
     assert url.startswith("https://bot.example.org/letters/7.pdf?expires=")
     letter_id, q = parts(url)
-    assert made.valid(letter_id, large=False, expires=q["expires"], sig=q["sig"])
+    assert made.valid(letter_id, part="standard", expires=q["expires"], sig=q["sig"])
     # Another letter, the other variant, a later expiry: each refused with the same signature.
-    assert not made.valid(8, large=False, expires=q["expires"], sig=q["sig"])
-    assert not made.valid(7, large=True, expires=q["expires"], sig=q["sig"])
+    assert not made.valid(8, part="standard", expires=q["expires"], sig=q["sig"])
+    assert not made.valid(7, part="large", expires=q["expires"], sig=q["sig"])
     later = str(int(q["expires"]) + 86400)
-    assert not made.valid(7, large=False, expires=later, sig=q["sig"])
-    assert not made.valid(7, large=False, expires="soon", sig=q["sig"])
+    assert not made.valid(7, part="standard", expires=later, sig=q["sig"])
+    assert not made.valid(7, part="standard", expires="soon", sig=q["sig"])
     # Large print is its own signed link.
     _, big = parts(made.url(7, large=True))
     assert big["print"] == "large"
-    assert made.valid(7, large=True, expires=big["expires"], sig=big["sig"])
+    assert made.valid(7, part="large", expires=big["expires"], sig=big["sig"])
     # Seven days on, the link no longer works.
     now[0] += timedelta(days=7, seconds=1)
-    assert not made.valid(7, large=False, expires=q["expires"], sig=q["sig"])
+    assert not made.valid(7, part="standard", expires=q["expires"], sig=q["sig"])
+
+
+def test_an_enclosure_has_its_own_link_that_fetches_nothing_else(tmp_path: Path) -> None:
+    """s7: the policy that goes with a strategy letter is downloaded through a link signed
+    for that letter and that enclosure; it opens neither the letter nor another's."""
+    policy = tmp_path / "policy.pdf"
+    made = dataclasses.replace(
+        links([datetime(2026, 12, 4, 9, tzinfo=UTC)]),
+        enclosures=lambda kind: (
+            [Enclosure("Policy", policy, "Policy to enclose")] if kind == "strategy" else []
+        ),
+    )
+    assert made.enclosure_links(7, "warning") == []
+    ((enclosure, url),) = made.enclosure_links(7, "strategy")
+    assert enclosure.path == policy
+    split = urlsplit(url)
+    assert split.path == "/letters/7/enclosures/0"
+    q = {k: v[0] for k, v in parse_qs(split.query).items()}
+    assert made.valid(7, part="enclosure-0", expires=q["expires"], sig=q["sig"])
+    for other in ("standard", "large", "enclosure-1"):
+        assert not made.valid(7, part=other, expires=q["expires"], sig=q["sig"])
+    assert not made.valid(8, part="enclosure-0", expires=q["expires"], sig=q["sig"])
 
 
 def test_the_link_key_is_derived_from_the_audit_key_not_the_audit_key_itself() -> None:

@@ -300,13 +300,14 @@ def test_the_policy_file_goes_with_the_strategy_letter_only(tmp_path: Path) -> N
     """What the sender encloses or attaches: exactly what the letter says is enclosed."""
     policy = tmp_path / "policy.pdf"
     policy.write_bytes(b"%PDF-1.7")
-    now = datetime(2026, 12, 5, tzinfo=UTC)
-    org = Organisation(policy_document_file=str(policy))
-    ctx = Ctx(db=None, organisation=org, policy=PolicySettings(), now=now)  # type: ignore[arg-type]
-    assert enclosures(ctx, "strategy") == [policy]
-    assert enclosures(ctx, "warning") == []
-    bare = Ctx(db=None, organisation=Organisation(), policy=PolicySettings(), now=now)  # type: ignore[arg-type]
-    assert enclosures(bare, "strategy") == []
+    org = Organisation(policy_document_file=str(policy), policy_document_title="Our policy")
+    (enclosed,) = enclosures(org, "strategy")
+    assert (enclosed.path, enclosed.title) == (policy, "Our policy")
+    assert enclosures(org, "warning") == []
+    assert enclosures(org, "breach_reminder") == []
+    assert enclosures(Organisation(), "strategy") == []
+    # Linked only: nothing to enclose (the letter gives the address instead).
+    assert enclosures(Organisation(policy_url="https://example.org/p"), "strategy") == []
 
 
 def test_the_sign_off_uses_the_offices_own_role_titles() -> None:
