@@ -24,6 +24,8 @@ class FormName(StrEnum):
     # A review's "alter": the proposal form, prefilled from the strategy it would replace.
     ALTERATION = "strategy_alteration"
     LETTER_SENT = "letter_sent"
+    # Where an unsent letter goes: the person's postal address and email.
+    LETTER_ADDRESS = "letter_address"
     APPROVE_FROM = "approve_from"
 
 
@@ -57,6 +59,8 @@ class ActionId(StrEnum):
     APPROVE_FROM = "authorisation_approve_from"
     # Emails a letter to the person and records it as sent (dialogs/letter_email).
     SEND_LETTER_EMAIL = "letter_send_email"
+    # Opens "Their address" for an unsent letter (dialogs/notice/address.py).
+    CHANGE_LETTER_ADDRESS = "letter_change_address"
 
 
 class IncidentField(StrEnum):

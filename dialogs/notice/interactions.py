@@ -5,12 +5,14 @@ from __future__ import annotations
 from cards.ids import ActionId, FormName
 from dialogs.interactions import Form, opens
 from dialogs.jobs.payloads import LetterUnsent, StrategyTakesEffect
-from dialogs.notice import effect, flow
+from dialogs.notice import address, effect, flow
 from dialogs.policy_map import carries
 
 INTERACTIONS = (
     opens(ActionId.RECORD_LETTER_SENT, "letter_id", flow.form),
     Form(FormName.LETTER_SENT, "Letter sent", flow.form, flow.submit),
+    opens(ActionId.CHANGE_LETTER_ADDRESS, "letter_id", address.form),
+    Form(FormName.LETTER_ADDRESS, "Their address", address.form, address.submit),
 )
 
 JOBS = {
@@ -35,6 +37,13 @@ POLICY = (
         "tests/integration/test_notice.py::test_reminders_while_the_letter_is_unsent_in_office_hours",
         "tests/integration/test_notice.py::test_approve_from_a_date_waits_for_that_day_and_for_the_letter",
         "tests/e2e/test_slack_notice.py::test_approve_from_a_date_on_the_card",
+    ),
+    carries(
+        "7",
+        "Where an unsent letter goes (the person's postal address and email) can be "
+        "corrected from its card by whoever may send it, audited, so a refused email "
+        "address does not leave the person untold.",
+        "tests/e2e/test_letter_email.py::test_a_refused_email_leaves_the_letter_unsent",
     ),
     carries(
         "7.1",

@@ -18,13 +18,13 @@ from cards.ids import StrategyField as F
 from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.context import Ctx
+from dialogs.people import contact_details
 from dialogs.strategy.rules import needs_large_print
 from storage.models import ContactStrategy, Incident, Person, StaffMember, Warning
 
 MAX_REASONS = 3000
 MAX_NOTE = 500
 MAX_ADJUSTMENTS = 1500
-MAX_ADDRESS = 500
 
 # One wording for the person-facing summary on every form that explains a decision in a
 # letter (the strategy, a review, a dispute's outcome): it is the only text of ours that
@@ -170,20 +170,7 @@ def _letter_fields() -> list[FieldSpec]:
             hint="Must be a method the strategy leaves open.",
         ),
         f.pick(F.LETTER_FORMAT, "Letter format", cat.LETTER_FORMATS, kind="radio"),
-        f.textarea(
-            F.POSTAL_ADDRESS,
-            "Their postal address",
-            max_length=MAX_ADDRESS,
-            required=False,
-            hint="Printed on the letter; kept on their record for later letters.",
-        ),
-        f.text(
-            F.EMAIL,
-            "Their email address",
-            max_length=254,
-            required=False,
-            hint="Needed to send the letter by email.",
-        ),
+        *contact_details.fields(),
         f.info(
             "routes_info",
             "They can still contact the office about other matters, and the letter says how "
@@ -203,8 +190,7 @@ def proposal_spec(
         F.WARNING_GIVEN: "yes" if subject.warnings else "no",
         F.LETTER_CHANNEL: "letter",
         F.LETTER_FORMAT: "large_print" if large else "standard",
-        F.POSTAL_ADDRESS: person.postal_address or "",
-        F.EMAIL: person.email or "",
+        **contact_details.values(person),
     }
     return STRATEGY.form(
         ctx,

@@ -10,12 +10,13 @@ from cards.ids import StrategyField as F
 from cards.wording import join_names
 from dialogs import catalogue as cat
 from dialogs.authorisation.request import ask, deciders
-from dialogs.change import Change, change
+from dialogs.change import change
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest, DomainError, FieldErrors, NotFound
 from dialogs.incident.follow_up import refresh_person_cards
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction
+from dialogs.people import contact_details
 from dialogs.people.find import one_person
 from dialogs.people.find import person as find_person
 from dialogs.strategy.form import RESTRICTION_FIELDS, Subject, proposal_spec, values_from
@@ -25,7 +26,7 @@ from storage import incidents as incidents_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
-from storage.models import ContactStrategy, Person, Restriction, StaffMember
+from storage.models import ContactStrategy, Restriction, StaffMember
 from storage.models.status import AuthorisationKind, StrategyStatus
 
 
@@ -178,7 +179,7 @@ async def propose(
             # A sent-back change (s7 review, "alter") still replaces the strategy in force.
             strategy.supersedes_id = old.supersedes_id
         uow.add(strategy)
-        await keep_contact_details(uow, subject.person, values)
+        await contact_details.keep(uow, subject.person, values)
         await uow.flush()
         kind = AuthorisationKind.CHANGE if strategy.supersedes_id else AuthorisationKind.STRATEGY
         authorisation = await ask(
@@ -194,22 +195,6 @@ async def propose(
         )
         await refresh_person_cards(uow, subject.person.id)
         return Proposed(subject.person.reference, authorisation.id, [a.name for a in authorisers])
-
-
-async def keep_contact_details(uow: Change, person: Person, v: dict[str, Any]) -> None:
-    """Where their letters go, kept on their record when the form changed it (s7)."""
-    given = {
-        "postal_address": (v.get(F.POSTAL_ADDRESS) or "").strip() or None,
-        "email": (v.get(F.EMAIL) or "").strip() or None,
-    }
-    changed = [k for k, value in given.items() if value != getattr(person, k)]
-    if not changed:
-        return
-    for key in changed:
-        setattr(person, key, given[key])
-    await uow.audit(
-        AuditAction.PERSON_CONTACT_DETAILS, person, case=person.reference, changed=changed
-    )
 
 
 def strategy_from(

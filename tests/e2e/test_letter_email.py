@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -21,33 +22,37 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.doctor import Doctor
 from bot.settings import Settings
 from cards.ids import ActionId
 from dialogs.office import Organisation
-from storage.models import AuditEvent, Authorisation, ContactStrategy, Letter, Person
+from storage.models import AuditEvent, Authorisation, ContactStrategy, Letter
 from tests.backends import both_backends
+from tests.e2e.test_slack_incident import assert_valid_view
 from tests.e2e.test_slack_strategy import propose as slack_propose
 from tests.e2e.test_teams_strategy import (
     approval_cards,
     approve,
+    error_under,
     everyone_opens,
     letter_cards,
     propose,
     the_authorisation,
+    value_of,
 )
 from tests.letter_text import assert_pdf_is_the_letter, pdf_text
 from tests.notice_support import buttons as slack_buttons
 from tests.notice_support import letter_cards as slack_letter_cards
-from tests.slack_harness import start_world
+from tests.slack_harness import assert_audit_intact, start_world
 from tests.teams_harness import (
     ADA,
     BEA,
     JO,
     MESSAGE,
     NIA,
+    SAM,
     TeamsWorld,
     buttons,
     start_teams,
@@ -117,23 +122,23 @@ async def mailing(
     try:
         yield world, handler
         world.assert_all_cards_valid()
-        # The audit chain is not checked here: the tests record the person's address
-        # straight into the row (no form asks for it on this branch yet), which `audit
-        # verify` rightly reports as an edit made outside the trail.
+        # Every address was given through a form (the strategy form, Their address), so
+        # the trail accounts for every row.
+        await assert_audit_intact(world.db)
     finally:
         await stop()
 
 
 async def letter_card(teams: TeamsWorld, address: str | None) -> tuple[dict[str, Any], Letter]:
     """A strategy approved, its letter not yet sent: the card Jo gets with it ("Record
-    letter sent", and "Send by email" when it can work), the person's email recorded
-    before the letter was made."""
+    letter sent", and "Send by email" when it can work), the person's email given on the
+    strategy form."""
     await everyone_opens(teams)
-    answer, _ = await propose(teams)
-    assert "Proposal sent" in visible(answer)
+    answer, _ = await propose(teams, person_email=address or "")
+    assert "Proposal sent" in visible(answer), [
+        e["text"] for e in answer["body"] if e.get("type") == "TextBlock" and "⚠" in e["text"]
+    ]
     await teams.settle()
-    async with teams.db.write() as session:
-        await session.execute(update(Person).values(email=address))
     auth = await the_authorisation(teams)
     (card,) = [c.card for c in approval_cards(teams, BEA)]
     assert (await approve(teams, BEA, card)).startswith("Approved")
@@ -245,11 +250,21 @@ async def test_a_refused_email_leaves_the_letter_unsent(mailing: tuple[TeamsWorl
     assert "It is not recorded as sent" in visible(told.card)
     assert REFUSED not in visible(told.card)
 
-    # Corrected, it can be sent: the failed attempt held nothing back.
-    async with teams.db.write() as session:
-        await session.execute(update(Person).values(email=PERSON))
+    # Corrected from the letter's own card (Their address), it can be sent: the failed
+    # attempt held nothing back.
+    form = await teams.open_form(JO, card, "Their address")
+    assert value_of(form, "person_email") == REFUSED
+    status, answer = await teams.submit(JO, form, {"person_email": "not an address"})
+    assert "does not look like an email address" in error_under(answer["value"], "person_email")
+    status, answer = await teams.submit(JO, form, {"person_email": PERSON, "postal_address": ""})
+    said = visible(answer["value"])
+    assert "Saved: where letters to SC-" in said and "now offers Send by email" in said
+    assert (await actions(teams)).count("person.contact_details") == 2  # the form, then this
     assert (await send(teams, card)).startswith("Sent by email")
     assert (await reread(teams, letter)).sent_method == "email"
+    # Sent, the address can no longer be changed for it.
+    said = await teams.refused(JO, ActionId.CHANGE_LETTER_ADDRESS, {"letter_id": letter.id})
+    assert "already been sent" in said
 
 
 async def test_an_unreachable_server_leaves_the_letter_unsent(fresh_db_url: str) -> None:
@@ -314,15 +329,35 @@ async def test_without_smtp_or_an_address_the_card_offers_no_email(
     teams: TeamsWorld, fresh_db_url: str
 ) -> None:
     card, letter = await letter_card(teams, PERSON)
-    assert [b["title"] for b in buttons(card)] == ["Record letter sent"]
+    assert [b["title"] for b in buttons(card)] == ["Record letter sent", "Their address"]
     status, answer = await teams.invoke(JO, ActionId.SEND_LETTER_EMAIL, {"letter_id": letter.id})
     assert "not set up on this server" in str(answer["value"])
 
 
-async def test_no_email_button_without_an_address(mailing: tuple[TeamsWorld, Inbox]) -> None:
-    teams, _ = mailing
-    card, _ = await letter_card(teams, None)
-    assert [b["title"] for b in buttons(card)] == ["Record letter sent"]
+async def test_no_email_button_without_an_address_until_one_is_given(
+    mailing: tuple[TeamsWorld, Inbox],
+) -> None:
+    teams, inbox = mailing
+    card, letter = await letter_card(teams, None)
+    assert [b["title"] for b in buttons(card)] == ["Record letter sent", "Their address"]
+    # Given on the letter's card, the card is redrawn with Send by email.
+    form = await teams.open_form(JO, card, "Their address")
+    assert value_of(form, "person_email") in ("", None)
+    status, answer = await teams.submit(JO, form, {"person_email": PERSON, "postal_address": ""})
+    assert "now offers Send by email" in visible(answer["value"])
+    await teams.settle()
+    (ready,) = letter_cards(teams, JO, letter.id)
+    now = teams.now(JO, str(ready.activity_id))
+    assert [b["title"] for b in buttons(now)] == [
+        "Record letter sent",
+        "Send by email",
+        "Their address",
+    ]
+    assert (await send(teams, now)).startswith(f"Sent by email to {PERSON}")
+    assert len(inbox.messages) == 1
+    # Only who may send the letter may say where it goes.
+    said = await teams.refused(SAM, ActionId.CHANGE_LETTER_ADDRESS, {"letter_id": letter.id})
+    assert "Only a manager, an authoriser or the Chief Executive" in said
 
 
 async def test_slack_sends_by_email_from_the_letter_card(
@@ -335,9 +370,7 @@ async def test_slack_sends_by_email_from_the_letter_card(
         smtp={"host": "127.0.0.1", "port": port, "security": "none", "from_address": OFFICE},
     )
     try:
-        await slack_propose(slack)
-        async with slack.db.write() as session:
-            await session.execute(update(Person).values(email=PERSON))
+        await slack_propose(slack)  # no email address given yet
         async with slack.db.read() as session:
             auth = (await session.execute(select(Authorisation))).scalar_one()
         await slack.click("U0ALEX", ActionId.APPROVE, str(auth.id))
@@ -349,7 +382,27 @@ async def test_slack_sends_by_email_from_the_letter_card(
         )
         assert slack_buttons(card) == {
             ActionId.RECORD_LETTER_SENT: str(letter.id),
+            ActionId.CHANGE_LETTER_ADDRESS: str(letter.id),
+        }
+        # Their address, in a modal from the card; the card is redrawn with Send by email.
+        before = len(slack.fake.calls_to("views.open"))
+        await slack.click("U0JO", ActionId.CHANGE_LETTER_ADDRESS, str(letter.id))
+        view = await slack.eventually(
+            lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
+            what="the Their address form",
+        )
+        assert_valid_view(view)
+        assert view["callback_id"] == "letter_address"
+        _, ack = await slack.submit("U0JO", view, {"person_email": PERSON, "postal_address": ""})
+        assert "now offers Send by email" in json.dumps(ack)
+        await slack.settle()
+        (update_call,) = [
+            c for c in slack.fake.calls_to("chat.update") if "letter_send_email" in json.dumps(c)
+        ]
+        assert slack_buttons(update_call) == {
+            ActionId.RECORD_LETTER_SENT: str(letter.id),
             ActionId.SEND_LETTER_EMAIL: str(letter.id),
+            ActionId.CHANGE_LETTER_ADDRESS: str(letter.id),
         }
         await slack.click("U0JO", ActionId.SEND_LETTER_EMAIL, str(letter.id))
         (said,) = await slack.eventually(
@@ -364,6 +417,7 @@ async def test_slack_sends_by_email_from_the_letter_card(
             status = (await session.execute(select(ContactStrategy.status))).scalar_one()
         assert sent is not None and sent.sent_method == "email"
         assert status == "active"
+        await assert_audit_intact(slack.db)
     finally:
         await stop()
 

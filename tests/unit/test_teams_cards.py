@@ -392,6 +392,7 @@ MODELS: dict[str, list[dict[str, Any]]] = {
             "truncated": True,
             "download_url": None,
             "large_print_url": None,
+            "enclosures": [],
             "link_days": 0,
         },
         {
@@ -402,6 +403,14 @@ MODELS: dict[str, list[dict[str, Any]]] = {
             "truncated": False,
             "download_url": "https://bot.example.org/letters/1.pdf?expires=1&sig=ab",
             "large_print_url": "https://bot.example.org/letters/1.pdf?expires=1&print=large&sig=ab",
+            # The policy's title is the office's own words: shown literally too.
+            "enclosures": [
+                {
+                    "title": HOSTILE,
+                    "label": "Policy to enclose",
+                    "url": "https://bot.example.org/letters/1/enclosures/0?expires=1&sig=ab",
+                }
+            ],
             "link_days": 7,
         },
     ],
