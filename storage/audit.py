@@ -45,6 +45,8 @@ from storage.models import (
     Letter,
     Person,
     PoliceReferral,
+    Restriction,
+    Review,
     SharingRequest,
     SubjectAccessRequest,
     Warning,
@@ -76,6 +78,10 @@ ENTITY_TYPES: dict[type, str] = {
     Dispute: "dispute",
     WelfareCheckIn: "welfare_checkin",
     SubjectAccessRequest: "subject_access_request",
+    # What a strategy restricts, and what a review decided (s7, s7.1): written in the
+    # strategy's and the review's own changes, so their states ride on those events.
+    Restriction: "restriction",
+    Review: "review",
 }
 MODELS = {name: model for model, name in ENTITY_TYPES.items()}
 
@@ -344,6 +350,16 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> Verdict:
         if head_row is not None
         else None
     )
+    if head is not None and head.keyed_from is not None and not files.exists():
+        # Not made afresh here (as `serve` does not, check_key): a new key would only be
+        # another wrong one, and a stray key file the next start would trust.
+        missing = Finding(
+            Tampering.WRONG_KEY,
+            None,
+            f"the audit chain is keyed, but there is no key at {files.key_path}: restore "
+            "the key file from its backup; without it the trail cannot be verified",
+        )
+        return Verdict(False, 0, None, missing.text, (missing,))
     check = audit_chain.ChainCheck(files.key, head, anchors=files.anchors())
     audited: dict[tuple[str, str], str] = {}
     after = 0

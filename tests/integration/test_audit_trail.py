@@ -24,7 +24,7 @@ from storage import audit, audit_chain
 from storage.audit_chain import GENESIS, Tampering
 from storage.audit_files import KEY_ENV, AuditFiles, resolve
 from storage.db import Database
-from storage.models import AuditEvent, Authorisation, Incident
+from storage.models import AuditEvent, Authorisation, Incident, Restriction
 from tests.backends import both_backends
 from tests.dialog_world import make_world
 
@@ -203,7 +203,11 @@ async def test_a_wrong_key_is_named_and_nothing_else(db: Database, tmp_path: Pat
     await _five_events(db)
     await _anchor(db)
     other = AuditFiles(key_path=tmp_path / "other.key", anchor_path=db.audit.anchor_path)
+    assert other.key != db.audit.key  # another office's key, say
     wrong = Database(db.url.render_as_string(hide_password=False), audit=other)
+    # No key at all: named as such, and no key is made (it would only be another wrong one).
+    none = AuditFiles(key_path=tmp_path / "none.key", anchor_path=db.audit.anchor_path)
+    keyless = Database(db.url.render_as_string(hide_password=False), audit=none)
     try:
         verdict = await _verify(wrong)
         assert {f.kind for f in verdict.findings} == {Tampering.WRONG_KEY}
@@ -211,8 +215,13 @@ async def test_a_wrong_key_is_named_and_nothing_else(db: Database, tmp_path: Pat
         found = await audit.check_key(wrong)
         assert found is not None and found.kind is Tampering.WRONG_KEY
         assert await audit.check_key(db) is None
+        verdict = await _verify(keyless)
+        assert not verdict.ok and {f.kind for f in verdict.findings} == {Tampering.WRONG_KEY}
+        assert "there is no key at" in verdict.findings[0].text
+        assert not (tmp_path / "none.key").exists()
     finally:
         await wrong.dispose()
+        await keyless.dispose()
 
 
 @both_backends
@@ -239,6 +248,25 @@ async def test_an_edited_decision_row_and_incident_text_are_named(db: Database) 
     assert f"authorisation {auth.id}" in found.text and f"incident {incident.id}" in found.text
     # The chain itself is intact: only the rows moved.
     assert {f.kind for f in verdict.findings} == {Tampering.EDITED_RECORD}
+
+
+@both_backends
+async def test_an_edited_restriction_is_named(db: Database) -> None:
+    """What a strategy restricts (s7) is held to its audited state like the decision."""
+    world = await make_world(db)
+    strategy_id = await world.active_strategy(NOW)
+    assert (await _verify(db)).ok
+    async with db.read() as s:
+        restriction = (
+            (await s.execute(select(Restriction).where(Restriction.strategy_id == strategy_id)))
+            .scalars()
+            .first()
+        )
+    assert restriction is not None
+    await _sql(db, f"UPDATE restrictions SET kind = 'spoc' WHERE id = {restriction.id}")
+    verdict = await _verify(db)
+    _only(verdict, Tampering.EDITED_RECORD)
+    assert list(verdict.edited) == [("restriction", str(restriction.id))]
 
 
 @both_backends
