@@ -135,20 +135,23 @@ class Doctor:
         return found
 
     async def policy_document(self) -> list[Finding]:
-        """s7: "A copy of this policy will be provided" with the strategy letter."""
+        """s7: "A copy of this policy will be provided" with the strategy letter; s7.2: the
+        letter tells them where they can still write."""
         org = self.settings.organisation
+        found_head = org.letterhead_missing()
+        head = [warn("letterhead", found_head)] if found_head else []
         missing = org.policy_missing()
         if missing:
-            return [warn("policy document", missing)]
+            return [*head, warn("policy document", missing)]
         found = []
         if org.policy_document_file:
             path = Path(org.policy_document_file)
             if not await asyncio.to_thread(path.is_file):
-                return [fail("policy document", f"{path} is configured but is not there")]
+                return [*head, fail("policy document", f"{path} is configured but is not there")]
             found.append(f"{path} is enclosed with strategy letters")
         if org.policy_url:
             found.append(f"{org.policy_url} is linked from strategy letters")
-        return [ok("policy document", "; ".join(found))]
+        return [*head, ok("policy document", "; ".join(found))]
 
     async def database(self) -> list[Finding]:
         url = make_url(self.settings.database_url)

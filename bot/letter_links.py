@@ -50,7 +50,12 @@ ENCLOSURE_ROUTE = "/letters/{letter_id:[0-9]+}/enclosures/{n:[0-9]{1,3}}"
 LABEL = b"safecontact letter download links v1"
 LARGE = "large"
 STANDARD = "standard"
-FORBIDDEN = "This link has expired or is not valid. Ask for the letter again from safecontact.\n"
+# True of every deployment: the letter is kept, and `letters get` prints it (no chat
+# action re-sends a link, so none is promised).
+FORBIDDEN = (
+    "This link has expired or is not valid. The letter is kept in the case file: an "
+    "administrator can print it with `safecontact letters get`.\n"
+)
 
 
 def derive_key(audit_key: bytes) -> bytes:

@@ -99,10 +99,12 @@ async def prepare_database(runtime: Runtime, *, find_ids: bool = True) -> None:
 
 
 def warn_about_letters(settings: Settings) -> None:
-    """At start: what letters cannot do as configured (s7: a copy of the policy is provided)."""
-    missing = settings.organisation.policy_missing()
-    if missing:
-        log.warning("%s Set one in [organisation] (safecontact.example.toml).", missing)
+    """At start: what letters cannot do as configured (s7: a copy of the policy is provided;
+    s7.2: the person can still contact the office, at the address the letter gives)."""
+    org = settings.organisation
+    for missing in (org.policy_missing(), org.letterhead_missing()):
+        if missing:
+            log.warning("%s Set it in [organisation] (safecontact.example.toml).", missing)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -128,6 +128,18 @@ class Organisation(StrictModel):
             "url": self.policy_url,
         }
 
+    def letterhead_missing(self) -> str | None:
+        """Why letters cannot tell the person where to write, or None when they can (s7.2:
+        they may still contact the office about other matters, and the letter says how)."""
+        if self.address:
+            return None
+        return (
+            "No postal address is configured for the office (organisation.address): "
+            "letters will print no address to write to"
+            + ("" if self.phone or self.email else ", nor any phone number or email")
+            + "."
+        )
+
     def policy_missing(self) -> str | None:
         """Why letters cannot provide the policy, or None when they can."""
         if self.policy_document_file or self.policy_url:

@@ -20,6 +20,8 @@ from bot.settings import Settings
 
 DOMAIN = "demo.example"
 ORGANISATION_NAME = "Demo Office of the Police and Crime Commissioner (fictional)"
+# Ofcom's drama number range and a made-up street: nothing real is written to.
+DEMO_ADDRESS = "1 Example Street\nDemotown\nDE1 0AA"
 
 
 def _teams_id(n: int) -> str:
@@ -92,7 +94,15 @@ def office(settings: Settings, *, dev: bool = False) -> Settings:
 
 def with_demo_office(settings: Settings) -> Settings:
     """`settings` with the demo directory, office name and round-the-clock office hours."""
-    organisation = settings.organisation.model_copy(update={"name": ORGANISATION_NAME})
+    # A fictional letterhead, so the demo's letters read as an office's would.
+    organisation = settings.organisation.model_copy(
+        update={
+            "name": ORGANISATION_NAME,
+            "address": settings.organisation.address or DEMO_ADDRESS,
+            "phone": settings.organisation.phone or "01632 960000",
+            "email": settings.organisation.email or "enquiries@demo-opcc.example.org",
+        }
+    )
     policy = settings.policy.model_copy(
         update={
             "office_hours_start": time(0, 0),

@@ -115,7 +115,12 @@ def _warning_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
                 WarningField.BEHAVIOUR,
                 "What behaviour must change?",
                 max_length=MAX_BEHAVIOUR,
-                hint="Say what was unacceptable and what they should do instead.",
+                # A written warning prints this word for word to the person (issue 14:
+                # letters say only what was written for them), so the form says so.
+                hint=(
+                    "Written to them, in plain words: a written warning prints this in "
+                    "its letter. Say what was unacceptable and what they should do instead."
+                ),
             ),
         ],
         intro=(

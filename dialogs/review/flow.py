@@ -20,7 +20,14 @@ from dialogs.authorisation.request import ask, deciders
 from dialogs.breach.flow import recent_breaches
 from dialogs.change import Change, change
 from dialogs.context import Ctx
-from dialogs.errors import AlreadyDone, BadRequest, DomainError, FieldErrors, NotFound
+from dialogs.errors import (
+    AlreadyDone,
+    BadRequest,
+    DomainError,
+    FieldErrors,
+    Forbidden,
+    NotFound,
+)
 from dialogs.incident.follow_up import refresh_person_cards
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
@@ -66,6 +73,7 @@ async def review_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
             strategy, who = await strategy_in_force(session, context.get("strategy_id"))
             check_may_review(actor, strategy)
             await _refuse_if_change_pending(session, strategy)
+            await _refuse_if_deciding_a_dispute(session, actor, strategy)
         facts = await _facts(session, ctx, strategy)
         return review_spec(ctx, strategy, who, await staff_repo.names(session), facts)
 
@@ -109,7 +117,23 @@ async def _current(
             "This strategy has changed since the form was opened; please start again."
         )
     await _refuse_if_change_pending(session, strategy)
+    await _refuse_if_deciding_a_dispute(session, actor, strategy)
     return strategy, who
+
+
+async def _refuse_if_deciding_a_dispute(
+    session: AsyncSession, actor: StaffMember, strategy: ContactStrategy
+) -> None:
+    """s7.3: whoever considers a dispute took no part in the decisions disputed, a review
+    that continued or altered it included (dialogs/dispute/rules.took_part). It is checked
+    when the dispute is given to them; this keeps it true until they decide."""
+    for dispute in await monitoring_repo.undecided_disputes(session):
+        if dispute.strategy_id == strategy.id and dispute.decider_id == actor.id:
+            raise Forbidden(
+                "You are considering a dispute about this strategy (s7.3). To stay "
+                "independent of it, record the dispute's outcome first, or let another "
+                "reviewer review the strategy."
+            )
 
 
 async def submit_review(

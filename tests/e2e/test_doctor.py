@@ -284,14 +284,27 @@ async def test_backups_that_stopped_are_a_cross(office: Office, tmp_path: Path) 
 async def test_the_policy_document_line(
     office: Office, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """s7: "A copy of this policy will be provided"; serve warned at start that none is."""
+    """s7: "A copy of this policy will be provided"; serve warned at start that none is,
+    nor any office address for the letters to give (s7.2)."""
     started = [r.getMessage() for r in caplog.get_records("setup") if r.name == "bot.server"]
     assert any("No policy document is configured" in m for m in started), started
+    assert any("No postal address is configured for the office" in m for m in started)
+    code, lines = await report(office.settings)
+    assert line(lines, "letterhead") == (
+        "! letterhead: No postal address is configured for the office "
+        "(organisation.address): letters will print no address to write to, nor any phone "
+        "number or email."
+    )
     policy = tmp_path / "policy.pdf"
     policy.write_bytes(b"%PDF-1.7 the policy")
-    org = Organisation(policy_document_file=str(policy), policy_url="https://example.org/p")
+    org = Organisation(
+        policy_document_file=str(policy),
+        policy_url="https://example.org/p",
+        address="1 High Street\nTown",
+    )
     code, lines = await report(office.settings, organisation=org)
     assert code == 0, "\n".join(lines)
+    assert not any(x.startswith("! letterhead") for x in lines)
     assert line(lines, "policy document") == (
         f"✓ policy document: {policy} is enclosed with strategy letters; "
         "https://example.org/p is linked from strategy letters"

@@ -434,6 +434,10 @@ async def test_a_chief_executive_who_continued_it_at_a_review_is_not_asked(
     (card,) = posts(slack, "U0ALEX", CARD)
     assert "The Chief Executive (Casey Chief) took part in the decision" in text_of(card)
     assert posts(slack, "U0CASEY", CARD) == []
+    # Until Alex decides, Alex stays out of the strategy's reviews, or the letter's "took
+    # no part in any review of it" would stop being true.
+    said = await refusal(slack, "U0ALEX", ActionId.START_REVIEW, strategy.id)
+    assert "You are considering a dispute about this strategy (s7.3)" in said
     await decide(slack, "U0ALEX", dispute.id, "upheld", "Internal: the calls were abusive.")
     await slack.settle()
     (letter,) = await letters(slack, "dispute_outcome")

@@ -215,7 +215,24 @@ def test_the_strategy_letter_tells_the_summary_and_how_to_reach_the_spoc() -> No
 def test_a_later_start_is_stated() -> None:
     case = _case(True)
     _, _, text = letters.render("strategy", _model("strategy", case, ""))
-    assert "These arrangements start on 14 December 2026." in text
+    # s6: never before they are told, whatever day was set (dialogs/notice/rules.py).
+    assert (
+        "These arrangements start on 14 December 2026, or on the day we send you this "
+        "letter if that is later."
+    ) in text
+
+
+def test_the_ended_letter_says_why_in_the_words_written_for_them() -> None:
+    """The review form's "What we will tell them" for an ending (s7.1: told of changes)."""
+    case = _case(False)
+    model = {**_model("strategy_ended", case, ""), "review_summary": "Things have improved."}
+    _, html, text = letters.render("strategy_ended", model)
+    assert "WHY\n\nThings have improved." in text and "<h2>Why</h2>" in html
+    check(text, internal=[INTERNAL])
+    # An old row with no summary: no empty heading, and never the reasons.
+    _, _, text = letters.render("strategy_ended", {**model, "review_summary": ""})
+    assert "WHY" not in text
+    check(text, internal=[INTERNAL])
 
 
 @pytest.mark.parametrize(
