@@ -34,6 +34,7 @@ from bot.teams.payloads import activity_from
 from bot.teams.refs import ReferenceStore
 from bot.teams.sender import TeamsSender
 from dialogs.errors import BadRequest
+from storage.db import WRITE_DEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,11 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+# Seconds an invoke (a card's button or form) has to be stored, from its arrival: Teams
+# waits 5 s for the answer, and the rest is for the commit and the reply.
+INVOKE_WRITE_WAIT = 4.0
+
+
 def endpoint(adapter: CloudAdapter, bot: SafecontactBot, *, accept: bool) -> web.RequestHandler:
     settings = bot.runtime.settings
 
@@ -112,6 +118,10 @@ def endpoint(adapter: CloudAdapter, bot: SafecontactBot, *, accept: bool) -> web
         except Exception as exc:  # PermissionError, a token PyJWT cannot read, a timeout
             log.info("refused a Bot Framework request: %s", exc)
             return _problem(401, "The Bot Framework token is missing or not valid.")
+        if activity.type == "invoke":
+            # As a Slack view submission (bot/slack/app.dispatch): a write that cannot be
+            # made before Teams stops waiting is refused with "try again", not stored unseen.
+            WRITE_DEADLINE.set(asyncio.get_running_loop().time() + INVOKE_WRITE_WAIT)
         response = await adapter.process_activity(auth, activity, bot.on_turn)
         if activity.type == "invoke":  # a card's button: Teams waits 5 s for the answer
             bot.runtime.metrics.acked("teams_invoke", time.monotonic() - arrived)

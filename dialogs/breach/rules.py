@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cards.wording import join_names
+
 # A clock a few minutes fast on a phone should not refuse an honest "just now".
 CLOCK_SLACK = timedelta(minutes=5)
 
@@ -33,7 +35,7 @@ def confirmation(
     """What the recorder reads once it is stored."""
     text = f"Breach recorded for *{reference}*. "
     text += (
-        f"I've alerted {', '.join(alerted)}. " if alerted else "There was no one else to alert. "
+        f"I've alerted {join_names(alerted)}. " if alerted else "There was no one else to alert. "
     )
     text += "The reminder letter is on its way to you as a file, to send to them."
     if threshold_reached:

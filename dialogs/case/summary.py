@@ -57,7 +57,8 @@ async def _summary(
     session: AsyncSession, ctx: Ctx, person: Person, actor: StaffMember
 ) -> dict[str, Any]:
     incidents = await incidents_repo.of_person(session, person_id=person.id)
-    last = max(incidents, key=lambda i: i.occurred_at, default=None)
+    # Two in the same minute (as typed): the one reported later is the last.
+    last = max(incidents, key=lambda i: (i.occurred_at, i.id), default=None)
     names = await staff_repo.names(session)
     referred = await incidents_repo.referred_incident_ids(session, person_id=person.id)
     active = await strategies_repo.in_force(session, person_id=person.id)

@@ -15,6 +15,7 @@ from typing import Any
 from cards.forms import FormSpec
 from cards.ids import ContactLogField as F
 from cards.ids import FormName
+from cards.wording import join_names
 from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.change import Change, change
@@ -78,7 +79,7 @@ class Logged:
 def confirmation(logged: Logged) -> str:
     text = f"Contact logged for *{logged.reference}*."
     if logged.alerted:
-        text += f" I've alerted {', '.join(logged.alerted)} at once."
+        text += f" I've alerted {join_names(logged.alerted)} at once."
     if "new complaint" in logged.flags:
         text += (
             " Deal with the new complaint as normal: the strategy does not stop them "

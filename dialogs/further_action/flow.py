@@ -24,7 +24,7 @@ from dialogs.errors import FieldErrors
 from dialogs.incident.rules import not_in_future
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction
-from dialogs.people.find import person
+from dialogs.people.find import form_about, person
 from dialogs.validation import validate
 from storage import monitoring as monitoring_repo
 from storage.db import AsyncSession
@@ -63,8 +63,7 @@ def _spec(ctx: Ctx, who: Person) -> FormSpec:
 
 
 async def form(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    async with turn.ctx.db.read() as session:
-        return _spec(turn.ctx, await person(session, context.get("person_id")))
+    return await form_about(turn.ctx, context, _spec)
 
 
 async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:

@@ -8,9 +8,10 @@ message that says exactly why not.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from cards.forms import Choice
+from cards.forms import Choice, FormSpec
 from cards.text import clean_input
 from dialogs.context import Ctx
 from dialogs.errors import DomainError, NotFound
@@ -30,6 +31,15 @@ async def person(session: AsyncSession, person_id: Any) -> Person:
     if found is None:
         raise NotFound("That person could not be found.")
     return found
+
+
+async def form_about(
+    ctx: Ctx, context: dict[str, Any], spec: Callable[[Ctx, Person], FormSpec]
+) -> FormSpec:
+    """A form about the person its button named (`person_id`): one loader for the forms
+    opened from /case (further action, sharing), refused in the words `person` uses."""
+    async with ctx.db.read() as session:
+        return spec(ctx, await person(session, context.get("person_id")))
 
 
 async def one_person(session: AsyncSession, query: str, *, usage: str) -> Person:

@@ -169,7 +169,7 @@ async def submit_review(
         message = f"The strategy for *{who.reference}* has ended."
     message += " The letter telling them is on its way to you as a file, to send."
     if told:
-        message += f" I'm letting {', '.join(told)} know."
+        message += f" I'm letting {join_names(told)} know."
     return message
 
 

@@ -16,6 +16,7 @@ from dialogs.errors import DomainError, FieldErrors, NotFound
 from dialogs.incident.rules import not_in_future
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction
+from dialogs.people.find import form_about
 from dialogs.people.find import person as find_person
 from dialogs.validation import check, validate
 from storage import sharing as sharing_repo
@@ -58,8 +59,7 @@ def _spec(ctx: Ctx, person: Person) -> FormSpec:
 
 
 async def sharing_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
-    async with turn.ctx.db.read() as session:
-        return _spec(turn.ctx, await find_person(session, context.get("person_id")))
+    return await form_about(turn.ctx, context, _spec)
 
 
 async def submit_request(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:

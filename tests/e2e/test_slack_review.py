@@ -157,6 +157,9 @@ async def test_end_lifts_the_restrictions_and_writes(slack: SlackWorld) -> None:
         assert "the following no longer apply" in text
         assert "Phone calls limited to 10 minutes" in text
         assert "You can contact us in the usual ways again" in text
+        # Why, in the words written for them; never the reviewer's internal reasons.
+        assert "We have looked again at how you contact us (s7.1)." in text
+        assert "Still calling daily" not in text
     # Jo has the first strategy letter, as its proposer, and now this one.
     assert [f.letter_id for f in await letter_files_to(slack, "U0JO")][-1] == letter.id
     for user in ("U0SAM", "U0ALEX", "U0BEA"):

@@ -76,6 +76,11 @@ def test_letters_escape_every_value(kind: str, extra: dict[str, Any]) -> None:
 
 
 def test_the_ended_letter_does_not_repeat_internal_reasons() -> None:
-    """Why a strategy ended is for the case file; the person is told that it ended."""
-    _, html, text = letters.render("strategy_ended", model(review_summary="INTERNAL-NOTE"))
+    """Why a strategy ended, as written for the person (the review form's "What we will
+    tell them", issue 14); the internal reasons are for the case file and never reach the
+    template (dialogs/review/flow.py passes only the summary)."""
+    _, html, text = letters.render(
+        "strategy_ended", model(review_summary="WRITTEN-FOR-THEM", reasons="INTERNAL-NOTE")
+    )
+    assert "WRITTEN-FOR-THEM" in html and "WRITTEN-FOR-THEM" in text
     assert "INTERNAL-NOTE" not in html and "INTERNAL-NOTE" not in text

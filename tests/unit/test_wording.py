@@ -71,3 +71,11 @@ def test_an_incident_waits_on_someones_list_for_a_defined_time() -> None:
     assert not awaits_acknowledgement(recent, now, strategy_in_force=True)
     assert not awaits_acknowledgement(recent - timedelta(hours=1), now, strategy_in_force=False)
     assert f"last {WAITING_DAYS} days" in WAITING_MEANS
+
+
+def test_confirmations_name_people_as_a_sentence_does() -> None:
+    """Issue 12, item 10: "I've alerted Jo, Alex and Bea", never a bare comma list."""
+    from dialogs.breach.rules import confirmation
+
+    said = confirmation("SC-1", ["Jo", "Alex", "Bea"], 1, threshold_reached=False, window_days=30)
+    assert "I've alerted Jo, Alex and Bea." in said
