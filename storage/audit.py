@@ -448,6 +448,17 @@ async def check_key(db: Database) -> Finding | None:
         files = _files(session)
         head = (await session.execute(select(_HEAD).where(_HEAD.c.id == 1))).one_or_none()
         if head is None or head.keyed_from is None:
+            if files.anchors():
+                # The anchors were written by a keyed chain: a head with no key (or no head)
+                # was rewound or re-chained outside safecontact, and the next write would
+                # seal the forgery. Only `audit verify` may say more.
+                return Finding(
+                    Tampering.UNKEYED,
+                    None,
+                    "the database's audit chain is not keyed, but the anchor file at "
+                    f"{files.anchor_path} records a keyed one: the chain was rewound or "
+                    "re-chained outside safecontact",
+                )
             return None
         if not files.exists():
             # Not made afresh here: a new key would only be another wrong one.

@@ -156,6 +156,11 @@ async def test_wiping_back_to_the_start_is_named(db: Database) -> None:
     )
     found = _only(await _verify(db), Tampering.WIPED)
     assert "the chain is empty, but 5 events were anchored" in found.text
+    # And `serve` refuses to start on it: its next write would seal the wiped chain as
+    # if it were the first (keyed_from NULL reads as "nothing keyed yet").
+    refused = await audit.check_key(db)
+    assert refused is not None and refused.kind is Tampering.UNKEYED
+    assert "records a keyed one" in refused.text
 
 
 @both_backends
