@@ -16,6 +16,7 @@ from typing import Any
 from bot import audit_check
 from bot.runtime import Runtime
 from bot.settings import Settings
+from cards.text import terminal
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -46,7 +47,8 @@ def add_parsers(sub: Any, staff_sub: Any) -> None:
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        line = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        print(terminal(line))  # names from the directory file (cards/text.py)
 
 
 SLACK_HOW = {"given": "given in the file", "found": "found by email", "none": "no account found"}
@@ -95,7 +97,8 @@ async def staff_link(settings: Settings, args: argparse.Namespace) -> int:
     if nowhere:
         print(f"{len(nowhere)} of {len(people)} cannot be reached on any platform:")
         for p in nowhere:
-            print(f"  {p.name} ({p.email}): {_advice(p, slack_on=slack_on, teams_on=teams_on)}")
+            advice = _advice(p, slack_on=slack_on, teams_on=teams_on)
+            print(terminal(f"  {p.name} ({p.email}): {advice}"))
     else:
         print(f"All {len(people)} people in the directory can be reached.")
     return 0

@@ -20,15 +20,29 @@ from pydantic import (
     model_validator,
 )
 
+from cards.text import UnsafeText, clean_input
 from dialogs.policy_map import carries
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class StrictModel(BaseModel):
-    """Settings read from the office's file: unknown keys refused, text trimmed."""
+    """Settings read from the office's file: unknown keys refused, text trimmed, and text
+    checked as typed text is (cards/text.clean_input): a name or an address from the file
+    is printed in cards, letters and the terminal, so an Escape or a NUL in it is refused
+    here with the key it is under, not carried to every surface."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _typed_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return clean_input(value)
+            except UnsafeText as exc:
+                raise ValueError(str(exc).replace("retype", "correct")) from None
+        return value
 
 
 class Organisation(StrictModel):

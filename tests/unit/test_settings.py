@@ -158,6 +158,22 @@ def test_unknown_role(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert "chief_executive" in message  # tells them what the roles are
 
 
+def test_control_characters_in_the_file_are_refused_naming_the_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A directory name or letterhead line is printed in cards, letters and the terminal
+    (issue 16): an Escape sequence in it is refused where it is written, not carried."""
+    message = refused(
+        monkeypatch,
+        tmp_path,
+        '[[staff]]\nname = "Jo\\u001b]0;owned\\u0007"\nemail = "jo@example.org"\n',
+    )
+    assert "staff[0].name" in message and "control character" in message
+    assert "\x1b" not in message
+    message = refused(monkeypatch, tmp_path, '[organisation]\naddress = "1 High St\\u0000"\n')
+    assert "organisation.address" in message and "NUL" in message
+
+
 def test_duplicate_email(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     message = refused(
         monkeypatch,
