@@ -7,12 +7,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from bot import letters_commands, logging_setup, ops_commands, records_commands
+from bot.arguments import iso_datetime
 from bot.settings import ConfigError, Settings, load_settings
 from dialogs.directory import DirectoryRefused
 from storage.db import DatabaseUnavailable
@@ -36,16 +36,6 @@ EXIT_CODES = """exit codes:
   4  serve could not listen on its address (the port is in use, or no permission)
   5  the audit key and the audit chain disagree (serve and every command that writes
      refuse, so nothing is written under the wrong key)"""
-
-
-def _iso_datetime(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not an ISO 8601 date and time, e.g. 2026-12-01T09:30+00:00"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run_due.add_argument(
         "--at",
-        type=_iso_datetime,
+        type=iso_datetime,
         default=None,
         help="act as if it were this time (ISO 8601, e.g. 2026-12-01T09:30+00:00)",
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import audit_check
+from bot.arguments import iso_datetime
 from bot.settings import Settings
 from cards.text import json_text, terminal
 from dialogs import policy_map
@@ -101,6 +102,12 @@ def add_parsers(sub: Any) -> None:
     purge.add_argument(
         "--dry-run", action="store_true", help="show what would happen; change nothing"
     )
+    purge.add_argument(
+        "--at",
+        type=iso_datetime,
+        default=None,
+        help="act as if it were this time (ISO 8601), to see or test a purge to come",
+    )
 
     rep = sub.add_parser("report", help="the monthly oversight report")
     rep.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: last month)")
@@ -115,13 +122,17 @@ def add_parsers(sub: Any) -> None:
 
 
 @asynccontextmanager
-async def office(settings: Settings) -> AsyncIterator[Ctx]:
-    """The database, brought up to date, and what the flows need to know of this run."""
+async def office(settings: Settings, *, at: datetime | None = None) -> AsyncIterator[Ctx]:
+    """The database, brought up to date, and what the flows need to know of this run (as
+    if it were `at`, for a command's --at)."""
     db = audit_check.database(settings)
     try:
         await migrate.upgrade(db)
         yield Ctx(
-            db=db, organisation=settings.organisation, policy=settings.policy, now=datetime.now(UTC)
+            db=db,
+            organisation=settings.organisation,
+            policy=settings.policy,
+            now=at or datetime.now(UTC),
         )
     finally:
         await db.dispose()
@@ -306,7 +317,7 @@ async def sar_list(settings: Settings, args: argparse.Namespace) -> int:
 async def retention_purge(settings: Settings, args: argparse.Namespace) -> int:
     from dialogs.records import retention
 
-    async with office(settings) as ctx:
+    async with office(settings, at=args.at) as ctx:
         if args.dry_run:
             async with ctx.db.read() as session:
                 planned = await retention.plan(session, now=ctx.now, policy=ctx.policy)

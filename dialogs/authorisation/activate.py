@@ -141,9 +141,10 @@ async def schedule_review_reminders(uow: Change, strategy: ContactStrategy) -> N
     policy, zone = uow.ctx.policy, uow.ctx.zone
     opening = policy.office_hours_start
     for lead in policy.review_reminder_days:
-        due = datetime.combine(strategy.review_date - timedelta(days=lead), opening, tzinfo=zone)
-        if due < uow.now:
-            continue
+        day = strategy.review_date - timedelta(days=lead)
+        if day < uow.ctx.today:
+            continue  # its day has passed; today's still goes (a review set 14 days out)
+        due = datetime.combine(day, opening, tzinfo=zone)
         await uow.schedule(
             ReviewReminder(
                 strategy_id=strategy.id, review_date=strategy.review_date, lead_days=lead

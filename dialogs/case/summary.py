@@ -92,6 +92,9 @@ async def _summary(
             sum(1 for i in incidents if i.police_report_required and i.id not in referred),
         ),
         "person_id": person.id,
+        # s9: anonymised under the retention policy: closed for good, so no button is
+        # offered that every flow would refuse (people_repo.get_live).
+        "closed": person.anonymised_at is not None,
         "restrictions": restrictions,
         "recent_breaches": await recent_breaches(session, ctx, person.id) if active else 0,
         "breach_window_days": ctx.policy.breach_window_days,

@@ -53,7 +53,8 @@ async def reminder(uow: Change, job: ReviewReminder) -> str:
     strategy = await _current(uow, job.strategy_id, job.review_date)
     if isinstance(strategy, str):
         return strategy
-    lead = job.lead_days
+    # Counted on the day it runs (a reminder whose day came late in it says what is left).
+    lead = max((strategy.review_date - uow.ctx.today).days, 0)
     when = "today" if lead == 0 else f"in {lead} day{'s' if lead != 1 else ''}"
     sent = await _remind(uow, strategy, when=when)
     return f"review reminder ({when}) queued for {sent} people"

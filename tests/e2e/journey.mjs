@@ -1,7 +1,8 @@
 // One case's life in the local web chat, in a real browser: Debian's Chromium, driven by
 // playwright-core through the page itself, as a person would use it (issue 12).
 //
-//   node tests/e2e/journey.mjs <url of the running server> <folder for screenshots>
+//   node tests/e2e/journey.mjs <url of the running server> <folder for screenshots> \
+//        <the safecontact command> <the folder serve runs in>
 //
 // Sam reports a threat of violence; Jo acknowledges and records a written warning (the
 // letter card); Sam reports again; Jo proposes a strategy that only blocks social media;
@@ -9,20 +10,30 @@
 // its PDF and large-print PDF downloaded through the card's buttons); Jo records the letter
 // sent, which puts the strategy in force; Sam looks the case up; Sam records a breach (the
 // reminder letter card); Sam logs a contact that raises a new complaint; Alex reviews the
-// strategy and continues it; Sam records a dispute and Casey, the Chief Executive, decides
-// it (the outcome letter card). After each step a screenshot at a
+// strategy and continues it, from the review reminder `safecontact jobs run-due` sends (the
+// strategy's review is set 14 days out, so its first reminder falls due today); Sam records
+// a dispute and Casey, the Chief Executive, decides it (the outcome letter card); Jo ends
+// the strategy at a later review (the ended letter card); the person's subject access export (`safecontact export-person`, opened in the browser); and
+// the retention purge once its period has passed (`safecontact retention purge --at`),
+// after which /case no longer names them. After each step a screenshot at a
 // desktop width (1280 px) and a phone width (390 px), the text of every card that step
 // showed (for tests/journey/reading.py), and the words a card split over two lines at the
 // phone width. Writes summary.json beside the screenshots and prints the verdict; exits non-zero, with a screenshot, on a failure.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [url, out] = process.argv.slice(2);
-if (!url || !out) {
-  console.error('usage: node journey.mjs <url> <artifacts folder>');
+const [url, out, command, workdir] = process.argv.slice(2);
+if (!url || !out || !command || !workdir) {
+  console.error('usage: node journey.mjs <url> <artifacts folder> <safecontact command> <serve folder>');
   process.exit(2);
+}
+
+// The command line, as an operator runs it beside the server: same folder, same database.
+function cli(...args) {
+  return execFileSync(command, args, { cwd: workdir, encoding: 'utf8', timeout: 60_000 });
 }
 mkdirSync(out, { recursive: true });
 const STEP_TIMEOUT = 20_000;
@@ -142,11 +153,13 @@ function isoDay(offsetDays) {
   return d.toISOString().slice(0, 10);
 }
 
+// The case card this request brings: a new one, not an earlier answer still on screen.
 async function caseCard(page) {
+  const selector = `.ac-adaptiveCard[aria-label^="Case ${summary.reference}"]`;
+  const before = await page.locator(selector).count();
   await say(page, `case ${summary.reference}`);
-  const card = cardLabelled(page, `Case ${summary.reference}`);
-  await card.waitFor();
-  return card;
+  await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [selector, before]);
+  return page.locator(selector).last();
 }
 
 async function say(page, text) {
@@ -367,6 +380,8 @@ try {
     }
     const notes = form.getByRole('textbox', { name: /^Note:/ });
     for (let i = 0; i < (await notes.count()); i++) await notes.nth(i).fill('Checked against the case file.');
+    // A first review in 14 days: its first reminder (14 days ahead) falls due today.
+    await form.getByLabel(/^Review date/).fill(isoDay(14));
     await submit(page, form, 'Propose a strategy', 'Send for approval');
     const sent = cardSaying(page, 'to decide');
     await sent.waitFor();
@@ -487,9 +502,19 @@ try {
     await focus.waitFor();
   });
 
-  await step(page, '15-review-continues', async () => {
+  await step(page, '15-review-reminder', async () => {
+    // The scheduler sends what is due; an operator (or cron) can run it at once.
+    summary.checks.runDue = cli('jobs', 'run-due');
     await as(page, 'Alex Moreno');
-    const card = await caseCard(page);
+    const card = cardLabelled(page, `Contact strategy review for ${summary.reference} is due`);
+    await card.waitFor();
+    await check(page, 'review-reminder', card);
+    summary.checks.reviewReminder = await card.innerText();
+    focus = card;
+  });
+
+  await step(page, '16-review-continues', async () => {
+    const card = cardLabelled(page, `Contact strategy review for ${summary.reference} is due`);
     await card.getByRole('button', { name: 'Start review', exact: true }).click();
     const form = cardLabelled(page, 'Review the strategy');
     await form.waitFor();
@@ -502,7 +527,7 @@ try {
     await focus.waitFor();
   });
 
-  await step(page, '16-dispute-recorded', async () => {
+  await step(page, '17-dispute-recorded', async () => {
     await as(page, 'Sam Rivers');
     const card = await caseCard(page);
     await card.getByRole('button', { name: 'Record dispute', exact: true }).click();
@@ -517,7 +542,7 @@ try {
     summary.checks.disputeSentTo = await focus.innerText();
   });
 
-  await step(page, '17-dispute-outcome-letter', async () => {
+  await step(page, '18-dispute-outcome-letter', async () => {
     await as(page, 'Casey Lin');
     const card = cardSaying(page, 'Record the outcome');
     await card.waitFor();
@@ -535,6 +560,49 @@ try {
     await letter.waitFor();
     await check(page, 'dispute-outcome-letter', letter);
     focus = letter;
+  });
+
+  // s7.1: the strategy ends at a later review; the letter tells them why, in the words
+  // written for them. (A strategy in force holds the retention purge back, s9.)
+  await step(page, '19-strategy-ended', async () => {
+    await as(page, 'Jo Fielding');
+    const card = await caseCard(page);
+    await card.getByRole('button', { name: 'Start review', exact: true }).click();
+    const form = cardLabelled(page, 'Review the strategy');
+    await form.waitFor();
+    await tick(form, 'review_outcome', 'end');
+    await fillEmpty(form, 'There have been no further problems, so the limits on social media messages have ended.');
+    await submit(page, form, 'Review the strategy', 'Record review');
+    await cardSaying(page, 'has ended').waitFor();
+    const letter = cardSaying(page, 'we have decided to end them');
+    await letter.waitFor();
+    await check(page, 'strategy-ended-letter', letter);
+    summary.checks.endedLetter = await letter.innerText();
+    focus = letter;
+  });
+
+  // s9: what the person may ask for, everything held about them, as the office sends it.
+  const sarFolder = join(workdir, 'subject-access');
+  const sar = await context.newPage();
+  await step(sar, '20-subject-access-export', async () => {
+    summary.checks.sarCommand = cli('export-person', summary.reference, '--out', sarFolder);
+    await sar.goto(`file://${join(sarFolder, 'index.html')}`);
+    await sar.getByText(summary.reference).first().waitFor();
+    summary.checks.sar = await sar.locator('body').innerText();
+  });
+  await sar.close();
+
+  // s9: six years after the case's last activity it is anonymised; run as if that day had
+  // come, then /case no longer names them.
+  await step(page, '21-retention-purge', async () => {
+    // An operator backs up before a purge (and the test reads the case from the copy).
+    summary.checks.backup = cli('backup', '--out', join(workdir, 'before-purge.db'));
+    const later = new Date(Date.now() + (6 * 366 + 30) * 86_400_000).toISOString();
+    summary.checks.purge = cli('retention', 'purge', '--at', later);
+    await as(page, 'Sam Rivers');
+    const card = await caseCard(page);
+    summary.checks.caseAfterPurge = await card.innerText();
+    focus = card;
   });
 } catch (error) {
   failed = error;

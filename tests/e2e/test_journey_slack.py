@@ -46,7 +46,7 @@ from tests.backends import both_backends
 from tests.e2e.test_slack_incident import answers, assert_valid_message, assert_valid_view
 from tests.e2e.test_slack_strategy import CRITERIA, spoc_value
 from tests.journey.reading import problems, refused_buttons, slack_buttons, slack_text
-from tests.monitoring_support import command_form, open_form, posts, wait_for
+from tests.monitoring_support import case, command_form, open_form, posts, wait_for
 from tests.notice_support import record_letter_sent
 from tests.slack_harness import SlackWorld, start_world
 
@@ -438,6 +438,11 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
         kept = await session.get(Person, person.id)
         assert kept is not None and NAME not in (kept.name or "")
         assert (await session.execute(select(Letter))).scalars().all() == []
+    # /case says the case is closed for good, and offers no button a flow would refuse.
+    closed = await case(slack, "U0SAM", ref)
+    assert "Anonymised under the retention policy" in json.dumps(closed)
+    assert NAME not in json.dumps(closed)
+    assert not [b for b in closed["blocks"] if b["type"] == "actions"]
 
     # Everyone in it was named where they acted; nobody read a refused button.
     everything = "\n".join(read.read)

@@ -8,17 +8,22 @@ only blocks social media, Alex asks for changes, Jo resubmits, Bea approves (the
 its card reads as paragraphs, and its buttons download the PDF and the large-print PDF,
 whose text is the letter's), Jo records the letter sent, which puts the strategy in force
 (issue 14, s6, s7), Sam looks the case up and records a breach (the reminder letter), logs
-a contact that raises a new complaint, Alex reviews the strategy and continues it, Sam
-records a dispute and Casey, the Chief Executive, decides it (the outcome letter).
+a contact that raises a new complaint, Alex reviews the strategy and continues it from
+the review reminder (`safecontact jobs run-due`; the review was set 14 days out, so its
+first reminder is due today), Sam records a dispute and Casey, the Chief Executive,
+decides it (the outcome letter), and Jo ends the strategy at a later review (the ended
+letter, with why); the subject access export (`safecontact export-person`,
+opened in the browser) and the retention purge once its six years have passed
+(`safecontact retention purge --at`), after which /case no longer names the person (s9).
 Screenshots of every step at 1280 px and 390 px, and each card's accessibility tree, are
 kept in test-artifacts/journey/ (git ignores it), with the two PDFs downloaded.
 
 The text of every card each step showed is read by tests/journey/reading.py; no word may
 be split over two lines at the phone width; every button on every card the bot sent is
-checked against the registry's rule for the person it was shown to. What has no web chat
-surface of its own is walked on Slack in tests/e2e/test_journey_slack.py: the review
-reminder reached by moving time with `jobs run-due --at` (a real server's messages for a
-future time wait for it), the subject access export and the retention purge (commands).
+checked against the registry's rule for the person it was shown to. The review reminder is
+reached without moving time here: a running server holds what a job sends for a future
+time until that time comes, so the Slack journey (tests/e2e/test_journey_slack.py) is the
+one that moves time for the reminders.
 
 `make test` installs what this needs (tests/e2e/setup.sh). Where it could not (not root,
 no apt), the test is skipped with the reason; as root, as in CI, a missing piece fails.
@@ -40,7 +45,7 @@ from bot.webchat import demo
 from bot.webchat.app import WEBCHAT_JS
 from bot.webchat.cards import MARKER
 from storage.models import StaffMember, StaffRole
-from tests.e2e.serving import serving
+from tests.e2e.serving import CLI, clean_env, serving
 from tests.journey.reading import problems, refused_buttons
 from tests.letter_text import assert_pdf_is_the_letter, pdf_text, words
 
@@ -62,9 +67,13 @@ STEPS = [
     "12-case-as-reporter",
     "13-breach-and-reminder-letter",
     "14-contact-raises-new-matter",
-    "15-review-continues",
-    "16-dispute-recorded",
-    "17-dispute-outcome-letter",
+    "15-review-reminder",
+    "16-review-continues",
+    "17-dispute-recorded",
+    "18-dispute-outcome-letter",
+    "19-strategy-ended",
+    "20-subject-access-export",
+    "21-retention-purge",
 ]
 STAFF = ("Sam Rivers", "Jo Fielding", "Alex Moreno", "Bea Okafor", "Casey Lin")
 
@@ -125,12 +134,15 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     with serving(tmp_path, "--port", "0") as served:
         assert served.url is not None, served.stdout
+        # The journey runs the command line beside the server, as an operator would: same
+        # folder, same environment (tests/e2e/serving.py).
         done = subprocess.run(
-            ["node", str(E2E / "journey.mjs"), served.url, str(ARTIFACTS)],
+            ["node", str(E2E / "journey.mjs"), served.url, str(ARTIFACTS), str(CLI), str(tmp_path)],
             cwd=E2E,
+            env=clean_env(tmp_path),
             capture_output=True,
             text=True,
-            timeout=480,
+            timeout=600,
         )
     lines = done.stdout.strip().splitlines()
     assert lines, done.stderr
@@ -178,7 +190,7 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     # The end of the case: a new complaint read from a contact (s7.2), the review that
     # continues it (s7.1), the dispute to the Chief Executive and its outcome (s7.3).
     assert "Casey Lin" in checks["disputeSentTo"]
-    outcome = "\n".join(summary["texts"]["17-dispute-outcome-letter"]["cards"])
+    outcome = "\n".join(summary["texts"]["18-dispute-outcome-letter"]["cards"])
     assert "Dear Dennis Harlow," in outcome and "still apply" in " ".join(outcome.split())
 
     # No button the bot sent anyone would be refused to them (issue 12, Build item 4).
@@ -212,8 +224,9 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     assert not [m for m in summary["console"] if "Content Security Policy" in m], summary["console"]
     assert not [m for m in summary["console"] if m.startswith("pageerror")], summary["console"]
 
-    # What the clicks changed is in the database, attributed to the right people.
-    conn = sqlite3.connect(tmp_path / "safecontact.db")
+    # What the clicks changed is in the database, attributed to the right people: read
+    # from the backup the journey took before the retention purge (which deletes letters).
+    conn = sqlite3.connect(tmp_path / "before-purge.db")
     try:
         acknowledged = conn.execute(
             "SELECT r.name, a.name FROM incidents i "
@@ -223,7 +236,7 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
         strategies = conn.execute("SELECT status FROM contact_strategies ORDER BY id").fetchall()
         breaches = conn.execute("SELECT count(*) FROM breaches").fetchone()
         contacts = conn.execute("SELECT new_complaint FROM contact_logs").fetchall()
-        reviews = conn.execute("SELECT outcome FROM reviews").fetchall()
+        reviews = conn.execute("SELECT outcome FROM reviews ORDER BY id").fetchall()
         disputes = conn.execute(
             "SELECT d.outcome, s.name FROM disputes d JOIN staff_members s ON s.id = d.decider_id"
         ).fetchall()
@@ -234,7 +247,7 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert acknowledged == [("Sam Rivers", "Jo Fielding")]
-    assert [s for (s,) in strategies] == ["draft", "active"]
+    assert [s for (s,) in strategies] == ["draft", "ended"]
     assert sent_method == "post" and sent_on  # recorded as sent, which put it in force
 
     # The letter card reads as paragraphs: each block on screen is one paragraph of the
@@ -264,7 +277,7 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     assert checks["recordStillOffered"] == 0
     assert breaches == (1,)
     assert contacts == [(1,)]
-    assert reviews == [("continued",)]
+    assert reviews == [("continued",), ("ended",)]
     assert disputes == [("upheld", "Casey Lin")]
     assert kinds == {
         "warning",
@@ -272,6 +285,31 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
         "breach_reminder",
         "strategy_continued",
         "dispute_outcome",
+        "strategy_ended",
     }
     assert not [line for line in served.stderr if "Traceback" in line], "".join(served.stderr)
+
+    # The ended letter says why, in the words Jo wrote for the person (issue 14, s7.1).
+    ended = " ".join(checks["endedLetter"].split())
+    assert "no further problems, so the limits on social media messages have ended" in ended
+    # The review reminder came as the policy says (s7.1), 14 days ahead, and was acted on.
+    assert "is due for review in 14 days" in " ".join(checks["reviewReminder"].split())
+    # s9: the subject access export holds their case as they may ask for it, in plain words,
+    # with the letters and their sending records; then, six years on, the purge.
+    sar = " ".join(checks["sar"].split())
+    assert "Dennis Harlow" in sar and summary["reference"] in sar
+    assert "Social media" in sar or "social media" in sar
+    assert problems(checks["sar"]) == []
+    assert "1 cases anonymised" in checks["purge"] or "1 case anonymised" in checks["purge"]
+    after = " ".join(checks["caseAfterPurge"].split())
+    assert "Dennis Harlow" not in after
+    # Closed for good: said so, and no button every flow would refuse (people.get_live).
+    assert "Anonymised under the retention policy (s9)" in after
+    assert "Request to share" not in after and "Propose" not in after
+    conn = sqlite3.connect(tmp_path / "safecontact.db")
+    try:
+        names = [n for (n,) in conn.execute("SELECT name FROM people").fetchall()]
+    finally:
+        conn.close()
+    assert "Dennis Harlow" not in names
     assert all(s["viewer"] in STAFF for s in summary["texts"].values())

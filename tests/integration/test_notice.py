@@ -107,6 +107,24 @@ async def test_the_effective_date_drives_the_review_reminders(db: Database) -> N
 
 
 @both_backends
+async def test_a_review_set_14_days_out_is_reminded_the_day_it_takes_effect(
+    db: Database,
+) -> None:
+    """s7.1: reminders fall 14, 3 and 0 days before the review; the first falls on the
+    day the letter goes when the review is set 14 days out, and it says what is left."""
+    world = await make_world(db)
+    strategy_id = await world.approved_strategy(on(MONDAY, 10), review_in_days=14)
+    await world.send_letter(on(MONDAY, 11), strategy_id)
+    runs = await run_due(world.runtime(), at=on(MONDAY, 11, 5))
+    assert [r.summary for r in runs if r.kind == "review_reminder"] == [
+        "review reminder (in 14 days) queued for 3 people"
+    ], runs
+    reminders = await messages(db, "review_due")
+    assert len(reminders) == 3  # one each: the proposer and the authorisers
+    assert {m.model["when"] for m in reminders} == {"in 14 days"}
+
+
+@both_backends
 async def test_approve_from_a_date_waits_for_that_day_and_for_the_letter(db: Database) -> None:
     world = await make_world(db)
     start = MONDAY + timedelta(days=3)

@@ -303,6 +303,8 @@ MODELS: dict[str, list[dict[str, Any]]] = {
     "unreachable": [{"recipient": HOSTILE, "what": "a letter", "reason": HOSTILE}],
     "case_summary": [
         {"query": "SC-1", "matches": [], "summary": NO_STRATEGY},
+        # s9: an anonymised case, closed for good: said so, and no buttons.
+        {"query": "SC-1", "matches": [], "summary": {**NO_STRATEGY, "closed": True}},
         {"query": HOSTILE, "matches": [], "summary": None},
         {"query": "m", "matches": [{"reference": "SC-1", "name": HOSTILE}] * 2, "summary": None},
         {
