@@ -37,8 +37,9 @@ async def the_letter(db: Any) -> Letter:
         return (await session.execute(select(Letter))).scalar_one()
 
 
-async def test_slack_gets_the_letter_as_a_pdf_with_a_readable_comment(slack: SlackWorld) -> None:
-    await slack_propose(slack, reasons=HOSTILE_REASON)
+async def approved_and_uploaded(slack: SlackWorld, **proposal: Any) -> tuple[Any, Letter]:
+    """Propose, approve as Alex; the upload's completion call, and the letter kept."""
+    await slack_propose(slack, **proposal)
     async with slack.db.read() as session:
         auth = (await session.execute(select(Authorisation))).scalar_one()
     await slack.click("U0ALEX", ActionId.APPROVE, str(auth.id))
@@ -46,7 +47,11 @@ async def test_slack_gets_the_letter_as_a_pdf_with_a_readable_comment(slack: Sla
         lambda: slack.fake.calls_to("files.completeUploadExternal"), what="upload"
     )
     await slack.settle()
-    letter = await the_letter(slack.db)
+    return done, await the_letter(slack.db)
+
+
+async def test_slack_gets_the_letter_as_a_pdf_with_a_readable_comment(slack: SlackWorld) -> None:
+    done, letter = await approved_and_uploaded(slack, reasons=HOSTILE_REASON)
     assert done["channel_id"] == "D0JO"
     # The file is the letter's PDF, named for it, and its text is the kept letter's.
     (uploaded,) = slack.fake.uploads.values()
@@ -143,15 +148,7 @@ async def test_slack_uploads_the_enclosed_policy_with_the_letter(
 ) -> None:
     slack, stop = await start_world(fresh_db_url, organisation=policy_file(tmp_path))
     try:
-        await slack_propose(slack)
-        async with slack.db.read() as session:
-            auth = (await session.execute(select(Authorisation))).scalar_one()
-        await slack.click("U0ALEX", ActionId.APPROVE, str(auth.id))
-        (done,) = await slack.eventually(
-            lambda: slack.fake.calls_to("files.completeUploadExternal"), what="upload"
-        )
-        await slack.settle()
-        letter = await the_letter(slack.db)
+        done, letter = await approved_and_uploaded(slack)
         assert 'We have enclosed a copy of our policy, "Our policy"' in letter.text
         # One message, two files: the letter, then the policy exactly as configured.
         names = [c["filename"] for c in slack.fake.calls_to("files.getUploadURLExternal")]
