@@ -18,6 +18,7 @@ from dialogs.incident.card import card_key, card_model, follow_up_lines, recipie
 from dialogs.incident.rules import Deciders, check_may_act, not_in_future
 from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, LetterKind
+from dialogs.strategy.rules import needs_large_print
 from dialogs.validation import validate
 from storage import incidents as incidents_repo
 from storage import strategies as strategies_repo
@@ -247,6 +248,10 @@ async def _warning_letter(
         "channel": cat.label(cat.CHANNELS, loaded.incident.channel).lower(),
         "behaviours": behaviours,
         "behaviour_to_change": warning.behaviour_to_change,
+        # s5: in large print when their recorded needs ask for it, as a strategy letter is.
+        "large_print": needs_large_print(
+            loaded.person.additional_needs or "", loaded.person.reasonable_adjustments or ""
+        ),
     }
     await letters.keep(
         uow,

@@ -151,6 +151,8 @@ def redact(
         "export": {
             "reference": gathered.person.reference,
             "generated": generated.astimezone(zone).isoformat(timespec="minutes"),
+            # The same moment as the person reads a date (the page says "as at" this).
+            "generated_words": f"{generated.astimezone(zone):%-d %B %Y at %H:%M}",
             "time_zone": record["time_zone"],
             "staff_shown_as": "roles, not names",
         },

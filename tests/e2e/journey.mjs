@@ -99,6 +99,13 @@ async function settle(page) {
   await page.locator('.webchat__connectivityStatus', { hasText: 'Connecting' }).waitFor({ state: 'hidden' });
 }
 
+// Two animation frames and a moment: Web Chat re-lays its transcript out after a resize
+// or a scroll, and a screenshot taken during that shows a blank pane.
+async function painted(page) {
+  await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))).catch(() => {});
+  await page.waitForTimeout(200);
+}
+
 async function step(page, name, run) {
   const started = Date.now();
   await run();
@@ -121,6 +128,7 @@ async function step(page, name, run) {
   // On a phone the people list stacks above the chat: bring the step's card into view.
   const shown = focus || page.locator('.ac-adaptiveCard').last();
   await shown.scrollIntoViewIfNeeded().catch(() => {});
+  await painted(page);
   focus = null;
   summary.broken[name] = await page.evaluate(brokenWords);
   await page.screenshot({ path: join(out, `${name}-390.png`) });

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -300,6 +301,8 @@ def test_one_case_in_the_local_web_chat(tmp_path: Path) -> None:
     assert "Dennis Harlow" in sar and summary["reference"] in sar
     assert "Social media" in sar or "social media" in sar
     assert problems(checks["sar"]) == []
+    # Dated as the person reads a date, not as ISO 8601.
+    assert re.search(r"as at \d{1,2} [A-Z][a-z]+ \d{4} at \d{2}:\d{2}", sar), sar[:400]
     assert "1 cases anonymised" in checks["purge"] or "1 case anonymised" in checks["purge"]
     after = " ".join(checks["caseAfterPurge"].split())
     assert "Dennis Harlow" not in after

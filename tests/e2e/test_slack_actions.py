@@ -90,11 +90,13 @@ async def test_forged_incident_ids_are_refused(slack: SlackWorld) -> None:
         assert (await session.execute(select(Incident))).scalar_one().acknowledged_at is None
 
 
-async def test_written_warning_stores_letter_and_uploads_it(slack: SlackWorld) -> None:
-    incident = await report(slack)
+async def written_warning(slack: SlackWorld, incident: Incident) -> tuple[Warning, Letter]:
+    """Jo records a written warning from the incident card; the warning and its letter."""
+    before = len(slack.fake.calls_to("views.open"))
     await slack.click("U0JO", ActionId.RECORD_WARNING, str(incident.id))
     view = await slack.eventually(
-        lambda: slack.fake.calls_to("views.open")[1:] and slack.last_view(), what="warning form"
+        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
+        what="warning form",
     )
     assert_valid_view(view)
     assert view["callback_id"] == "warning"
@@ -115,6 +117,22 @@ async def test_written_warning_stores_letter_and_uploads_it(slack: SlackWorld) -
     async with slack.db.read() as session:
         warning = (await session.execute(select(Warning))).scalar_one()
         letter = (await session.execute(select(Letter))).scalar_one()
+    return warning, letter
+
+
+async def test_a_warning_letter_is_in_large_print_when_their_needs_say_so(
+    slack: SlackWorld,
+) -> None:
+    """s5: the needs recorded with the report shape the letter, as a strategy's does."""
+    incident = await report(slack, known_needs="Partially sighted: needs large print.")
+    _, letter = await written_warning(slack, incident)
+    assert "font-size: 18pt" in letter.html
+
+
+async def test_written_warning_stores_letter_and_uploads_it(slack: SlackWorld) -> None:
+    incident = await report(slack)
+    warning, letter = await written_warning(slack, incident)
+    assert "font-size: 12pt" in letter.html  # "hard of hearing" asks for no large print
     assert warning.kind == "written" and letter.warning_id == warning.id
     # s6: what was unacceptable and why, what must change, where to write, where to get support.
     assert "Abuse, derogatory, discriminatory or defamatory remarks" in letter.html
