@@ -30,7 +30,6 @@ from cards.ids import ActionId
 from dialogs.office import Organisation
 from storage.models import AuditEvent, Authorisation, ContactStrategy, Letter
 from tests.backends import both_backends
-from tests.e2e.test_slack_incident import assert_valid_view
 from tests.e2e.test_slack_strategy import propose as slack_propose
 from tests.e2e.test_teams_strategy import (
     approval_cards,
@@ -43,6 +42,7 @@ from tests.e2e.test_teams_strategy import (
     value_of,
 )
 from tests.letter_text import assert_pdf_is_the_letter, pdf_text
+from tests.monitoring_support import open_form
 from tests.notice_support import buttons as slack_buttons
 from tests.notice_support import letter_cards as slack_letter_cards
 from tests.slack_harness import assert_audit_intact, start_world
@@ -385,13 +385,7 @@ async def test_slack_sends_by_email_from_the_letter_card(
             ActionId.CHANGE_LETTER_ADDRESS: str(letter.id),
         }
         # Their address, in a modal from the card; the card is redrawn with Send by email.
-        before = len(slack.fake.calls_to("views.open"))
-        await slack.click("U0JO", ActionId.CHANGE_LETTER_ADDRESS, str(letter.id))
-        view = await slack.eventually(
-            lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-            what="the Their address form",
-        )
-        assert_valid_view(view)
+        view = await open_form(slack, "U0JO", ActionId.CHANGE_LETTER_ADDRESS, letter.id)
         assert view["callback_id"] == "letter_address"
         _, ack = await slack.submit("U0JO", view, {"person_email": PERSON, "postal_address": ""})
         assert "now offers Send by email" in json.dumps(ack)
