@@ -25,16 +25,16 @@ from datetime import timedelta
 from cards import letter_pdf
 from cards.text import filename
 from dialogs.change import change
-from dialogs.errors import BadRequest, Forbidden, NotFound
+from dialogs.errors import BadRequest, NotFound
 from dialogs.interactions import Click, Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.letters import AlreadySent, enclosures, record_sent
 from dialogs.mail import Attached, Mail, MailFailed, MailRefused
-from dialogs.notice.rules import RECORDERS
+from dialogs.notice.rules import check_may_send
 from dialogs.office import Organisation
 from storage import letter_claims
 from storage import staff as staff_repo
-from storage.models import Letter, Person, StaffMember
+from storage.models import Letter, Person
 from storage.models.status import LetterSendMethod
 
 # How long a claim holds if the server stops mid-send; well past the mail timeout.
@@ -57,12 +57,6 @@ class Outgoing:
     text: str
     html: str
     kind: str
-
-
-def may_send(actor: StaffMember, letter: Letter) -> bool:
-    """Whoever may record the letter as sent (dialogs/notice/rules.py) may email it: its
-    author, a manager, an authoriser, the Chief Executive or an admin."""
-    return letter.created_by_id == actor.id or RECORDERS.allows(actor)
 
 
 async def send_by_email(turn: Turn, click: Click) -> str:
@@ -137,11 +131,12 @@ async def _claim(turn: Turn, letter_id: int) -> Outgoing:
         letter = await uow.session.get(Letter, letter_id)
         if letter is None:
             raise NotFound("There is no such letter.")
-        if not may_send(actor, letter):
-            raise Forbidden(
-                "Only the letter's author, a manager, an authoriser or the Chief Executive "
-                "can send a letter."
-            )
+        check_may_send(
+            actor,
+            letter,
+            "Only the letter's author, a manager, an authoriser or the Chief Executive "
+            "can send a letter.",
+        )
         person = await uow.session.get(Person, letter.person_id)
         assert person is not None
         if letter.sent_on is not None:

@@ -20,10 +20,10 @@ from cards.ids import FormName
 from dialogs import fields as f
 from dialogs.change import change
 from dialogs.context import Ctx
-from dialogs.errors import AlreadyDone, FieldErrors, Forbidden, NotFound
+from dialogs.errors import AlreadyDone, FieldErrors, NotFound
 from dialogs.interactions import Turn
 from dialogs.notice.effect import card_key, letter_card
-from dialogs.notice.rules import RECORDERS
+from dialogs.notice.rules import check_may_send
 from dialogs.people import contact_details
 from dialogs.strategy.rules import letter_address_errors
 from dialogs.validation import validate
@@ -53,8 +53,7 @@ async def _unsent(session: AsyncSession, actor: StaffMember, letter_id: Any) -> 
     letter = await notice_repo.letter(session, letter_id=letter_id)
     if letter is None:
         raise NotFound("That letter could not be found.")
-    if actor.id != letter.created_by_id and not RECORDERS.allows(actor):
-        raise Forbidden(RECORDERS.refusal)
+    check_may_send(actor, letter)
     if letter.sent_on is not None:
         raise AlreadyDone(
             "This letter has already been sent, so its address can no longer be changed here."

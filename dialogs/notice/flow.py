@@ -16,9 +16,9 @@ from dialogs import fields as f
 from dialogs import letters
 from dialogs.change import change
 from dialogs.context import Ctx
-from dialogs.errors import AlreadyDone, Forbidden, NotFound
+from dialogs.errors import AlreadyDone, NotFound
 from dialogs.interactions import Turn
-from dialogs.notice.rules import METHOD_LABELS, RECORDERS, check_sent_on, sent_line
+from dialogs.notice.rules import METHOD_LABELS, check_may_send, check_sent_on, sent_line
 from dialogs.validation import validate
 from storage import notice as notice_repo
 from storage.db import AsyncSession
@@ -48,12 +48,6 @@ def _spec(ctx: Ctx, letter: Letter, reference: str) -> FormSpec:
     )
 
 
-def _check_may_record(actor: StaffMember, letter: Letter) -> None:
-    """A manager, an authoriser, the Chief Executive or an admin; or whoever wrote it."""
-    if actor.id != letter.created_by_id and not RECORDERS.allows(actor):
-        raise Forbidden(RECORDERS.refusal)
-
-
 async def _load(session: AsyncSession, letter_id: Any, *, lock: bool = False) -> Letter:
     letter = await notice_repo.letter(session, letter_id=letter_id, lock=lock)
     if letter is None:
@@ -70,7 +64,7 @@ async def _already(session: AsyncSession, letter: Letter) -> AlreadyDone:
 async def form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     async with turn.ctx.db.read() as session:
         letter = await _load(session, context.get("letter_id"))
-        _check_may_record(turn.actor, letter)
+        check_may_send(turn.actor, letter)
         if letter.sent_on is not None:
             raise await _already(session, letter)
         person = await session.get(Person, letter.person_id)
@@ -81,7 +75,7 @@ async def submit(turn: Turn, values: dict[str, Any], context: dict[str, Any]) ->
     ctx = turn.ctx
     async with change(ctx, turn.actor) as uow:
         letter = await _load(uow.session, context.get("letter_id"), lock=True)
-        _check_may_record(turn.actor, letter)
+        check_may_send(turn.actor, letter)
         person = await uow.session.get(Person, letter.person_id)
         reference = person.reference if person else ""
         clean = validate(_spec(ctx, letter, reference), values)

@@ -11,16 +11,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from dialogs.errors import FieldErrors
-from dialogs.interactions import Who
+from dialogs.errors import FieldErrors, Forbidden
+from storage.models import Letter, StaffMember
 from storage.models.status import LetterSendMethod
 
-RECORDERS = Who(
-    lambda actor: bool(
-        {"manager", "authoriser", "chief_executive", "admin"} & set(actor.role_names)
-    ),
-    "Only a manager, an authoriser or the Chief Executive can record a letter as sent.",
-)
+# A letter's author may send it; so may a manager, an authoriser, the Chief Executive or
+# an admin (the author may have left, or be away).
+SENDERS = frozenset({"manager", "authoriser", "chief_executive", "admin"})
+NOT_A_RECORDER = "Only a manager, an authoriser or the Chief Executive can record a letter as sent."
+
+
+def check_may_send(actor: StaffMember, letter: Letter, refusal: str = NOT_A_RECORDER) -> None:
+    """Who may email a letter, record it as sent, or correct where it goes: one rule for
+    the three (dialogs/letter_email, dialogs/notice/flow.py and address.py); `refusal`
+    says it in the words of the step refused."""
+    if actor.id != letter.created_by_id and not SENDERS & set(actor.role_names):
+        raise Forbidden(refusal)
+
 
 METHOD_LABELS = {
     LetterSendMethod.POST: "By post",

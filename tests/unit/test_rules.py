@@ -311,3 +311,17 @@ def test_the_letter_must_be_able_to_reach_them() -> None:
         SF.EMAIL
     ]
     assert letter_address_errors({SF.LETTER_CHANNEL: "letter", SF.EMAIL: ""}) == {}
+
+
+def test_who_may_send_a_letter_record_it_or_say_where_it_goes() -> None:
+    """One rule for emailing, Record letter sent and Their address (s7): the letter's
+    author, or a manager, an authoriser, the Chief Executive or an admin."""
+    from dialogs.notice.rules import check_may_send
+    from storage.models import Letter
+
+    by_sam = Letter(created_by_id=SAM.id)
+    check_may_send(SAM, by_sam)  # its author
+    for member in (JO, ALEX, person(9, "chief_executive"), person(10, "admin")):
+        check_may_send(member, Letter(created_by_id=JO.id))
+    with pytest.raises(Forbidden, match="Only a manager, an authoriser"):
+        check_may_send(person(11, "staff"), by_sam)
