@@ -67,9 +67,17 @@ async def send_by_email(turn: Turn, click: Click) -> str:
         raise BadRequest(NOT_SET_UP)
     outgoing = await _claim(turn, click.value)
     try:
-        body = await asyncio.to_thread(letter_pdf.pdf, outgoing.html)
         # s7: what the letter says is enclosed is attached after it, or nothing is sent.
         enclosed = tuple(await _enclosed(ctx.organisation, outgoing.kind))
+    except OSError as exc:
+        await _release(turn, outgoing.letter_id)
+        raise BadRequest(
+            "The policy document this letter says is enclosed could not be read on the "
+            f"server ({exc.strerror}), so nothing was sent. An administrator must check "
+            "organisation.policy_document_file."
+        ) from exc
+    try:
+        body = await asyncio.to_thread(letter_pdf.pdf, outgoing.html)
         kind_name = outgoing.kind.replace("_", "-")
         await mailer.send(
             Mail(
@@ -86,16 +94,9 @@ async def send_by_email(turn: Turn, click: Click) -> str:
         await _failed(turn, outgoing, str(exc))
         return (
             f"The letter for {outgoing.reference} was NOT sent by email: {exc}. It is not "
-            "recorded as sent. Check the address on the case, or print and post it; the "
-            "administrators have been told."
+            "recorded as sent. Correct their address with Their address on the letter's card, "
+            "or print and post it; the administrators have been told."
         )
-    except OSError as exc:
-        await _release(turn, outgoing.letter_id)
-        raise BadRequest(
-            "The policy document this letter says is enclosed could not be read on the "
-            f"server ({exc.strerror}), so nothing was sent. An administrator must check "
-            "organisation.policy_document_file."
-        ) from exc
     except BaseException:
         # Whatever else stopped it (the PDF could not be made): let it be tried again.
         await _release(turn, outgoing.letter_id)
@@ -147,7 +148,8 @@ async def _claim(turn: Turn, letter_id: int) -> Outgoing:
         if not person.email:
             raise BadRequest(
                 f"No email address is recorded for {person.reference}, so the letter cannot "
-                "be emailed. Print it and post it, or record their email address first."
+                "be emailed. Print it and post it, or give their email address with Their "
+                "address on the letter's card."
             )
         if not await letter_claims.claim(uow.session, letter.id, now=ctx.now, hold=HOLD):
             raise BadRequest(
