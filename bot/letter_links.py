@@ -38,7 +38,6 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from cards.letter_pdf import pdf
-from cards.text import filename
 from dialogs.letters import Enclosure
 from storage.db import Database
 from storage.models import Letter
@@ -154,15 +153,15 @@ def mount(app: web.Application, links: LetterLinks, *, db: Database) -> None:
         if n >= len(found):
             # The office has since stopped configuring it (organisation.policy_document_file).
             raise web.HTTPNotFound(text="This letter has no such enclosure now.\n")
-        path = found[n].path
+        enclosure = found[n]
         try:
-            body = await asyncio.to_thread(path.read_bytes)
+            body = await asyncio.to_thread(enclosure.path.read_bytes)
         except OSError:
-            log.error("The enclosure %s could not be read", path)
+            log.error("The enclosure %s could not be read", enclosure.path)
             raise web.HTTPNotFound(
                 text="The enclosure could not be read on the server.\n"
             ) from None
-        name = filename(path.name, f"enclosure-{n}")
+        name = enclosure.file_name
         return web.Response(
             body=body,
             content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cards import letters
+from cards.text import filename
 from dialogs import catalogue as cat
 from dialogs.change import Change
 from dialogs.context import Ctx
@@ -113,6 +114,12 @@ class Enclosure:
     title: str
     path: Path
     label: str
+
+    @property
+    def file_name(self) -> str:
+        """The name it goes by wherever it is sent (an upload, a download, an attachment):
+        the file's own, made safe to show (cards/text.py)."""
+        return filename(self.path.name, "enclosure")
 
 
 def enclosures(org: Organisation, kind: str) -> list[Enclosure]:

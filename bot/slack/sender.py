@@ -147,7 +147,7 @@ class SlackSender:
         ]
         # s7: what the letter says is enclosed goes up with it, one message, to print too.
         enclosed = self.enclosures(str(letter.kind))
-        for n, enc in enumerate(enclosed):
+        for enc in enclosed:
             try:
                 body = await asyncio.to_thread(enc.path.read_bytes)
             except OSError as exc:
@@ -159,7 +159,7 @@ class SlackSender:
             files.append(
                 {
                     "content": body,
-                    "filename": filename(enc.path.name, f"enclosure-{n}"),
+                    "filename": enc.file_name,
                     "title": slack_plain(f"{enc.label}: {enc.title}"),
                 }
             )
@@ -224,7 +224,7 @@ def letter_summary(
     for enc in enclosed:
         lines.append(
             f"Send it with what it says is enclosed: *{slack_mrkdwn(enc.title)}* "
-            f"(attached too, as {slack_mrkdwn(filename(enc.path.name))})."
+            f"(attached too, as {slack_mrkdwn(enc.file_name)})."
         )
     return "\n".join(lines)
 

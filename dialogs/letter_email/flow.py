@@ -121,7 +121,7 @@ async def send_by_email(turn: Turn, click: Click) -> str:
 async def _enclosed(org: Organisation, kind: str) -> list[Attached]:
     """The files the letter says are enclosed, read off the event loop."""
     return [
-        Attached(filename(enc.path.name), await asyncio.to_thread(enc.path.read_bytes))
+        Attached(enc.file_name, await asyncio.to_thread(enc.path.read_bytes))
         for enc in enclosures(org, kind)
     ]
 
