@@ -64,11 +64,11 @@ def letter_model(
     }
 
 
-def enclosing(kind: LetterKind, model: dict[str, Any]) -> str:
-    """What the note to the sender says goes in the envelope: only what the letter claims."""
-    if kind == LetterKind.STRATEGY and model["enclosure"]["enclosed"]:
-        return f', with a printed copy of the policy "{model["enclosure"]["title"]}"'
-    return ""
+def enclosing(ctx: Ctx, kind: LetterKind) -> str:
+    """What the note to the sender says goes in the envelope: what the letter says it
+    encloses (dialogs.letters.enclosures, the one rule for it)."""
+    enclosed = letters.enclosures(ctx.organisation, kind)
+    return "".join(f', with a printed copy of the policy "{enc.title}"' for enc in enclosed)
 
 
 async def keep_letter(
@@ -99,7 +99,7 @@ async def keep_letter(
         filename=filename,
         strategy=strategy,
         comment=(
-            f"{about} Send it by {model['send_by']}{enclosing(kind, model)}. "
+            f"{about} Send it by {model['send_by']}{enclosing(uow.ctx, kind)}. "
             "It is kept in the case file."
         ),
     )

@@ -160,6 +160,11 @@ async def test_slack_uploads_the_enclosed_policy_with_the_letter(
             letter.subject,
             "Policy to enclose: Our policy",
         ]
+        # The note to the sender names what goes in the envelope, as the letter does.
+        assert (
+            'Send it by letter, with a printed copy of the policy "Our policy".'
+            in (done["initial_comment"])
+        )
         assert (
             "Send it with what it says is enclosed: *Our policy* (attached too, as "
             "Unacceptable-behaviour-policy.pdf)." in done["initial_comment"]
