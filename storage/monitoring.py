@@ -118,6 +118,17 @@ async def undecided_disputes(session: AsyncSession) -> list[Dispute]:
     return list((await session.execute(stmt)).scalars())
 
 
+async def deciding_a_dispute(session: AsyncSession, *, strategy_id: int, staff_id: int) -> bool:
+    """Whether this member of staff has been asked to decide a dispute about this strategy
+    and has not yet decided it (s7.3)."""
+    stmt = select(Dispute.id).where(
+        Dispute.strategy_id == strategy_id,
+        Dispute.decider_id == staff_id,
+        Dispute.outcome.is_(None),
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None
+
+
 async def decide_dispute(
     session: AsyncSession,
     *,

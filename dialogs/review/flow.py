@@ -127,13 +127,14 @@ async def _refuse_if_deciding_a_dispute(
     """s7.3: whoever considers a dispute took no part in the decisions disputed, a review
     that continued or altered it included (dialogs/dispute/rules.took_part). It is checked
     when the dispute is given to them; this keeps it true until they decide."""
-    for dispute in await monitoring_repo.undecided_disputes(session):
-        if dispute.strategy_id == strategy.id and dispute.decider_id == actor.id:
-            raise Forbidden(
-                "You are considering a dispute about this strategy (s7.3). To stay "
-                "independent of it, record the dispute's outcome first, or let another "
-                "reviewer review the strategy."
-            )
+    if await monitoring_repo.deciding_a_dispute(
+        session, strategy_id=strategy.id, staff_id=actor.id
+    ):
+        raise Forbidden(
+            "You are considering a dispute about this strategy (s7.3). To stay "
+            "independent of it, record the dispute's outcome first, or let another "
+            "reviewer review the strategy."
+        )
 
 
 async def submit_review(
