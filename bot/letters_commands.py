@@ -86,7 +86,7 @@ async def letters_get(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     async with office(settings) as ctx, ctx.db.read() as session:
-        letter = await kept_letters.get(session, letter_id=args.id)
+        letter = await kept_letters.letter(session, letter_id=args.id)
     if letter is None:
         print(f"No letter #{args.id}. `safecontact letters list REF` lists them.", file=sys.stderr)
         return 1

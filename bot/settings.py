@@ -159,7 +159,7 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None, max_length=300, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
     )
-    # Days a letter's download link works for; ask for the card again after that.
+    # Days a letter's download link works for; after that `safecontact letters get` prints it.
     letter_link_days: int = Field(7, ge=1, le=90)
     # Operational tuning; the defaults suit a small office.
     scheduler_interval_seconds: float = Field(30.0, gt=0, le=3600)

@@ -31,13 +31,3 @@ async def awaiting_notice(session: AsyncSession, *, person_id: int) -> ContactSt
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def letter(session: AsyncSession, *, letter_id: object, lock: bool = False) -> Letter | None:
-    """A letter by id; with `lock`, held until the transaction ends (two clicks in turn)."""
-    if not isinstance(letter_id, int) or isinstance(letter_id, bool):
-        return None
-    stmt = select(Letter).where(Letter.id == letter_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()

@@ -27,7 +27,7 @@ from dialogs.notice.rules import check_may_send
 from dialogs.people import contact_details
 from dialogs.strategy.rules import letter_address_errors
 from dialogs.validation import validate
-from storage import notice as notice_repo
+from storage import kept_letters
 from storage.db import AsyncSession
 from storage.models import Letter, Person, StaffMember
 
@@ -50,7 +50,7 @@ def _spec(ctx: Ctx, letter: Letter, person: Person) -> FormSpec:
 
 async def _unsent(session: AsyncSession, actor: StaffMember, letter_id: Any) -> Letter:
     """The letter, unsent, that `actor` may send (the rule Record letter sent applies)."""
-    letter = await notice_repo.letter(session, letter_id=letter_id)
+    letter = await kept_letters.letter(session, letter_id=letter_id)
     if letter is None:
         raise NotFound("That letter could not be found.")
     check_may_send(actor, letter)

@@ -20,7 +20,7 @@ from dialogs.errors import AlreadyDone, NotFound
 from dialogs.interactions import Turn
 from dialogs.notice.rules import METHOD_LABELS, check_may_send, check_sent_on, sent_line
 from dialogs.validation import validate
-from storage import notice as notice_repo
+from storage import kept_letters
 from storage.db import AsyncSession
 from storage.models import ContactStrategy, Letter, Person, StaffMember
 from storage.models.status import LetterSendMethod, StrategyStatus
@@ -49,7 +49,7 @@ def _spec(ctx: Ctx, letter: Letter, reference: str) -> FormSpec:
 
 
 async def _load(session: AsyncSession, letter_id: Any, *, lock: bool = False) -> Letter:
-    letter = await notice_repo.letter(session, letter_id=letter_id, lock=lock)
+    letter = await kept_letters.letter(session, letter_id=letter_id, lock=lock)
     if letter is None:
         raise NotFound("That letter could not be found.")
     return letter
