@@ -152,12 +152,7 @@ async def reference(slack: SlackWorld, person_id: int) -> str:
 
 
 async def open_form(slack: SlackWorld, user: str, action_id: str, value: Any) -> dict[str, Any]:
-    before = len(slack.fake.calls_to("views.open"))
-    await slack.click(user, action_id, str(value))
-    view = await slack.eventually(
-        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-        what=f"the form behind {action_id}",
-    )
+    view = await slack.form_behind(user, action_id, value)
     assert_valid_view(view)
     return view
 
@@ -172,13 +167,7 @@ async def refusal(slack: SlackWorld, user: str, action_id: str, value: Any) -> s
 
 
 async def command_form(slack: SlackWorld, user: str, command: str, text: str) -> dict[str, Any]:
-    before = len(slack.fake.calls_to("views.open"))
-    status, _ = await slack.command(user, command, text)
-    assert status == 200
-    view = await slack.eventually(
-        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-        what=f"the form behind {command}",
-    )
+    view = await slack.form_for(user, command, text)
     assert_valid_view(view)
     return view
 

@@ -43,12 +43,7 @@ async def record_letter_sent(
 ) -> dict[str, Any]:
     """Press "Record letter sent" on the letter's card and submit the form; the ack."""
     await slack.eventually(lambda: letter_cards(slack, user, letter_id), what="the letter card")
-    before = len(slack.fake.calls_to("views.open"))
-    await slack.click(user, ActionId.RECORD_LETTER_SENT, str(letter_id))
-    view = await slack.eventually(
-        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-        what="the Record letter sent form",
-    )
+    view = await slack.form_behind(user, ActionId.RECORD_LETTER_SENT, letter_id)
     assert_valid_view(view)
     assert view["callback_id"] == "letter_sent"
     sent_on = (on or datetime.now(UTC).date()).isoformat()

@@ -217,6 +217,25 @@ class SlackWorld(World):
     def last_view(self) -> dict[str, Any]:
         return self.fake.calls_to("views.open")[-1]["view"]
 
+    async def form_behind(self, user: str, action_id: str, value: Any) -> dict[str, Any]:
+        """Press a button and wait for the form it opens (a new views.open); its view."""
+        before = len(self.fake.calls_to("views.open"))
+        await self.click(user, action_id, str(value))
+        return await self._opened_since(before, f"the form behind {action_id}")
+
+    async def form_for(self, user: str, command: str, text: str = "") -> dict[str, Any]:
+        """Type a slash command and wait for the form it opens; its view."""
+        before = len(self.fake.calls_to("views.open"))
+        status, _ = await self.command(user, command, text)
+        assert status == 200
+        return await self._opened_since(before, f"the form behind {command}")
+
+    async def _opened_since(self, before: int, what: str) -> dict[str, Any]:
+        return await self.eventually(
+            lambda: len(self.fake.calls_to("views.open")) > before and self.last_view(),
+            what=what,
+        )
+
 
 async def launch(
     settings: Settings,

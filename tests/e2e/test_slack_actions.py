@@ -92,12 +92,7 @@ async def test_forged_incident_ids_are_refused(slack: SlackWorld) -> None:
 
 async def written_warning(slack: SlackWorld, incident: Incident) -> tuple[Warning, Letter]:
     """Jo records a written warning from the incident card; the warning and its letter."""
-    before = len(slack.fake.calls_to("views.open"))
-    await slack.click("U0JO", ActionId.RECORD_WARNING, str(incident.id))
-    view = await slack.eventually(
-        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-        what="warning form",
-    )
+    view = await slack.form_behind("U0JO", ActionId.RECORD_WARNING, incident.id)
     assert_valid_view(view)
     assert view["callback_id"] == "warning"
     _status, ack = await slack.submit(

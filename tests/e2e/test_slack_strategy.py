@@ -51,12 +51,7 @@ def proposal(**overrides: Any) -> dict[str, Any]:
 
 
 async def open_proposal(slack: SlackWorld, user: str, incident_id: int) -> dict[str, Any]:
-    before = len(slack.fake.calls_to("views.open"))
-    await slack.click(user, ActionId.PROPOSE_FROM_INCIDENT, str(incident_id))
-    view = await slack.eventually(
-        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-        what="proposal form",
-    )
+    view = await slack.form_behind(user, ActionId.PROPOSE_FROM_INCIDENT, incident_id)
     assert_valid_view(view)
     assert view["callback_id"] == "strategy"
     return view
@@ -69,12 +64,7 @@ def spoc_value(view: dict[str, Any], name: str) -> str:
 
 async def fresh_report(slack: SlackWorld, **overrides: Any) -> Any:
     """Sam reports again, on a form opened for this report (not the last view opened)."""
-    before = len(slack.fake.calls_to("views.open"))
-    await slack.command("U0SAM", "/incident")
-    view = await slack.eventually(
-        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-        what="incident form",
-    )
+    view = await slack.form_for("U0SAM", "/incident")
     await slack.submit("U0SAM", view, answers(**overrides))
     await slack.settle()
     async with slack.db.read() as session:
@@ -755,12 +745,7 @@ async def test_a_written_warning_counts_once_its_letter_is_sent(slack: SlackWorl
     """s6 and issue 14: "warned first" reads the sending record. A written warning whose
     letter has not left the office has told them nothing yet."""
     incident = await report(slack)
-    before = len(slack.fake.calls_to("views.open"))
-    await slack.click("U0JO", ActionId.RECORD_WARNING, str(incident.id))
-    view = await slack.eventually(
-        lambda: len(slack.fake.calls_to("views.open")) > before and slack.last_view(),
-        what="the warning form",
-    )
+    view = await slack.form_behind("U0JO", ActionId.RECORD_WARNING, incident.id)
     _, ack = await slack.submit(
         "U0JO",
         view,
