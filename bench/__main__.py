@@ -90,6 +90,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def _cpu_times() -> list[int]:
+    """The machine's CPU counters (/proc/stat's first line); [] where there is none."""
+    stat = Path("/proc/stat")
+    if not stat.exists():
+        return []
+    return [int(x) for x in stat.read_text().splitlines()[0].split()[1:]]
+
+
+def _steal(before: list[int], after: list[int]) -> str:
+    """The share of the machine's CPU time the hypervisor gave to other guests: a shared
+    host's cores run slower when it is high, and the figures with them."""
+    if len(before) < 8 or len(after) < 8:
+        return "not recorded (no /proc/stat)"
+    total = sum(after[:8]) - sum(before[:8])
+    stolen = after[7] - before[7]
+    return f"{100 * stolen / total:.1f}% of the machine's CPU time" if total else "0%"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
@@ -97,9 +115,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=0, help="runs per figure (default 5; 3 quick)")
     parser.add_argument("--doc", type=Path, default=report.DOC, help="the document to update")
     args = parser.parse_args()
-    load_before = os.getloadavg()
+    load_before, cpu_before = os.getloadavg(), _cpu_times()
     results = asyncio.run(run(args))
-    load_after = os.getloadavg()
+    load_after, cpu_after = os.getloadavg(), _cpu_times()
     command = "make bench" if not sys.argv[1:] else "python -m bench " + shlex.join(sys.argv[1:])
     meta = {
         "machine": _machine(),
@@ -108,6 +126,7 @@ def main() -> None:
         # How busy the shared machine was (other work than the bench's own included).
         "load": f"{load_before[1]:.1f} before the run, {load_after[1]:.1f} at its end "
         f"(5-minute load average, {os.cpu_count()} cores)",
+        "steal": _steal(cpu_before, cpu_after),
     }
     report.write(results, meta, args.doc)
     print(f"bench: wrote {args.doc}", file=sys.stderr)

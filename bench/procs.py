@@ -247,6 +247,7 @@ class Databases:
     _n: int = 0
 
     async def fresh(self, backend: str) -> str:
+        from storage.audit_files import KEY_ENV, default_paths
         from storage.db import Database
         from storage.migrate import upgrade
 
@@ -264,9 +265,20 @@ class Databases:
             self._pg_template = f"sc_bench_{self.run_id}_tpl"
             await pg_admin(f'CREATE DATABASE "{self._pg_template}"')
             self._pg_made.append(self._pg_template)
-            db = Database(pg_url(self._pg_template))
-            await upgrade(db)
-            await db.dispose()
+            # The audit key a PostgreSQL database is made with goes where the bench's
+            # servers (run in the scratch folder) look for it, not into the checkout.
+            key = os.environ.get(KEY_ENV)
+            url = pg_url(self._pg_template)
+            os.environ[KEY_ENV] = str(self.workdir / default_paths(url)[0])
+            try:
+                db = Database(url)
+                await upgrade(db)
+                await db.dispose()
+            finally:
+                if key is None:
+                    os.environ.pop(KEY_ENV)
+                else:
+                    os.environ[KEY_ENV] = key
         name = f"sc_bench_{self.run_id}_{self._n}"
         await pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"')
         self._pg_made.append(name)

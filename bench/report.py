@@ -362,7 +362,42 @@ def targets_block(results: dict[str, Any]) -> str:
         f"*Before*: `bench/before.json`, the same bench on the code before this work "
         f"(measured {when}); the hand-offs row measures both stacks in this run.",
     ]
+    speed = host_speed(t.get("driver"), bt.get("driver"))
+    if speed:
+        lines += ["", speed]
     return "\n".join(lines)
+
+
+# The layers no change of ours touches: the standard library's driver, and aiosqlite.
+UNCHANGED_LAYERS = (
+    "sqlite3 (standard library, no event loop)",
+    "aiosqlite (each call a hand-off to its thread)",
+)
+
+
+def host_speed(now: dict[str, Any] | None, before: dict[str, Any] | None) -> str:
+    """How fast this host ran against the one `before.json` was measured on, read from
+    the layers no change of ours touches, so that an absolute figure measured on a
+    slower or busier host is read as that, by measurement rather than guess."""
+    if not now or not before:
+        return ""
+    was = {layer: statement for layer, statement, *_ in before["layers"]}
+    ratios = []
+    for layer, statement, *_ in now["layers"]:
+        if layer in UNCHANGED_LAYERS and was.get(layer):
+            ratios.append((layer.split(" ", 1)[0], statement, was[layer], statement / was[layer]))
+    if not ratios:
+        return ""
+    parts = ", ".join(
+        f"{name} {now_us:.1f} against {was_us:.1f} µs a SELECT ({ratio:.2f}×)"
+        for name, now_us, was_us, ratio in ratios
+    )
+    return (
+        "*This host against the before run's*, on the layers no change of ours touches "
+        f"(§2's layer table, same statement both times): {parts}. Above 1× this host is "
+        "slower or busier, and every absolute figure here (CPU, rates, start-up) is "
+        "dearer by about as much; the ratios (ack, hand-offs) are not."
+    )
 
 
 def _opt_ms(v: float | None) -> str:
@@ -375,6 +410,7 @@ def env_block(meta: dict[str, Any]) -> str:
             f"- measured {meta['when']} on {meta['machine']}",
             f"- CPU plan: {meta['cpus']}",
             f"- machine load: {meta.get('load', 'not recorded')}",
+            f"- CPU stolen by the hypervisor during the run: {meta.get('steal', 'not recorded')}",
             f"- command: `{meta['command']}`",
         ]
     )
