@@ -258,7 +258,9 @@ class Databases:
                 db = Database(f"sqlite+aiosqlite:///{self._sqlite_template}")
                 await upgrade(db)
                 await db.dispose()
-            path = self.workdir / f"run{self._n}.db"
+            # Named for this set of databases too: a file's audit key and anchors sit beside
+            # it, and a later phase's run1.db must not meet an earlier one's anchors.
+            path = self.workdir / f"run{self.run_id}-{self._n}.db"
             shutil.copy(self._sqlite_template, path)
             return f"sqlite+aiosqlite:///{path}"
         if self._pg_template is None:
@@ -287,7 +289,11 @@ class Databases:
     async def discard(self, url: str) -> None:
         """Remove one database made by `fresh` (its template stays for the next)."""
         if url.startswith("sqlite"):
+            from storage.audit_files import default_paths
+
             Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+            for beside in default_paths(url):
+                beside.unlink(missing_ok=True)
             return
         name = url.rsplit("/", 1)[1]
         await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
