@@ -155,7 +155,7 @@ async def _morgan(h: _History) -> tuple[str, date]:
             "call_minutes": "10",
             "reasons": "Repeated abusive calls after a warning (fictional demo record).",
             "public_summary": "You have repeatedly been abusive to our staff on the telephone, "
-            "after we warned you in writing. For a while, please contact us in writing.",
+            "after we warned you about it. For a while, please contact us in writing.",
             "incidents": [str(incident_1), str(incident_2)],
             "warning_given": "yes",
             "adjustments": "Shorter calls suit their stated needs; letters stay open to them.",

@@ -7,6 +7,7 @@ from typing import Any
 from dialogs import catalogue as cat
 from dialogs.authorisation.rules import CARD_LABEL
 from dialogs.context import Ctx
+from dialogs.strategy import warned
 from dialogs.strategy.view import restrictions, routes_left
 from storage import incidents as incidents_repo
 from storage import staff as staff_repo
@@ -60,7 +61,20 @@ async def card_model(session: AsyncSession, ctx: Ctx, auth: Authorisation) -> di
     person = await session.get(Person, strategy.person_id)
     assert person is not None
     history = await _history(session, ctx, person, exclude_strategy=strategy.id)
-    return {**base, **_strategy(strategy, person, names), "history": history}
+    given = await incidents_repo.warnings_given(session, person_id=person.id)
+    verdict = warned.verdict(
+        strategy.warning_given,
+        strategy.no_warning_reason,
+        given,
+        by=strategy.created_at.astimezone(ctx.zone).date(),
+    )
+    return {
+        **base,
+        **_strategy(strategy, person, names),
+        "warning": verdict.text,
+        "warning_flagged": verdict.flagged,
+        "history": history,
+    }
 
 
 def _sharing(person: Person, request: SharingRequest) -> dict[str, Any]:
@@ -90,11 +104,6 @@ def _strategy(strategy: ContactStrategy, person: Person, names: dict[int, str]) 
         "adjustments": strategy.adjustments_considered,
         "needs": person.additional_needs,
         "unusable": [cat.label(cat.CONTACT_METHODS, m) for m in strategy.unusable_methods],
-        "warning": (
-            "A warning was given first (s6)."
-            if strategy.warning_given
-            else f"No warning was given first: {strategy.no_warning_reason}"
-        ),
         "review_date": f"{strategy.review_date:%d %b %Y}",
         "letter": (
             f"By {cat.label(cat.CONTACT_METHODS, strategy.letter_channel or 'letter').lower()}"
@@ -110,6 +119,7 @@ async def _history(
     """The person's record so far, for the authoriser to weigh."""
     incidents = await incidents_repo.of_person(session, person_id=person.id)
     warnings = await incidents_repo.warnings_of_person(session, person_id=person.id)
+    given = {w.id for w in await incidents_repo.warnings_given(session, person_id=person.id)}
     strategies = await strategies_repo.of_person(session, person_id=person.id)
     return {
         "incidents": [
@@ -120,7 +130,8 @@ async def _history(
             for i in incidents
         ],
         "warnings": [
-            f"{w.given_on:%d %b %Y}: {'written' if w.kind == 'written' else 'verbal'} warning"
+            warned.described(w).capitalize()
+            + ("" if w.id in given else " (its letter is not recorded as sent)")
             for w in warnings
         ],
         "strategies": [

@@ -19,6 +19,7 @@ from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.context import Ctx
 from dialogs.people import contact_details
+from dialogs.strategy import warned
 from dialogs.strategy.rules import needs_large_print
 from storage.models import ContactStrategy, Incident, Person, StaffMember, Warning
 
@@ -134,6 +135,7 @@ def _working_fields(ctx: Ctx, subject: Subject) -> list[FieldSpec]:
             hint=PUBLIC_SUMMARY_HINT,
         ),
         f.pick(F.INCIDENTS, "The incidents it rests on", incidents, kind="multiselect"),
+        f.info("warnings_info", warned.on_file_words(subject.warnings)[:2000]),
         f.yes_no(F.WARNING_GIVEN, "Were they warned first and given the chance to change? (s6)"),
         f.textarea(
             F.NO_WARNING_REASON,

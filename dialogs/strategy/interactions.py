@@ -34,8 +34,13 @@ POLICY = (
     ),
     carries(
         "6",
-        "A strategy needs a warning first, or the reason there was none.",
+        'A strategy needs a warning first, or the reason there was none. "Warned first" '
+        "is checked against the warnings on file as given (a written one once its letter is "
+        "recorded as sent), and the authoriser's card names them, or sets the reason apart.",
         "tests/e2e/test_slack_strategy.py::test_validation_refusals",
+        "tests/e2e/test_slack_strategy.py::test_a_written_warning_counts_once_its_letter_is_sent",
+        "tests/e2e/test_teams_strategy.py::test_propose_approve_activate_and_tell_everyone",
+        "tests/unit/test_warned_first.py::test_yes_is_refused_with_nothing_on_file",
     ),
     carries(
         "7",

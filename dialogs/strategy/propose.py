@@ -19,6 +19,7 @@ from dialogs.kinds import AuditAction
 from dialogs.people import contact_details
 from dialogs.people.find import one_person
 from dialogs.people.find import person as find_person
+from dialogs.strategy import warned
 from dialogs.strategy.form import RESTRICTION_FIELDS, Subject, proposal_spec, values_from
 from dialogs.strategy.rules import proposal_errors
 from dialogs.validation import check
@@ -120,6 +121,7 @@ def checked(
     rules = proposal_errors(
         values, incident_ids=subject.incident_ids, staff_ids=subject.staff_ids, today=today
     )
+    rules.update(warned.errors(values.get(F.WARNING_GIVEN), subject.warnings))
     errors = {**rules, **errors}
     if errors:
         raise FieldErrors(errors)

@@ -38,7 +38,10 @@ def proposal(**overrides: Any) -> dict[str, Any]:
         "reasons": "Repeated abusive calls <b>despite</b> a written warning & a verbal one.",
         "public_summary": "You have been abusive to our staff on the telephone, after we warned "
         "you in writing. We are limiting how you can contact us for a while.",
-        "warning_given": "yes",
+        # s6: "warned first" only with a warning on file as given; the tests that say yes
+        # record one first (`propose(..., warned=True)`).
+        "warning_given": "no",
+        "no_warning_reason": "An immediate risk to staff: threats made on the phone.",
         "adjustments": "Letters in large print; they may bring a friend to any meeting.",
         "criteria": list(CRITERIA),
         "review_date": (date.today() + timedelta(days=90)).isoformat(),
@@ -71,10 +74,32 @@ async def fresh_report(slack: SlackWorld, **overrides: Any) -> Any:
         return (await session.execute(select(Incident).order_by(Incident.id.desc()))).scalar()
 
 
+async def verbal_warning(slack: SlackWorld, incident: Any, *, given_on: date | None = None) -> None:
+    """Jo records a verbal warning from the incident card (s6): it counts once recorded."""
+    view = await slack.form_behind("U0JO", ActionId.RECORD_WARNING, incident.id)
+    when = (given_on or date.today()).isoformat()
+    await slack.submit(
+        "U0JO",
+        view,
+        {"warning_kind": "verbal", "given_on": when, "behaviour_to_change": "Speak calmly."},
+    )
+    await slack.settle()
+
+
 async def propose(
-    slack: SlackWorld, user: str = "U0JO", reported: dict[str, Any] | None = None, **overrides: Any
+    slack: SlackWorld,
+    user: str = "U0JO",
+    reported: dict[str, Any] | None = None,
+    *,
+    warned: bool = False,
+    **overrides: Any,
 ) -> tuple[dict[str, Any], Any]:
+    """Report, then propose from the incident card; `warned`: a verbal warning recorded
+    first, and the proposal says they were warned first (s6)."""
     incident = await (fresh_report(slack, **reported) if reported else report(slack))
+    if warned:
+        await verbal_warning(slack, incident)
+        overrides = {"warning_given": "yes", **overrides}
     view = await open_proposal(slack, user, incident.id)
     answers = proposal(**overrides)
     if "spoc" in answers["restrictions"] and "spoc" not in overrides:
@@ -92,7 +117,7 @@ async def authorisation_cards(slack: SlackWorld, user: str) -> list[dict[str, An
 
 
 async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> None:
-    ack, _ = await propose(slack)
+    ack, _ = await propose(slack, warned=True)
     assert ack["response_action"] == "update", ack
     assert "Alex Morgan and Bea Khan" in json.dumps(ack["view"])
     await slack.settle()
@@ -106,7 +131,10 @@ async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> 
         assert "Single point of contact: Sam Patel" in text
         assert "The matter raised is being, or has been, considered" in text
         assert "Checked proportionate with the case file." in text
-        assert "A warning was given first (s6)." in text
+        # s6: what the file holds, not the proposer's word.
+        today = f"{date.today():%d %b %Y}"
+        assert f"Warned first. On file as given: verbal warning, {today}." in text
+        assert ":warning:" not in text
         assert "Letters in large print" in text
         assert "Incident " in text  # the person's history
         assert "&lt;b&gt;despite&lt;/b&gt;" in text
@@ -759,9 +787,35 @@ async def test_a_written_warning_counts_once_its_letter_is_sent(slack: SlackWorl
         block = next(b for b in form["blocks"] if b.get("block_id") == "warning_given")
         return block["element"]["initial_option"]["value"]
 
-    assert warned_first(await open_proposal(slack, "U0JO", incident.id)) == "no"
+    def on_file(form: dict[str, Any]) -> str:
+        block = next(b for b in form["blocks"] if b.get("block_id") == "warnings_info")
+        return block["elements"][0]["text"] if "elements" in block else block["text"]["text"]
+
+    form = await open_proposal(slack, "U0JO", incident.id)
+    assert warned_first(form) == "no"
+    assert "Warnings on file (s6): none." in on_file(form)
+    # s6: checked, not asserted. Saying yes with nothing on file is refused at its field.
+    _, ack = await slack.submit(
+        "U0JO", form, proposal(warning_given="yes", incidents=[str(incident.id)])
+    )
+    assert ack["response_action"] == "errors", ack
+    assert "No warning to them is on file as given" in ack["errors"]["warning_given"]
+    async with slack.db.read() as session:
+        assert (await session.execute(select(ContactStrategy))).first() is None
+
     async with slack.db.read() as session:
         letter = (await session.execute(select(Letter))).scalar_one()
     ack = await record_letter_sent(slack, "U0JO", letter.id)
     assert ack["response_action"] == "update", ack
-    assert warned_first(await open_proposal(slack, "U0JO", incident.id)) == "yes"
+    form = await open_proposal(slack, "U0JO", incident.id)
+    assert warned_first(form) == "yes"
+    today = f"{date.today():%d %b %Y}"
+    assert f"Warnings on file as given (s6): written warning, {today}." in on_file(form)
+    _, ack = await slack.submit(
+        "U0JO", form, proposal(warning_given="yes", incidents=[str(incident.id)])
+    )
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    card = json.dumps((await authorisation_cards(slack, "U0ALEX"))[0]["blocks"])
+    assert f"Warned first. On file as given: written warning, {today}." in card
+    assert f"Written warning, {today}" in card and "not recorded as sent" not in card

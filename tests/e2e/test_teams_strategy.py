@@ -267,7 +267,14 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
         assert "Single point of contact: Sam Patel" in text
         assert "The matter raised is being, or has been, considered" in text
         assert "Checked proportionate with the case file." in text
-        assert "A warning was given first (s6)." in text
+        # s6: nothing on file, so the proposer's reason, set apart (see the warned-first
+        # tests in test_slack_strategy.py for a warning on file).
+        assert (
+            "Not warned first. The proposer's reason: An immediate risk to staff: threats "
+            "made on the phone." in text
+        )
+        flagged = [b for b in cards[0].card["body"] if b.get("color") == "Attention"]
+        assert [b["text"][:20] for b in flagged] == ["⚠️ Not warned first."]
         assert "Letters in large print" in text
         assert "Incident " in text  # the person's history
         assert "Repeated abusive calls <b>despite</b> a written warning & a verbal one." in text

@@ -110,13 +110,14 @@ AUTHORISATION = {
     "adjustments": HOSTILE,
     "needs": HOSTILE,
     "unusable": ["Telephone"],
-    "warning": "A warning was given first (s6).",
+    "warning": HOSTILE,  # the proposer's reason, when not warned first
+    "warning_flagged": True,
     "review_date": "01 Feb 2027",
     "letter": "By letter, in large print",
     "revision": True,
     "history": {
         "incidents": [HOSTILE],
-        "warnings": ["01 Nov 2026: written warning"],
+        "warnings": ["Written warning, 01 Nov 2026 (its letter is not recorded as sent)"],
         "strategies": [],
     },
 }
