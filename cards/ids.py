@@ -11,6 +11,7 @@ class FormName(StrEnum):
     INCIDENT = "incident"
     WARNING = "warning"
     POLICE_REFERRAL = "police_referral"
+    POLICE_NOT_REFERRED = "police_not_referred"
     STRATEGY = "strategy"
     DECISION = "decision"
     SHARING = "sharing"
@@ -35,6 +36,7 @@ class ActionId(StrEnum):
     ACKNOWLEDGE = "incident_acknowledge"
     RECORD_WARNING = "incident_warning"
     RECORD_POLICE = "incident_police"
+    RECORD_NOT_REFERRED = "incident_not_referred"
     WELFARE_OK = "welfare_ok"
     WELFARE_TALK = "welfare_talk"
     WELFARE_SUPPORT = "welfare_support"
@@ -86,6 +88,7 @@ class WarningField(StrEnum):
 class PoliceField(StrEnum):
     REFERRED_ON = "referred_on"
     REFERENCE = "police_reference"
+    NOT_REFERRED_REASON = "not_referred_reason"
 
 
 class StrategyField(StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from dialogs.incident import police
 from dialogs.incident.rules import WAITING_MEANS, awaits_acknowledgement
 from dialogs.interactions import Card, Command, Reply, Turn
 from dialogs.kinds import Template
@@ -40,6 +41,12 @@ async def home(turn: Turn, *_: Any) -> Reply:
         requests = await waiting.undecided_requests(session, staff_id=actor.id)
         disputes = await waiting.undecided_disputes_for(session, staff_id=actor.id)
         unsent = await waiting.unsent_letters(session, staff_id=actor.id)
+        # s6: an authoriser sees every report still to go to the police; anyone else,
+        # those whose incident card came to them.
+        authoriser = actor.has_role("authoriser")
+        police_open = await waiting.police_referrals_outstanding(
+            session, staff_id=None if authoriser else actor.id
+        )
     model = {
         "name": actor.name,
         "waiting_means": WAITING_MEANS,
@@ -78,6 +85,18 @@ async def home(turn: Turn, *_: Any) -> Reply:
             }
             for d, p in disputes
         ],
+        "police": [
+            {
+                "incident_id": i.id,
+                "reference": p.reference,
+                "reporter": r.name,
+                "occurred_at": ctx.local(i.occurred_at),
+                "days": police.days_words((ctx.now - i.created_at).days),
+                "may_decide_not": police.may_decide_not_to_refer(actor, i),
+            }
+            for i, p, r in police_open
+            if r.id != actor.id
+        ],
         # s6, s7: a restriction runs only once its letter is sent; each letter still to send.
         "letters": [
             {
@@ -96,8 +115,8 @@ INTERACTIONS = (
     Command(
         "waiting",
         "waiting",
-        "What is waiting for you: reports to acknowledge, requests to authorise, "
-        "disputes to decide, letters to send",
+        "What is waiting for you: reports to acknowledge, police reports to record, "
+        "requests to authorise, disputes to decide, letters to send",
         home,
         slack=False,  # Slack shows it on the App Home
     ),

@@ -174,6 +174,10 @@ class PolicySettings(StrictModel):
     welfare_followup_hours: int = Field(24, ge=1, le=24 * 30)
     authorisation_nudge_hours: int = Field(48, ge=1, le=24 * 30)
     police_referral_nudge_hours: int = Field(24, ge=1, le=24 * 30)
+    # s6, "we will always do this": after the first reminder, the manager is reminded again
+    # these many days after the report, then the authorisers are told (escalated).
+    police_referral_chase_days: list[int] = Field(default_factory=lambda: [3, 7])
+    police_referral_escalate_days: int = Field(10, ge=1, le=365)
     breach_threshold: int = Field(3, ge=1, le=100)
     breach_window_days: int = Field(30, ge=1, le=365)
     office_hours_start: time = time(9, 0)
@@ -231,6 +235,22 @@ class PolicySettings(StrictModel):
     def _hours_order(self) -> PolicySettings:
         if self.office_hours_end <= self.office_hours_start:
             raise ValueError("office_hours_end must be later than office_hours_start")
+        return self
+
+    @model_validator(mode="after")
+    def _police_chase_order(self) -> PolicySettings:
+        first = self.police_referral_nudge_hours / 24
+        days = self.police_referral_chase_days
+        if any(d <= first or d > 365 for d in days) or days != sorted(set(days)):
+            raise ValueError(
+                "police_referral_chase_days are days after the report, each later than the "
+                "first reminder (police_referral_nudge_hours) and than the one before"
+            )
+        if self.police_referral_escalate_days <= max(days, default=first):
+            raise ValueError(
+                "police_referral_escalate_days must be later than the last reminder "
+                "(police_referral_chase_days)"
+            )
         return self
 
     @property

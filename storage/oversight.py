@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from storage import models as m
 from storage.db import AsyncSession
@@ -51,6 +51,29 @@ async def incidents_between(
 ) -> list[m.Incident]:
     """Incidents that happened in [start, end)."""
     return await _between(session, m.Incident.occurred_at, start=start, end=end)
+
+
+async def police_referrals_open_at(
+    session: AsyncSession, *, end: datetime
+) -> list[tuple[m.Incident, str]]:
+    """Reports of violence used or threatened made before `end` with neither a referral
+    nor an authoriser's reason for not making one recorded by then (s6); each with its
+    case reference. A referral recorded later does not change an earlier month's report."""
+    referred = (
+        select(m.PoliceReferral.id)
+        .where(m.PoliceReferral.incident_id == m.Incident.id, m.PoliceReferral.created_at < end)
+        .exists()
+    )
+    decided = and_(
+        m.Incident.police_not_referred_at.is_not(None), m.Incident.police_not_referred_at < end
+    )
+    stmt = (
+        select(m.Incident, m.Person.reference)
+        .join(m.Person, m.Person.id == m.Incident.person_id)
+        .where(m.Incident.violence.is_(True), m.Incident.created_at < end, ~referred, ~decided)
+        .order_by(m.Incident.created_at)
+    )
+    return [(i, ref) for i, ref in (await session.execute(stmt)).all()]
 
 
 async def breaches_between(

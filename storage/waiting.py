@@ -15,6 +15,7 @@ from storage.models import (
     Letter,
     OutboxMessage,
     Person,
+    PoliceReferral,
     SharingRequest,
     StaffMember,
 )
@@ -57,6 +58,37 @@ async def unacknowledged_cards(
         )
         .order_by(Incident.created_at)
     )
+    return [(i, p, r) for i, p, r in (await session.execute(stmt)).all()]
+
+
+def _police_outstanding() -> Any:
+    """Reports of violence used or threatened with neither a referral nor an authoriser's
+    reason for not making one on file (s6; dialogs/incident/police.py)."""
+    referred = select(PoliceReferral.id).where(PoliceReferral.incident_id == Incident.id).exists()
+    return (
+        select(Incident, Person, StaffMember)
+        .join(Person, Person.id == Incident.person_id)
+        .join(StaffMember, StaffMember.id == Incident.reporter_id)
+        .where(
+            Incident.violence.is_(True),
+            Incident.police_not_referred_at.is_(None),
+            ~referred,
+            Person.anonymised_at.is_(None),
+        )
+        .order_by(Incident.created_at)
+    )
+
+
+async def police_referrals_outstanding(
+    session: AsyncSession, *, staff_id: int | None = None
+) -> list[tuple[Incident, Person, StaffMember]]:
+    """Every outstanding police referral, or (`staff_id`) those whose incident card this
+    person received; each with its person and reporter."""
+    stmt = _police_outstanding()
+    if staff_id is not None:
+        stmt = stmt.where(
+            ("incident:" + Incident.id.cast(String)).in_(_cards_to(staff_id, "incident:"))
+        )
     return [(i, p, r) for i, p, r in (await session.execute(stmt)).all()]
 
 

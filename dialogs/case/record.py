@@ -54,7 +54,8 @@ SECTIONS: dict[str, str] = {
     "incidents": "id occurred=occurred_at reported_by=reporter_id channel behaviours "
     "what_happened impact actions_taken violence police_report_required known_needs "
     "self_check acknowledged_by=acknowledged_by_id acknowledged=acknowledged_at "
-    "recorded=created_at",
+    "police_not_referred_reason police_not_referred_by=police_not_referred_by_id "
+    "police_not_referred=police_not_referred_at recorded=created_at",
     "warnings": "id kind given_on behaviour_to_change incident_id "
     "recorded_by=recorded_by_id recorded=created_at",
     "police_referrals": "id referred_on police_reference incident_id "

@@ -16,6 +16,7 @@ from dialogs.contact.flow import recent
 from dialogs.context import Ctx
 from dialogs.errors import BadRequest
 from dialogs.further_action.flow import listed
+from dialogs.incident import police
 from dialogs.interactions import Card, Reply, Turn
 from dialogs.kinds import Template
 from dialogs.review.rules import may_review
@@ -89,7 +90,8 @@ async def _summary(
         ],
         "police_referrals": police_line(
             await incidents_repo.referral_count(session, person_id=person.id),
-            sum(1 for i in incidents if i.police_report_required and i.id not in referred),
+            sum(1 for i in incidents if police.outstanding(i, referred=i.id in referred)),
+            sum(1 for i in incidents if police.decided_not_to_refer(i)),
         ),
         "person_id": person.id,
         # s9: anonymised under the retention policy: closed for good, so no button is
@@ -131,16 +133,19 @@ def _warning_line(warning: Warning) -> str:
     return f"{kind} warning, {warning.given_on:%d %b %Y}"
 
 
-def police_line(recorded: int, outstanding: int) -> str:
+def police_line(recorded: int, outstanding: int, not_made: int = 0) -> str:
     """Police referrals as /case says them: how many, and whether one is still required.
 
     s6: the office always reports physical violence used or threatened to the police, so
-    an incident with violence and no referral recorded against it is one still to record.
+    an incident with violence and neither a referral nor an authoriser's reason for not
+    making one recorded against it is one still to record (dialogs/incident/police.py).
     """
     done = f"{count(recorded, 'referral')} recorded" if recorded else "None recorded"
+    if not_made:
+        done += f"; {count(not_made, 'incident')} not reported, with an authoriser's reason"
     if outstanding:
         return (
             f"{done}; {count(outstanding, 'incident')} with violence used or threatened "
             "still needs one recorded (s6)"
         )
-    return f"{done}; none required"
+    return f"{done}; none required" if not not_made else done

@@ -83,7 +83,7 @@ def card_model(
     }
 
 
-async def follow_up_lines(session: AsyncSession, incident: Incident) -> list[str]:
+async def follow_up_lines(session: AsyncSession, ctx: Ctx, incident: Incident) -> list[str]:
     """One line per follow-up recorded on an incident, for the card's updated state."""
     lines: list[str] = []
     for w, who in await incidents_repo.warnings_on(session, incident_id=incident.id):
@@ -93,6 +93,13 @@ async def follow_up_lines(session: AsyncSession, incident: Incident) -> list[str
         lines.append(
             f"Police referral {r.police_reference} on {r.referred_on:%d %b %Y}, "
             f"recorded by {who.name}"
+        )
+    if incident.police_not_referred_at is not None:
+        decider = await session.get(StaffMember, incident.police_not_referred_by_id)
+        lines.append(
+            f"Not reported to the police, decided by {decider.name if decider else 'an authoriser'}"
+            f" on {incident.police_not_referred_at.astimezone(ctx.zone):%d %b %Y}: "
+            f"{incident.police_not_referred_reason}"
         )
     return lines
 

@@ -13,7 +13,8 @@ from dialogs import fields as f
 from dialogs import letters
 from dialogs.change import Change, change
 from dialogs.context import Ctx
-from dialogs.errors import AlreadyDone, FieldErrors, NotFound
+from dialogs.errors import AlreadyDone, DomainError, FieldErrors, Forbidden, NotFound
+from dialogs.incident import police
 from dialogs.incident.card import card_key, card_model, follow_up_lines, recipients
 from dialogs.incident.rules import Deciders, check_may_act, not_in_future
 from dialogs.interactions import Click, Turn
@@ -30,6 +31,8 @@ MAX_BEHAVIOUR = 1500
 MAX_POLICE_REF = 100
 WARNING = f.Head(FormName.WARNING, "Record a warning", "Record warning")
 POLICE = f.Head(FormName.POLICE_REFERRAL, "Record police referral", "Record referral")
+NOT_REFERRED = f.Head(FormName.POLICE_NOT_REFERRED, "Not reporting to police", "Record decision")
+MAX_NOT_REFERRED = 1500
 
 
 @dataclass
@@ -73,7 +76,7 @@ async def refresh_card(uow: Change, loaded: Loaded) -> None:
         loaded.reporter,
         loaded.deciders,
         acknowledged_by=acknowledged_by,
-        records=await follow_up_lines(uow.session, incident),
+        records=await follow_up_lines(uow.session, uow.ctx, incident),
         strategy=await strategies_repo.standing(uow.session, person_id=incident.person_id),
     )
     await uow.refresh_card(card_key(incident.id), model)
@@ -151,6 +154,29 @@ def _police_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
     )
 
 
+def _not_referred_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
+    return NOT_REFERRED.form(
+        ctx,
+        [
+            f.textarea(
+                PoliceField.NOT_REFERRED_REASON,
+                "Why is it not being reported to the police?",
+                max_length=MAX_NOT_REFERRED,
+                hint=(
+                    "Kept on the case file with your name, and read by anyone reviewing the "
+                    "case. It ends the reminders."
+                ),
+            )
+        ],
+        intro=(
+            f"*{loaded.person.reference}*: physical violence was used or threatened, and the "
+            "office always reports that to the police (s6). Record here why this one is not "
+            "being reported."
+        ),
+        context={"incident_id": loaded.incident.id},
+    )
+
+
 Spec = Callable[[Ctx, Loaded], FormSpec]
 Record = Callable[[Change, Loaded, dict[str, Any]], Awaitable[str]]
 
@@ -187,6 +213,48 @@ async def police_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
 
 async def submit_police(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
     return await _follow_up(turn, context, values, _police_spec, _refer)
+
+
+async def not_referred_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    async with turn.ctx.db.read() as session:
+        loaded = await _load_for(session, turn.actor, context.get("incident_id"))
+        await _check_may_decide_not(session, turn.actor, loaded)
+        return _not_referred_spec(turn.ctx, loaded)
+
+
+async def submit_not_referred(turn: Turn, values: dict[str, Any], context: dict[str, Any]) -> str:
+    return await _follow_up(turn, context, values, _not_referred_spec, _not_referred)
+
+
+async def _check_may_decide_not(session: AsyncSession, actor: StaffMember, loaded: Loaded) -> None:
+    """Only an authoriser, and only while the referral is outstanding."""
+    if not police.may_decide_not_to_refer(actor, loaded.incident):
+        raise Forbidden(police.ONLY_AUTHORISERS)
+    if not loaded.incident.violence:
+        raise DomainError("No police report is required for this incident.")
+    if police.decided_not_to_refer(loaded.incident):
+        who = await session.get(StaffMember, loaded.incident.police_not_referred_by_id)
+        raise AlreadyDone(
+            f"{who.name if who else 'An authoriser'} already recorded why this is not being "
+            "reported to the police."
+        )
+    if await incidents_repo.referrals_on(session, incident_id=loaded.incident.id):
+        raise AlreadyDone("A police referral is already recorded for this incident.")
+
+
+async def _not_referred(uow: Change, loaded: Loaded, values: dict[str, Any]) -> str:
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    await _check_may_decide_not(uow.session, actor, loaded)
+    incident = loaded.incident
+    incident.police_not_referred_reason = values[PoliceField.NOT_REFERRED_REASON]
+    incident.police_not_referred_by_id = actor.id
+    incident.police_not_referred_at = uow.now
+    await uow.audit(AuditAction.POLICE_NOT_REFERRED, incident, case=loaded.person.reference)
+    return (
+        f"Recorded for {loaded.person.reference}: not reported to the police, with your "
+        "reason. The reminders have stopped."
+    )
 
 
 async def _warn(uow: Change, loaded: Loaded, values: dict[str, Any]) -> str:

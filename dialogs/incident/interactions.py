@@ -23,6 +23,13 @@ INTERACTIONS = (
         follow_up.police_form,
         follow_up.submit_police,
     ),
+    opens(ActionId.RECORD_NOT_REFERRED, "incident_id", follow_up.not_referred_form),
+    Form(
+        FormName.POLICE_NOT_REFERRED,
+        "Decision recorded",
+        follow_up.not_referred_form,
+        follow_up.submit_not_referred,
+    ),
 )
 
 JOBS = {PoliceReferralNudge.kind: police_nudge}

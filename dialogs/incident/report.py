@@ -17,6 +17,7 @@ from dialogs import catalogue as cat
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
+from dialogs.incident import police
 from dialogs.incident.card import card_key, card_model, receipt_model, recipients
 from dialogs.incident.form import incident_form
 from dialogs.incident.rules import report_errors
@@ -117,7 +118,7 @@ async def _tell(uow: Change, incident: Incident, person: Person, reporter: Staff
         # s6: always reported to the police; chase it if no referral is recorded.
         await uow.schedule(
             PoliceReferralNudge(incident_id=incident.id),
-            due_at=ctx.now + timedelta(hours=ctx.policy.police_referral_nudge_hours),
+            due_at=police.due(0, incident.created_at, ctx.policy),
         )
 
 

@@ -47,11 +47,21 @@ class WelfareFollowUp(JobPayload):
 
 
 class PoliceReferralNudge(JobPayload):
-    """s6: violence used or threatened is always reported; chase an unrecorded referral."""
+    """s6: violence used or threatened is always reported; chase an unrecorded referral.
+
+    `step` 0 is the first reminder, each later one a reminder of
+    `police_referral_chase_days`, the last the authorisers told (dialogs/incident/jobs.py).
+    """
 
     kind: ClassVar[JobKind] = JobKind.POLICE_REFERRAL_NUDGE
     incident_id: int
+    step: int = 0
     key_format: ClassVar[str] = "police-nudge:incident:{incident_id}"
+
+    def key(self) -> str:
+        # The first step keeps the key jobs were stored under before there were steps.
+        first = super().key()
+        return first if self.step == 0 else f"{first}:step{self.step}"
 
 
 class AuthorisationNudge(JobPayload):

@@ -40,7 +40,12 @@ PERSON_BLANKS: dict[str, Any] = {
 # the audit trail names these rows. A strategy's five s7 criteria stay attested (their
 # keys); the notes go.
 BLANKS: dict[str, dict[str, Any]] = {
-    "incidents": {"what_happened": REMOVED, "impact": "", "known_needs": ""},
+    "incidents": {
+        "what_happened": REMOVED,
+        "impact": "",
+        "known_needs": "",
+        "police_not_referred_reason": REMOVED,
+    },
     "warnings": {"behaviour_to_change": REMOVED},
     "police_referrals": {"police_reference": REMOVED},
     "contact_strategies": {
@@ -121,8 +126,11 @@ def counts(held: Held) -> dict[str, int]:
 
 
 def _blank(row: Any, values: dict[str, Any]) -> None:
+    # A column never written (None) holds nothing to remove, and stays "not recorded":
+    # an incident with no decision not to report it must not read as one after the purge.
     for name, value in values.items():
-        setattr(row, name, value)
+        if getattr(row, name) is not None:
+            setattr(row, name, value)
 
 
 def anonymise(person: Person, held: Held, *, at: datetime) -> None:

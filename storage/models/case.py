@@ -62,6 +62,11 @@ class Incident(Base):
     self_check: Mapped[dict[str, bool]] = mapped_column(JSON)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column()
+    # s6: a police report required but not made, and why: an authoriser's decision, which
+    # ends the chase as a recorded referral does.
+    police_not_referred_reason: Mapped[str | None] = mapped_column(Text)
+    police_not_referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    police_not_referred_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="incidents")

@@ -43,6 +43,7 @@ from storage.models import (
     Incident,
     OutboxMessage,
     Person,
+    PoliceReferral,
     SharingRequest,
     StaffMember,
     SubjectAccessRequest,
@@ -312,6 +313,55 @@ async def test_figures_match_the_rows_in_the_database(db: Database) -> None:
     early = await figures_of(db, now=at("2026-11-04"))
     assert [s["reference"] for s in early["strategies_in_force"]] == [p3, p1]
     assert early["incidents"]["total"] == 1
+
+
+@both_backends
+async def test_police_reports_still_to_make_are_as_they_stood_at_the_month_end(
+    db: Database,
+) -> None:
+    """s6: each report of violence with neither the referral nor an authoriser's reason
+    recorded by the month's end, however old, and nothing recorded after it counts."""
+    world = await make_world(db)
+    sam, jo, bea = world.who("sam"), world.who("jo"), world.who("bea")
+    async with db.write() as s:
+        people = [Person(reference=f"SC-2026-0010{n}", name=f"P{n}") for n in range(5)]
+        s.add_all(people)
+        await s.flush()
+
+        def violent(p: Person, reported: datetime, **kw: Any) -> Incident:
+            return Incident(person_id=p.id, reporter_id=sam.id, occurred_at=reported,
+                            created_at=reported, channel="in_person", behaviours=["abuse"],
+                            what_happened="x", actions_taken=[], self_check={}, violence=True,
+                            **kw)  # fmt: skip
+
+        open_old = violent(people[0], at("2026-08-04"))  # open for months: listed
+        referred = violent(people[1], at("2026-11-03"))  # referred in November: not
+        late = violent(people[2], at("2026-11-10"))  # referred in December: still open then
+        decided = violent(people[3], at("2026-11-12"), police_not_referred_reason="Why.",
+                          police_not_referred_by_id=bea.id,
+                          police_not_referred_at=at("2026-11-20"))  # fmt: skip
+        after = violent(people[4], at("2026-12-02"))  # after the month: not yet
+        s.add_all([open_old, referred, late, decided, after])
+        await s.flush()
+        for incident, on_day in ((referred, "2026-11-05"), (late, "2026-12-03")):
+            s.add(PoliceReferral(person_id=incident.person_id, incident_id=incident.id,
+                                 referred_on=date.fromisoformat(on_day), police_reference="R",
+                                 recorded_by_id=jo.id, created_at=at(on_day)))  # fmt: skip
+    f = await figures_of(db)
+    assert f["police_referrals_open"] == [
+        {"reference": "SC-2026-00100", "reported_on": "2026-08-04", "days_open": 118},
+        {"reference": "SC-2026-00102", "reported_on": "2026-11-10", "days_open": 20},
+    ]
+    card = view.card_model(f)
+    assert {"label": "Police reports still to make (s6)", "value": "2"} in card["headline"]
+    (section,) = [x for x in card["sections"] if x["title"].startswith("Police reports")]
+    assert section["lines"] == [
+        "SC-2026-00100: reported 04 Aug 2026, open 118 days",
+        "SC-2026-00102: reported 10 Nov 2026, open 20 days",
+    ]
+    rows = list(csv.reader(io.StringIO(view.to_csv(f))))
+    assert ["police report still to make", "SC-2026-00102", "2026-11-10", "open 20 days"] in rows
+    assert ["police reports (s6)", "still to make at month end", "2", ""] in rows
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -176,8 +176,60 @@ async def test_police_referral_nudge_only_when_none_recorded(db: Database) -> No
     assert nudges[f"police-nudge:incident:{second}"] == "skipped: a police referral is recorded"
     sent = await outbox_rows(db, "police_nudge")
     assert [m.recipient_id for m in sent] == [world.who("jo").id]
-    # Urgent: not held for office hours, due as soon as it is written.
-    assert abs((sent[0].next_attempt_at - sent[0].created_at).total_seconds()) < 5
+    # A reminder a day later, in office hours (the card itself went at once).
+    assert sent[0].next_attempt_at == on(MONDAY + timedelta(days=1), 12)
+
+
+@both_backends
+async def test_police_referral_is_chased_at_1_3_and_7_days_then_escalated(db: Database) -> None:
+    """s6, "we will always do this": the manager is reminded after 1, 3 and 7 days, in
+    office hours, then the authorisers are told and may record why it is not reported;
+    the ladder stops once that is recorded."""
+    world = await make_world(db)
+    runtime = world.runtime()
+    await world.report(on(MONDAY, 16, 30), violence="yes")
+    jo, alex, bea = world.who("jo").id, world.who("alex").id, world.who("bea").id
+
+    async def step_at(day: int, hh: int) -> list[str]:
+        runs = await run_due(runtime, at=on(MONDAY + timedelta(days=day), hh))
+        return [r.summary for r in runs if r.kind == "police_referral_nudge"]
+
+    # One day on is Tuesday 16:30, within hours; three days on, Thursday 16:30.
+    assert await step_at(1, 16) == []
+    assert await step_at(1, 17) == ["police referral reminder: sent to 1 people"]
+    assert await step_at(3, 17) == ["police referral reminder: sent to 1 people"]
+    # Seven days on is the next Monday 16:30.
+    assert await step_at(7, 16) == []
+    assert await step_at(7, 17) == ["police referral reminder: sent to 1 people"]
+    # Ten days on is Thursday 16:30: Jo again, and both authorisers (never the reporter).
+    assert await step_at(10, 17) == [
+        "police referral escalated to the authorisers: sent to 3 people"
+    ]
+    assert await step_at(30, 12) == []  # the ladder ends there
+    sent = await outbox_rows(db, "police_nudge")
+    assert [m.recipient_id for m in sent] == [jo, jo, jo, jo, alex, bea]
+    assert [m.model["escalated"] for m in sent] == [False] * 3 + [True] * 3
+    # Only an authoriser is offered "Not reporting to police".
+    assert [m.model["may_decide_not"] for m in sent] == [False] * 4 + [True, True]
+    assert "reported 10 days ago" in sent[-1].model["said"]
+    assert "now comes to the authorisers" in sent[-1].model["said"]
+    assert all(is_open(m.next_attempt_at, POLICY) for m in sent)
+
+    # Another report, whose referral an authoriser decides is not being made: the chase
+    # stops at its next step.
+    second = await world.report(on(MONDAY, 10), violence="yes")
+    from dialogs.incident import follow_up
+    from dialogs.interactions import Turn
+
+    await follow_up.submit_not_referred(
+        Turn(world.ctx(on(MONDAY, 11)), world.who("bea")),
+        {"not_referred_reason": "The police were called to the office and took a statement."},
+        {"incident_id": second},
+    )
+    runs = await run_due(runtime, at=on(MONDAY + timedelta(days=1), 12))
+    assert [r.summary for r in runs if r.kind == "police_referral_nudge"] == [
+        "skipped: an authoriser recorded why it is not being reported"
+    ]
 
 
 @both_backends

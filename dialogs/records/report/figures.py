@@ -4,9 +4,10 @@ s7.1 asks for "systems ... in place locally to review any contact strategies on 
 basis"; s5 and the Equality Act 2010 ask that restrictions do not fall unevenly on people
 with additional needs; s9 asks that information rights are met on time. The figures:
 strategies in force with their review dates and owners, overdue reviews, incidents by
-category and channel, breaches, disputes and their outcomes, sharing requests, subject
-access requests due, how long authorisations took, and the equality-monitoring counts,
-with twelve months of incidents and strategies for the chart.
+category and channel, police reports still to make (s6), breaches, disputes and their
+outcomes, sharing requests, subject access requests due, how long authorisations took,
+and the equality-monitoring counts, with twelve months of incidents and strategies for
+the chart.
 
 Review dates are as they stand today: a review that moved a date also moves it in an
 old report. The rules are in `rules.py`; this module only reads and assembles.
@@ -50,6 +51,9 @@ async def figures(
         "strategies_in_force": listed,
         "overdue_reviews": [s for s in listed if s["days_overdue"] > 0],
         "incidents": rules.incident_counts(this_month),
+        "police_referrals_open": rules.police_open(
+            await oversight.police_referrals_open_at(session, end=w.end), w
+        ),
         "breaches": rules.breach_counts(
             breaches, {sid: references[pid] for sid, pid in strategy_person.items()}
         ),

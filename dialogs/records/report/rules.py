@@ -112,6 +112,19 @@ def strategy_lines(
     ]
 
 
+def police_open(open_at_end: list[tuple[m.Incident, str]], w: Window) -> list[dict[str, Any]]:
+    """s6: reports still to go to the police at the month's end, oldest first, with how
+    long each had been open."""
+    return [
+        {
+            "reference": reference,
+            "reported_on": incident.created_at.astimezone(w.zone).date().isoformat(),
+            "days_open": (w.end - incident.created_at).days,
+        }
+        for incident, reference in open_at_end
+    ]
+
+
 def incident_counts(incidents: list[m.Incident]) -> dict[str, Any]:
     """The month's incidents by behaviour category, behaviour and channel (s3.1, s3.2)."""
     by_group: Counter[str] = Counter()

@@ -46,6 +46,23 @@ def _strategy_rows(report: dict[str, Any]) -> Iterator[Row]:
     yield ["strategies", "reviews overdue", len(report["overdue_reviews"]), ""]
 
 
+def _police_rows(police: list[dict[str, Any]]) -> Iterator[Row]:
+    for r in police:
+        yield ["police report still to make", r["reference"], r["reported_on"], _open_for(r)]
+    yield ["police reports (s6)", "still to make at month end", len(police), ""]
+
+
+def _open_for(r: dict[str, Any]) -> str:
+    return f"open {plural(r['days_open'], 'day')}"
+
+
+def _police_line(r: dict[str, Any]) -> str:
+    return (
+        f"{r['reference']}: reported {date.fromisoformat(r['reported_on']):%d %b %Y}, "
+        f"{_open_for(r)}"
+    )
+
+
 def _incident_rows(inc: dict[str, Any]) -> Iterator[Row]:
     yield ["incidents", "total", inc["total"], ""]
     yield ["incidents", "violence used or threatened", inc["violence"], ""]
@@ -104,6 +121,7 @@ def csv_rows(report: dict[str, Any]) -> Iterator[Row]:
     yield ["report", "month", report["month"], as_at]
     yield from _strategy_rows(report)
     yield from _incident_rows(report["incidents"])
+    yield from _police_rows(report.get("police_referrals_open", []))
     yield from _breach_and_dispute_rows(report["breaches"], report["disputes"])
     for key, value in report["sharing"].items():
         yield ["sharing with partner agencies", key, value, ""]
@@ -150,6 +168,7 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("Incidents reported", str(inc["total"])),
         ("Violence used or threatened", str(inc["violence"])),
+        ("Police reports still to make (s6)", str(len(report.get("police_referrals_open", [])))),
         ("Contact strategies in force", str(len(report["strategies_in_force"]))),
         ("Reviews overdue", str(len(report["overdue_reviews"]))),
         ("Breaches", str(report["breaches"]["total"])),
@@ -206,6 +225,7 @@ def sections(report: dict[str, Any]) -> list[tuple[str, list[str]]]:
     inc, disputes = report["incidents"], report["disputes"]
     strategies = report["strategies_in_force"]
     open_sars = report["subject_access_requests"]["open"]
+    police = report.get("police_referrals_open", [])
     return [
         (
             "Incidents by behaviour category (s3.1, s3.2)",
@@ -215,6 +235,10 @@ def sections(report: dict[str, Any]) -> list[tuple[str, list[str]]]:
             "Incidents by channel",
             [f"{c['label']}: {c['count']}" for c in inc["by_channel"] if c["count"]]
             or ["No incidents"],
+        ),
+        (
+            "Police reports still to make at month end (s6)",
+            _first([_police_line(r) for r in police], len(police)) or ["None"],
         ),
         (
             "Contact strategies in force (s7.1)",
