@@ -130,7 +130,7 @@ async def _history(
             for i in incidents
         ],
         "warnings": [
-            warned.described(w).capitalize()
+            warned.described(w, capital=True)
             + ("" if w.id in given else " (its letter is not recorded as sent)")
             for w in warnings
         ],

@@ -31,6 +31,7 @@ STAFF_FIELDS = frozenset(
     {
         "reported_by",
         "acknowledged_by",
+        "police_not_referred_by",
         "recorded_by",
         "proposed_by",
         "single_point_of_contact",

@@ -24,9 +24,11 @@ NONE_ON_FILE = (
 )
 
 
-def described(warning: Warning) -> str:
+def described(warning: Warning, *, capital: bool = False) -> str:
     """One warning as a person reads it in a list: what kind, and when it was given."""
     kind = "written warning" if warning.kind == WarningKind.WRITTEN else "verbal warning"
+    if capital:
+        kind = kind[0].upper() + kind[1:]
     return f"{kind}, {warning.given_on:%d %b %Y}"
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.scheduler import run_due
 from cards.ids import ActionId
+from dialogs.office_hours import next_opening
 from storage.models import AuditEvent, Incident
 from tests.e2e.test_journey_slack import time_reaches
 from tests.e2e.test_slack_actions import report
@@ -54,7 +55,7 @@ async def test_an_open_referral_is_escalated_and_an_authoriser_records_why_not(
     ]
 
     # Eleven days pass with nothing recorded: three reminders to Jo, then the authorisers.
-    at = datetime.now(UTC) + timedelta(days=11)
+    at = next_opening(datetime.now(UTC) + timedelta(days=11), slack.runtime.settings.policy)
     for _ in range(4):
         await run_due(slack.runtime, at=at)
     await time_reaches(slack, at)
@@ -94,7 +95,8 @@ async def test_an_open_referral_is_escalated_and_an_authoriser_records_why_not(
     # It is closed: off the homes, no more reminders, and a second decision is refused.
     assert police_blocks(await slack.home("U0JO")) == []
     assert police_blocks(await slack.home("U0BEA")) == []
-    assert await run_due(slack.runtime, at=at + timedelta(days=30)) == []
+    later = await run_due(slack.runtime, at=at + timedelta(days=30))
+    assert [r for r in later if r.kind == "police_referral_nudge"] == []
     before = len(slack.fake.responses)
     await slack.click("U0ALEX", ActionId.RECORD_NOT_REFERRED, str(incident.id))
     again = await slack.eventually(lambda: slack.fake.responses[before:], what="refusal")

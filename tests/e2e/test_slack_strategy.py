@@ -288,7 +288,7 @@ async def test_letter_says_everything_the_policy_requires(slack: SlackWorld) -> 
         ({"reasons": None}, "reasons", "Please answer"),
         ({"criteria": list(CRITERIA[:4])}, "criteria", "All five"),
         ({"criterion_access": ""}, "criterion_access", "Please answer"),
-        ({"warning_given": "no"}, "no_warning_reason", "why no warning"),
+        ({"warning_given": "no", "no_warning_reason": None}, "no_warning_reason", "why no warning"),
         (
             {"restrictions": ["block_channels"], "blocked_channels": ["letter"]},
             "letter_channel",
@@ -796,7 +796,9 @@ async def test_a_written_warning_counts_once_its_letter_is_sent(slack: SlackWorl
     assert "Warnings on file (s6): none." in on_file(form)
     # s6: checked, not asserted. Saying yes with nothing on file is refused at its field.
     _, ack = await slack.submit(
-        "U0JO", form, proposal(warning_given="yes", incidents=[str(incident.id)])
+        "U0JO",
+        form,
+        proposal(restrictions=["call_limit"], warning_given="yes", incidents=[str(incident.id)]),
     )
     assert ack["response_action"] == "errors", ack
     assert "No warning to them is on file as given" in ack["errors"]["warning_given"]
@@ -812,7 +814,9 @@ async def test_a_written_warning_counts_once_its_letter_is_sent(slack: SlackWorl
     today = f"{date.today():%d %b %Y}"
     assert f"Warnings on file as given (s6): written warning, {today}." in on_file(form)
     _, ack = await slack.submit(
-        "U0JO", form, proposal(warning_given="yes", incidents=[str(incident.id)])
+        "U0JO",
+        form,
+        proposal(restrictions=["call_limit"], warning_given="yes", incidents=[str(incident.id)]),
     )
     assert ack["response_action"] == "update", ack
     await slack.settle()

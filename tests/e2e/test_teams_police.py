@@ -4,6 +4,8 @@ is tests/e2e/test_slack_police.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from storage.models import Incident
@@ -11,6 +13,11 @@ from tests.e2e.test_teams_actions import card_now, reported
 from tests.teams_harness import BEA, JO, TeamsWorld, buttons, visible
 
 STILL_TO_RECORD = "a police report still to record (s6)"
+
+
+def police_buttons(card: dict[str, Any]) -> list[str]:
+    """The titles of the buttons about the police (Jo's list also offers Acknowledge)."""
+    return [b["title"] for b in buttons(card) if "police" in b["title"]]
 
 
 async def test_waiting_lists_an_open_referral_and_an_authoriser_closes_it(
@@ -21,12 +28,9 @@ async def test_waiting_lists_an_open_referral_and_an_authoriser_closes_it(
     # The manager's list offers what the manager may do; an authoriser's, the decision too.
     mine = await teams.say(JO, "waiting")
     assert f"{reference} - {STILL_TO_RECORD}" in visible(mine)
-    assert [b["title"] for b in buttons(mine)] == ["Record police referral"]
+    assert police_buttons(mine) == ["Record police referral"]
     theirs = await teams.say(BEA, "waiting")
-    assert [b["title"] for b in buttons(theirs)] == [
-        "Record police referral",
-        "Not reporting to police",
-    ]
+    assert police_buttons(theirs) == ["Record police referral", "Not reporting to police"]
     # A manager's forged invoke is refused by the server, with no form.
     async with teams.db.read() as session:
         incident = (await session.execute(select(Incident))).scalar_one()

@@ -274,7 +274,7 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
             "made on the phone." in text
         )
         flagged = [b for b in cards[0].card["body"] if b.get("color") == "Attention"]
-        assert [b["text"][:20] for b in flagged] == ["⚠️ Not warned first."]
+        assert [b["text"][:19] for b in flagged] == ["⚠️ Not warned first"]
         assert "Letters in large print" in text
         assert "Incident " in text  # the person's history
         assert "Repeated abusive calls <b>despite</b> a written warning & a verbal one." in text
@@ -418,7 +418,7 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
         ({"reasons": "  \n "}, "reasons", "Please answer"),
         ({"criteria": list(CRITERIA[:4])}, "criteria", "All five"),
         ({"criterion_access": ""}, "criterion_access", "Please answer"),
-        ({"warning_given": "no"}, "no_warning_reason", "why no warning"),
+        ({"warning_given": "no", "no_warning_reason": None}, "no_warning_reason", "why no warning"),
         (
             {"restrictions": ["block_channels"], "blocked_channels": ["letter"]},
             "letter_channel",

@@ -353,7 +353,7 @@ async def test_police_reports_still_to_make_are_as_they_stood_at_the_month_end(
         {"reference": "SC-2026-00102", "reported_on": "2026-11-10", "days_open": 20},
     ]
     card = view.card_model(f)
-    assert {"label": "Police reports still to make (s6)", "value": "2"} in card["headline"]
+    assert {"label": "Police reports to make (s6)", "value": "2"} in card["headline"]
     (section,) = [x for x in card["sections"] if x["title"].startswith("Police reports")]
     assert section["lines"] == [
         "SC-2026-00100: reported 04 Aug 2026, open 118 days",

@@ -172,7 +172,7 @@ async def test_police_referral_nudge_only_when_none_recorded(db: Database) -> No
         )
     runs = await run_due(world.runtime(), at=on(MONDAY + timedelta(days=1), 12))
     nudges = {r.key: r.summary for r in runs if r.kind == "police_referral_nudge"}
-    assert nudges[f"police-nudge:incident:{first}"] == "police referral reminder sent to 1 people"
+    assert nudges[f"police-nudge:incident:{first}"] == "police referral reminder: sent to 1 people"
     assert nudges[f"police-nudge:incident:{second}"] == "skipped: a police referral is recorded"
     sent = await outbox_rows(db, "police_nudge")
     assert [m.recipient_id for m in sent] == [world.who("jo").id]

@@ -155,6 +155,9 @@ async def _seed_every_model(db: Database) -> list[Base]:
             self_check={"explained": True, "proportionate": False},
             acknowledged_by_id=boss.id,
             acknowledged_at=WINTER,
+            police_not_referred_reason="The police took a statement at the office ‘on the day’.",
+            police_not_referred_by_id=boss.id,
+            police_not_referred_at=WINTER,
             created_at=SUMMER,
         )
         s.add(incident)

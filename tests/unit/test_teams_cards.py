@@ -199,7 +199,23 @@ STRATEGY_MODELS: dict[str, list[dict[str, Any]]] = {
     ],
 }
 MONITORING_MODELS: dict[str, list[dict[str, Any]]] = {
-    "police_nudge": [{"reference": "SC-1", "incident_id": 3, "occurred_at": "t"}],
+    "police_nudge": [
+        {"reference": "SC-1", "incident_id": 3, "occurred_at": "t"},  # queued before steps
+        {
+            "reference": "SC-1",
+            "incident_id": 3,
+            "said": HOSTILE,
+            "escalated": False,
+            "may_decide_not": False,
+        },
+        {
+            "reference": "SC-1",
+            "incident_id": 3,
+            "said": HOSTILE,
+            "escalated": True,
+            "may_decide_not": True,
+        },
+    ],
     "review_due": [
         {"strategy_id": 4, "reference": "SC-1", "review_date": "01 Feb 2027", "when": "today"}
     ],

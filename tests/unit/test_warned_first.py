@@ -63,3 +63,9 @@ def test_no_warning_shows_the_reason_flagged() -> None:
         "Not warned first. The proposer's reason: Threatened staff with a knife.", True
     )
     assert warned.verdict(False, "  ", [], by=PROPOSED).text.endswith("none given.")
+
+
+def test_a_warning_in_a_list_keeps_its_month_capitalised() -> None:
+    w = warning("written", date(2026, 12, 5))
+    assert warned.described(w) == "written warning, 05 Dec 2026"
+    assert warned.described(w, capital=True) == "Written warning, 05 Dec 2026"

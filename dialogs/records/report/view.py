@@ -168,7 +168,7 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("Incidents reported", str(inc["total"])),
         ("Violence used or threatened", str(inc["violence"])),
-        ("Police reports still to make (s6)", str(len(report.get("police_referrals_open", [])))),
+        ("Police reports to make (s6)", str(len(report.get("police_referrals_open", [])))),
         ("Contact strategies in force", str(len(report["strategies_in_force"]))),
         ("Reviews overdue", str(len(report["overdue_reviews"]))),
         ("Breaches", str(report["breaches"]["total"])),
