@@ -147,7 +147,7 @@ CHANNELS: tuple[Item, ...] = (
 # s6: what staff may do at the time, by channel.
 ACTIONS_TAKEN: tuple[Item, ...] = (
     Item("warned", "Warned them their behaviour was falling short"),
-    Item("ended_call", "Ended the call after telling them I would"),
+    Item("ended_call", "Held or ended the call, after warning them and saying I would"),
     Item("post_deleted", "Recorded the post, then deleted it"),
     Item("blocked", "Blocked the sender"),
     Item("none", "None of these"),

@@ -69,7 +69,31 @@ POLICY = (
     ),
     carries(
         "6",
-        "A police report required but not recorded is chased.",
+        "A police report required stays open until the referral, or an authoriser's "
+        "reason for not making it, is recorded; the manager is reminded in office hours "
+        "after 1, 3 and 7 days, then the authorisers are told; outstanding referrals are "
+        "listed on the App Home, in waiting, on /case and in the oversight report.",
         "tests/integration/test_scheduler.py::test_police_referral_nudge_only_when_none_recorded",
+        "tests/integration/test_scheduler.py::"
+        "test_police_referral_is_chased_at_1_3_and_7_days_then_escalated",
+        "tests/e2e/test_slack_police.py::"
+        "test_an_open_referral_is_escalated_and_an_authoriser_records_why_not",
+        "tests/e2e/test_teams_police.py::"
+        "test_waiting_lists_an_open_referral_and_an_authoriser_closes_it",
+        "tests/integration/test_records_report.py::"
+        "test_police_reports_still_to_make_are_as_they_stood_at_the_month_end",
+    ),
+    carries(
+        "6",
+        "What staff did at the time is checked against the channel the policy gives it: "
+        "a call held or ended only on a telephone report and after a warning on that "
+        "call; a post recorded and deleted, or the sender blocked, only on social media; "
+        "and a block only after further abuse (an earlier social media report or a "
+        "warning on file), which the report's audit event records.",
+        "tests/unit/test_rules.py::test_actions_at_the_time_belong_to_their_channel",
+        "tests/e2e/test_channel_actions.py::test_a_call_cannot_be_ended_on_an_email_report",
+        "tests/e2e/test_channel_actions.py::"
+        "test_blocking_follows_further_abuse_and_is_recorded_against_it",
+        "tests/e2e/test_channel_actions.py::test_teams_gives_the_refusal_under_the_field",
     ),
 )

@@ -20,12 +20,13 @@ from dialogs.errors import FieldErrors
 from dialogs.incident import police
 from dialogs.incident.card import card_key, card_model, receipt_model, recipients
 from dialogs.incident.form import incident_form
-from dialogs.incident.rules import report_errors
+from dialogs.incident.rules import BLOCKING_NEEDS_FURTHER_ABUSE, report_errors
 from dialogs.interactions import Turn
 from dialogs.jobs.payloads import PoliceReferralNudge, WelfareFollowUp
 from dialogs.kinds import AuditAction, Template
 from dialogs.validation import check
 from dialogs.welfare.flow import send_checkin
+from storage import incidents as incidents_repo
 from storage import people as people_repo
 from storage import refs
 from storage import strategies as strategies_repo
@@ -65,6 +66,7 @@ async def record(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
         raise FieldErrors(errors)
     async with change(ctx, actor) as uow:
         person = await _person_for(uow, values)
+        blocked_after = await _what_permits_blocking(uow, person, values[F.ACTIONS])
         # The actor was just read from the directory: attach it without reading it again.
         reporter = await uow.session.merge(actor, load=False)
         incident = Incident(
@@ -94,6 +96,7 @@ async def record(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
             channel=incident.channel,
             behaviours=incident.behaviours,
             police_report_required=incident.violence,
+            **({"blocked_after": blocked_after} if blocked_after else {}),
         )
         await _tell(uow, incident, person, reporter)
         return Recorded(incident.id, person.reference, person.name)
@@ -120,6 +123,22 @@ async def _tell(uow: Change, incident: Incident, person: Person, reporter: Staff
             PoliceReferralNudge(incident_id=incident.id),
             due_at=police.due(0, incident.created_at, ctx.policy),
         )
+
+
+async def _what_permits_blocking(uow: Change, person: Person, actions: list[str]) -> str | None:
+    """s6: blocking follows further abuse. What on file permits it (an earlier social
+    media report, or a warning given), recorded with the report's audit event; a block
+    with nothing behind it is refused at its field, and nothing is stored."""
+    if "blocked" not in actions:
+        return None
+    if person.id is not None:
+        for earlier in await incidents_repo.of_person(uow.session, person_id=person.id):
+            if earlier.channel == "social_media":
+                return f"incident:{earlier.id}"
+        given = await incidents_repo.warnings_given(uow.session, person_id=person.id)
+        if given:
+            return f"warning:{given[-1].id}"
+    raise FieldErrors({F.ACTIONS: BLOCKING_NEEDS_FURTHER_ABUSE})
 
 
 async def _person_for(uow: Change, values: dict[str, Any]) -> Person:

@@ -29,7 +29,54 @@ def report_errors(values: dict[str, Any], now: datetime) -> dict[str, str]:
     actions = values.get(F.ACTIONS) or []
     if "none" in actions and len(actions) > 1:
         errors[F.ACTIONS] = "You chose 'None of these' with other actions; choose one or the other."
+    elif (said := channel_action_error(values.get(F.CHANNEL), actions)) is not None:
+        errors[F.ACTIONS] = said
     return errors
+
+
+# s6, "the following approaches should be used for the different ways that contact is
+# made": each action at the time belongs to the channel the policy gives it.
+ACTION_CHANNELS = {
+    # Telephone: "disengage from the call, either by putting the caller on hold or hanging up".
+    "ended_call": ("telephone", "Ending or holding a call"),
+    # Electronic communication: "abusive posts ... will be deleted after being recorded.
+    # Further abuse will lead to the person being blocked."
+    "post_deleted": ("social_media", "Recording and deleting a post"),
+    "blocked": ("social_media", "Blocking the sender"),
+}
+CHANNEL_WORDS = {
+    "telephone": "a telephone call",
+    "social_media": "social media",
+}
+
+
+def channel_action_error(channel: str | None, actions: list[str]) -> str | None:
+    """An action at the time that the policy does not give this channel, or a call ended
+    without the warning that must come first; None when the answers hold together."""
+    if channel is None:
+        return None
+    for action in actions:
+        rule = ACTION_CHANNELS.get(action)
+        if rule is not None and rule[0] != channel:
+            return (
+                f"{rule[1]} is for {CHANNEL_WORDS[rule[0]]} (s6), and this contact was not. "
+                "Untick it, or change how they were in contact."
+            )
+    if "ended_call" in actions and "warned" not in actions:
+        return (
+            "s6: a caller is first warned that their behaviour is falling short and asked to "
+            "change, and told before the call is held or ended. Tick the warning too, if you "
+            "gave it on this call."
+        )
+    return None
+
+
+BLOCKING_NEEDS_FURTHER_ABUSE = (
+    "s6: abuse on social media is recorded and the post deleted; it is further abuse that "
+    "leads to blocking. Nothing earlier from them is on file (an earlier social media "
+    "report, or a warning given), so record this one and delete the post; block them if "
+    "it happens again."
+)
 
 
 @dataclass(frozen=True)

@@ -238,6 +238,7 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
         "U0SAM",
         view,
         answers(new_person_name=None, person=f"p:{person.id}", channel="email",
+                actions_taken=["warned"],
                 what_happened="Emailed six times in an hour demanding a call back."),
     )  # fmt: skip
     await read.answer("second incident", "U0SAM", ack)

@@ -184,7 +184,11 @@ async def test_existing_person_found_by_type_ahead(slack: SlackWorld) -> None:
 
     view = await open_incident_form(slack)
     await slack.submit(
-        "U0SAM", view, answers(new_person_name=None, person=f"p:{person.id}", channel="email")
+        "U0SAM",
+        view,
+        answers(
+            new_person_name=None, person=f"p:{person.id}", channel="email", actions_taken=["warned"]
+        ),
     )
     assert await count(slack, Person) == 1
     assert await count(slack, Incident) == 2

@@ -173,7 +173,13 @@ async def test_existing_person_found_by_reference_or_exact_name(teams: TeamsWorl
     async with teams.db.read() as session:
         person = (await session.execute(select(Person))).scalar_one()
 
-    await report(teams, new_person_name=None, person=person.reference.lower(), channel="email")
+    await report(
+        teams,
+        new_person_name=None,
+        person=person.reference.lower(),
+        channel="email",
+        actions_taken=["warned"],
+    )
     await report(teams, new_person_name=None, person="  morgan   EXAMPLE ", channel="letter")
     assert await count(teams, Person) == 1
     async with teams.db.read() as session:

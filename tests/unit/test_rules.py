@@ -325,3 +325,31 @@ def test_who_may_send_a_letter_record_it_or_say_where_it_goes() -> None:
         check_may_send(member, Letter(created_by_id=JO.id))
     with pytest.raises(Forbidden, match="Only a manager, an authoriser"):
         check_may_send(person(11, "staff"), by_sam)
+
+
+# -- s6: each action at the time belongs to its channel ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("channel", "actions", "expected"),
+    [
+        ("telephone", ["warned", "ended_call"], None),
+        ("telephone", ["ended_call"], "Tick the warning too"),
+        ("email", ["warned", "ended_call"], "Ending or holding a call is for a telephone call"),
+        ("social_media", ["post_deleted"], None),
+        ("social_media", ["post_deleted", "blocked"], None),
+        ("letter", ["post_deleted"], "Recording and deleting a post is for social media"),
+        ("email", ["blocked"], "Blocking the sender is for social media"),
+        ("in_person", ["warned"], None),
+        (None, ["ended_call"], None),  # the channel's own error says it
+    ],
+)
+def test_actions_at_the_time_belong_to_their_channel(
+    channel: str | None, actions: list[str], expected: str | None
+) -> None:
+    from dialogs.incident.rules import channel_action_error
+
+    said = channel_action_error(channel, actions)
+    assert (said is None) if expected is None else (said is not None and expected in said)
+    if expected is not None:
+        assert "(s6" in said or "s6:" in said  # type: ignore[operator]
