@@ -171,6 +171,9 @@ class PolicySettings(StrictModel):
     review_period_days: int = Field(90, ge=1, le=365)
     review_reminder_days: list[int] = Field(default_factory=lambda: [14, 3, 0])
     overdue_reminder_every_days: int = Field(7, ge=1, le=90)
+    # s7.1: a review left overdue this many weeks goes to the Chief Executive as well, and
+    # on each later reminder, so a strategy never runs on unreviewed unseen.
+    review_overdue_escalate_weeks: int = Field(4, ge=1, le=52)
     welfare_followup_hours: int = Field(24, ge=1, le=24 * 30)
     authorisation_nudge_hours: int = Field(48, ge=1, le=24 * 30)
     police_referral_nudge_hours: int = Field(24, ge=1, le=24 * 30)

@@ -35,8 +35,10 @@ POLICY = (
     carries(
         "7.1",
         "Review reminders before the review date, then weekly while overdue, until a "
-        "review is held.",
+        "review is held; from review_overdue_escalate_weeks overdue, the Chief Executive "
+        "is told as well, so no strategy runs on unreviewed unseen.",
         "tests/integration/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
         "tests/integration/test_scheduler.py::test_a_held_review_stops_the_overdue_reminders",
+        "tests/integration/test_scheduler.py::test_a_review_overdue_four_weeks_goes_to_the_chief_executive",
     ),
 )

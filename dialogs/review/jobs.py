@@ -12,6 +12,7 @@ from dialogs.change import Change
 from dialogs.jobs.payloads import ReviewOverdue, ReviewReminder
 from dialogs.kinds import Template
 from dialogs.office_hours import next_opening
+from dialogs.review.rules import may_review
 from storage import monitoring as monitoring_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
@@ -29,23 +30,41 @@ async def _current(uow: Change, strategy_id: int, review_date: object) -> Contac
     return strategy
 
 
-async def _remind(uow: Change, strategy: ContactStrategy, *, when: str) -> int:
-    """The authorisers and the proposer (while in the directory), in office hours."""
+async def _remind(
+    uow: Change, strategy: ContactStrategy, *, when: str, escalated: bool = False
+) -> int:
+    """The authorisers and the proposer (while in the directory), in office hours; and
+    once `escalated`, the Chief Executive too. Each is offered "Start review" only if
+    they may start one (never a button that would be refused)."""
     person = await uow.session.get(Person, strategy.person_id)
     assert person is not None
     people = {a.id: a for a in await staff_repo.with_role(uow.session, role="authoriser")}
     proposer = await uow.session.get(StaffMember, strategy.proposer_id)
     if proposer is not None and proposer.in_directory:
         people.setdefault(proposer.id, proposer)
+    if escalated:
+        for chief in await staff_repo.with_role(uow.session, role="chief_executive"):
+            people.setdefault(chief.id, chief)
     model = {
         "strategy_id": strategy.id,
         "reference": person.reference,
         "review_date": f"{strategy.review_date:%d %b %Y}",
         "when": when,
+        "escalated": escalated,
+        "chief_executive_title": uow.ctx.organisation.chief_executive_title,
     }
     held = next_opening(uow.now, uow.ctx.policy)
     for member in people.values():
-        await uow.tell(member, Template.REVIEW_DUE, model, origin=None, not_before=held)
+        may = may_review(member, strategy) and not await monitoring_repo.deciding_a_dispute(
+            uow.session, strategy_id=strategy.id, staff_id=member.id
+        )
+        await uow.tell(
+            member,
+            Template.REVIEW_DUE,
+            {**model, "may_review": may},
+            origin=None,
+            not_before=held,
+        )
     return len(people)
 
 
@@ -70,10 +89,12 @@ async def overdue(uow: Change, job: ReviewOverdue) -> str:
         return "skipped: a review has been held"
     ctx = uow.ctx
     days = (ctx.today - strategy.review_date).days
-    sent = await _remind(uow, strategy, when=f"overdue by {days} days")
+    escalated = days >= 7 * ctx.policy.review_overdue_escalate_weeks
+    sent = await _remind(uow, strategy, when=f"overdue by {days} days", escalated=escalated)
     next_day = ctx.today + timedelta(days=ctx.policy.overdue_reminder_every_days)
     await uow.schedule(
         ReviewOverdue(strategy_id=strategy.id, review_date=strategy.review_date, on=next_day),
         due_at=datetime.combine(next_day, ctx.policy.office_hours_start, tzinfo=ctx.zone),
     )
-    return f"overdue review reminder queued for {sent} people; next on {next_day}"
+    to = " (escalated to the Chief Executive)" if escalated else ""
+    return f"overdue review reminder queued for {sent} people{to}; next on {next_day}"

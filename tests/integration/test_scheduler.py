@@ -119,6 +119,35 @@ async def test_review_reminders_on_their_days_then_weekly_while_overdue(db: Data
 
 
 @both_backends
+async def test_a_review_overdue_four_weeks_goes_to_the_chief_executive(db: Database) -> None:
+    """s7.1: a strategy is not left to run on unreviewed. From the configured number of
+    weeks overdue (4) each weekly reminder also goes to the Chief Executive, who is not
+    offered a "Start review" they would be refused."""
+    world = await make_world(db)
+    await world.active_strategy(on(MONDAY, 10), review_in_days=20)
+    review_date = MONDAY + timedelta(days=20)
+    runtime = world.runtime()
+    summaries = []
+    for week in range(6):
+        for run in await run_due(runtime, at=on(review_date + timedelta(days=7 * week), 12)):
+            if run.kind == "review_overdue":
+                summaries.append(run.summary.split(";")[0])
+    assert summaries == [
+        "overdue review reminder queued for 3 people",
+        "overdue review reminder queued for 3 people",
+        "overdue review reminder queued for 3 people",
+        "overdue review reminder queued for 4 people (escalated to the Chief Executive)",
+        "overdue review reminder queued for 4 people (escalated to the Chief Executive)",
+    ]
+    casey = world.who("casey").id
+    to_casey = [m for m in await outbox_rows(db, "review_due") if m.recipient_id == casey]
+    assert [m.model["when"] for m in to_casey] == ["overdue by 28 days", "overdue by 35 days"]
+    assert all(m.model["escalated"] and not m.model["may_review"] for m in to_casey)
+    others = [m for m in await outbox_rows(db, "review_due") if m.recipient_id != casey]
+    assert all(m.model.get("may_review", True) for m in others)
+
+
+@both_backends
 async def test_a_held_review_stops_the_overdue_reminders(db: Database) -> None:
     world = await make_world(db)
     strategy_id = await world.active_strategy(on(MONDAY, 10), review_in_days=20)

@@ -217,7 +217,25 @@ MONITORING_MODELS: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "review_due": [
-        {"strategy_id": 4, "reference": "SC-1", "review_date": "01 Feb 2027", "when": "today"}
+        {"strategy_id": 4, "reference": "SC-1", "review_date": "01 Feb 2027", "when": "today"},
+        {
+            "strategy_id": 4,
+            "reference": "SC-1",
+            "review_date": "d",
+            "when": "overdue by 30 days",
+            "escalated": True,
+            "chief_executive_title": HOSTILE,
+            "may_review": False,
+        },
+        {
+            "strategy_id": 4,
+            "reference": "SC-1",
+            "review_date": "d",
+            "when": "overdue by 30 days",
+            "escalated": True,
+            "chief_executive_title": "Chief Executive",
+            "may_review": True,
+        },
     ],
     "review_notice": [
         {"reference": "SC-1", "outcome": "continued", "by": HOSTILE, "review_date": "d"},
