@@ -174,6 +174,10 @@ class PolicySettings(StrictModel):
     # s7.1: a review left overdue this many weeks goes to the Chief Executive as well, and
     # on each later reminder, so a strategy never runs on unreviewed unseen.
     review_overdue_escalate_weeks: int = Field(4, ge=1, le=52)
+    # The office's own safeguard, not a rule of the policy (s7 names who may authorise, not
+    # who may not): whoever asks for a restriction does not also authorise it. On by
+    # default; an office with a single authoriser turns it off.
+    separate_proposer_and_authoriser: bool = True
     welfare_followup_hours: int = Field(24, ge=1, le=24 * 30)
     authorisation_nudge_hours: int = Field(48, ge=1, le=24 * 30)
     police_referral_nudge_hours: int = Field(24, ge=1, le=24 * 30)

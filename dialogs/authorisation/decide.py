@@ -83,7 +83,11 @@ async def reason_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     decision = str(context.get("decision"))
     async with turn.ctx.db.read() as session:
         auth = await _load(session, context.get("authorisation_id"))
-        check_may_decide(turn.actor, auth.requested_by_id)
+        check_may_decide(
+            turn.actor,
+            auth.requested_by_id,
+            separate=turn.ctx.policy.separate_proposer_and_authoriser,
+        )
         await _check_pending(session, turn.ctx, auth)
     return decision_form(turn.ctx, authorisation_id=auth.id, decision=decision)
 
@@ -107,7 +111,11 @@ async def approve_from_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     """Approve from a date: for a contact strategy, refused first to who may not decide."""
     async with turn.ctx.db.read() as session:
         auth = await _load(session, context.get("authorisation_id"))
-        check_may_decide(turn.actor, auth.requested_by_id)
+        check_may_decide(
+            turn.actor,
+            auth.requested_by_id,
+            separate=turn.ctx.policy.separate_proposer_and_authoriser,
+        )
         await _check_pending(session, turn.ctx, auth)
         if auth.kind == AuthorisationKind.SHARING:
             raise BadRequest("Only a contact strategy can be approved from a later date.")
@@ -172,7 +180,9 @@ async def decide(
         reason = validate(form, submitted or {})[DecisionField.REASON]
     async with change(ctx, actor) as uow:
         auth = await _load(uow.session, authorisation_id)
-        check_may_decide(actor, auth.requested_by_id)
+        check_may_decide(
+            actor, auth.requested_by_id, separate=ctx.policy.separate_proposer_and_authoriser
+        )
         status = DECISIONS[decision]
         if not await authorisations_repo.decide(
             uow.session, authorisation=auth, status=status, by=actor.id, at=ctx.now, reason=reason

@@ -19,7 +19,9 @@ async def nudge(uow: Change, job: AuthorisationNudge) -> str:
         return "skipped: already decided"
     hours = int((uow.now - auth.created_at).total_seconds() // 3600)
     recipients = others(
-        await staff_repo.with_role(uow.session, role="authoriser"), auth.requested_by_id
+        await staff_repo.with_role(uow.session, role="authoriser"),
+        auth.requested_by_id,
+        separate=uow.ctx.policy.separate_proposer_and_authoriser,
     )
     if auth.strategy_id is not None:
         about = await uow.session.get(ContactStrategy, auth.strategy_id)

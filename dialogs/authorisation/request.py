@@ -22,14 +22,26 @@ from storage.models import Authorisation, StaffMember
 from storage.models.status import AuthorisationKind, AuthorisationStatus
 
 
-async def deciders(session: AsyncSession, *, requester: StaffMember) -> list[StaffMember]:
-    """Every authoriser but the requester; refuse when there is nobody else (s7)."""
-    found = others(await staff_repo.with_role(session, role="authoriser"), requester.id)
+async def deciders(
+    session: AsyncSession, *, requester: StaffMember, separate: bool
+) -> list[StaffMember]:
+    """Every authoriser (s7), but the requester under the office's `separate` safeguard;
+    refuse when that leaves nobody."""
+    found = others(
+        await staff_repo.with_role(session, role="authoriser"), requester.id, separate=separate
+    )
+    if not found and separate and requester.has_role("authoriser"):
+        raise DomainError(
+            "There is no other authoriser in the staff directory to decide this, and this "
+            "office does not let anyone authorise their own request (its own safeguard, "
+            "policy.separate_proposer_and_authoriser). Ask an administrator to add an "
+            "authoriser, then send it again."
+        )
     if not found:
         raise DomainError(
-            "There is no other authoriser in the staff directory to decide this, and nobody "
-            "may authorise their own request (s7). Ask an administrator to add an "
-            "authoriser, then send it again."
+            "There is no authoriser in the staff directory to decide this (s7: the Head of "
+            "Business Services and Assurance, or senior staff nominated by the Chief "
+            "Executive). Ask an administrator to add one, then send it again."
         )
     return found
 
@@ -76,7 +88,12 @@ async def hand_out_pending(uow: Change) -> int:
     sent = 0
     for auth in pending:
         holders = await authorisations_repo.card_holders(uow.session, card_key=card_key(auth.id))
-        missing = [a for a in others(authorisers, auth.requested_by_id) if a.id not in holders]
+        separate = uow.ctx.policy.separate_proposer_and_authoriser
+        missing = [
+            a
+            for a in others(authorisers, auth.requested_by_id, separate=separate)
+            if a.id not in holders
+        ]
         if not missing:
             continue
         requester = await uow.session.get(StaffMember, auth.requested_by_id)

@@ -13,7 +13,10 @@ AUTHORISERS = Who(
     "nominated by the Chief Executive) can decide this (s7).",
 )
 
-OWN_REQUEST = "You made this request, so another authoriser must decide it (separation of duties)."
+OWN_REQUEST = (
+    "You made this request, so another authoriser must decide it: this office keeps who "
+    "asks and who decides apart (its own safeguard, policy.separate_proposer_and_authoriser)."
+)
 
 DECISIONS: dict[str, AuthorisationStatus] = {
     "approve": AuthorisationStatus.APPROVED,
@@ -34,13 +37,17 @@ CARD_LABEL = {
 }
 
 
-def check_may_decide(actor: StaffMember, requested_by_id: int) -> None:
-    """An authoriser, and never on their own request."""
+def check_may_decide(actor: StaffMember, requested_by_id: int, *, separate: bool) -> None:
+    """An authoriser (s7); with the office's `separate` safeguard, never on their own
+    request."""
     AUTHORISERS.check(actor)
-    if actor.id == requested_by_id:
+    if separate and actor.id == requested_by_id:
         raise Forbidden(OWN_REQUEST)
 
 
-def others(authorisers: list[StaffMember], requester_id: int) -> list[StaffMember]:
-    """The authorisers who may decide a request: all but whoever made it."""
-    return [a for a in authorisers if a.id != requester_id]
+def others(
+    authorisers: list[StaffMember], requester_id: int, *, separate: bool
+) -> list[StaffMember]:
+    """The authorisers who may decide a request: all, or with the office's `separate`
+    safeguard all but whoever made it."""
+    return [a for a in authorisers if not separate or a.id != requester_id]

@@ -151,7 +151,15 @@ async def submit_review(
         values, errors = check(spec, submitted)
         outcome = values.get(F.OUTCOME)
         if outcome == "continue":
-            errors.update(continue_errors(actor, strategy, values, ctx.today))
+            errors.update(
+                continue_errors(
+                    actor,
+                    strategy,
+                    values,
+                    ctx.today,
+                    separate=ctx.policy.separate_proposer_and_authoriser,
+                )
+            )
         if outcome in ("continue", "end") and not values.get(F.PUBLIC_SUMMARY):
             # The letter explains the decision in these words, never the reasons (s7.1).
             errors[F.PUBLIC_SUMMARY] = "Write what the letter will tell them about this decision."
@@ -302,7 +310,9 @@ async def submit_alteration(turn: Turn, submitted: dict[str, Any], context: dict
         subject = await load_subject(uow.session, who.id)
         spec = alteration_spec(ctx, subject, old, "")
         values = checked(ctx, spec, subject, submitted)
-        authorisers = await deciders(uow.session, requester=actor)
+        authorisers = await deciders(
+            uow.session, requester=actor, separate=ctx.policy.separate_proposer_and_authoriser
+        )
         new = strategy_from(ctx, actor, subject, values)
         new.supersedes_id = old.id
         uow.add(new)

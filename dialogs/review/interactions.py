@@ -21,7 +21,8 @@ POLICY = (
     carries(
         "7",
         "Continuing a strategy is itself a decision to restrict contact: an authoriser "
-        "other than the proposer takes it.",
+        "takes it. (That it is not the authoriser who proposed it is the office's own "
+        "safeguard, policy.separate_proposer_and_authoriser, on by default; not s7's.)",
         "tests/e2e/test_slack_review.py::test_an_authoriser_who_proposed_it_cannot_continue_it_alone",
     ),
     carries(

@@ -3,8 +3,9 @@
 Who may review: the people the review reminder goes to, that is the strategy's proposer
 (while still a manager or authoriser) and the authorisers. Continuing keeps contact
 restricted for up to another year, which is itself a decision to restrict contact, so
-(s7) only an authoriser may take it, and not the person who proposed the strategy (the
-same separation of duties as the first approval). A proposer who wants it to continue
+(s7) only an authoriser may take it; and, as for the first approval, not the person who
+proposed the strategy while the office keeps its own safeguard
+(policy.separate_proposer_and_authoriser, on by default). A proposer who wants it to continue
 chooses "alter" and sends it, changed or not, for authorisation again. Ending lifts
 restrictions, so the proposer or any authoriser may decide it.
 """
@@ -33,8 +34,10 @@ def may_review(actor: StaffMember, strategy: ContactStrategy) -> bool:
     return actor.id == strategy.proposer_id and may_propose(actor)
 
 
-def may_continue(actor: StaffMember, strategy: ContactStrategy) -> bool:
-    return actor.has_role("authoriser") and actor.id != strategy.proposer_id
+def may_continue(actor: StaffMember, strategy: ContactStrategy, *, separate: bool) -> bool:
+    """Continuing restrictions is a decision to restrict contact: an authoriser's (s7); with
+    the office's `separate` safeguard, not the one who proposed them."""
+    return actor.has_role("authoriser") and not (separate and actor.id == strategy.proposer_id)
 
 
 def check_may_review(actor: StaffMember, strategy: ContactStrategy) -> None:
@@ -45,14 +48,24 @@ def check_may_review(actor: StaffMember, strategy: ContactStrategy) -> None:
 
 
 def continue_errors(
-    actor: StaffMember, strategy: ContactStrategy, values: dict[str, Any], today: date
+    actor: StaffMember,
+    strategy: ContactStrategy,
+    values: dict[str, Any],
+    today: date,
+    *,
+    separate: bool,
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not may_continue(actor, strategy):
+    if not may_continue(actor, strategy, separate=separate):
+        who = (
+            "an authoriser (s7), and in this office not whoever proposed them (its own safeguard)"
+            if separate
+            else "an authoriser (s7)"
+        )
         errors[F.OUTCOME] = (
-            "Continuing restrictions is a decision to restrict contact, so an authoriser "
-            "other than whoever proposed them must take it (s7). Ask an authoriser, or "
-            "choose Alter to send it (changed or not) for authorisation again."
+            f"Continuing restrictions is a decision to restrict contact, so {who} must take "
+            "it. Ask an authoriser, or choose Alter to send it (changed or not) for "
+            "authorisation again."
         )
     if F.NEW_REVIEW_DATE not in values:
         return errors

@@ -75,7 +75,9 @@ async def submit_request(turn: Turn, submitted: dict[str, Any], context: dict[st
             errors[SharingField.EXPLANATION] = "Explain the legitimate reason."
         if errors:
             raise FieldErrors(errors)
-        authorisers = await deciders(uow.session, requester=actor)
+        authorisers = await deciders(
+            uow.session, requester=actor, separate=ctx.policy.separate_proposer_and_authoriser
+        )
         active = await strategies_repo.in_force(uow.session, person_id=person.id)
         request = SharingRequest(
             person_id=person.id,

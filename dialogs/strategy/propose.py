@@ -174,7 +174,9 @@ async def propose(
         if old is None or old.supersedes_id is None:
             await _refuse_if_in_force(session, subject)
         values = checked(ctx, proposal_spec(ctx, subject, context, {}), subject, submitted)
-        authorisers = await deciders(session, requester=actor)
+        authorisers = await deciders(
+            session, requester=actor, separate=ctx.policy.separate_proposer_and_authoriser
+        )
         strategy = strategy_from(ctx, actor, subject, values)
         strategy.revision_of_id = revision_of
         if old is not None:

@@ -353,7 +353,7 @@ async def test_who_may_review(
         assert after.review_date.isoformat() == in_days(120)
     else:
         assert ack["response_action"] == "errors"
-        assert "an authoriser other than whoever proposed them" in ack["errors"]["review_outcome"]
+        assert "not whoever proposed them (its own safeguard)" in ack["errors"]["review_outcome"]
         assert after.review_date == strategy.review_date and await reviews(slack) == []
 
 

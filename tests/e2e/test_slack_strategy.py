@@ -823,3 +823,35 @@ async def test_a_written_warning_counts_once_its_letter_is_sent(slack: SlackWorl
     card = json.dumps((await authorisation_cards(slack, "U0ALEX"))[0]["blocks"])
     assert f"Warned first. On file as given: written warning, {today}." in card
     assert f"Written warning, {today}" in card and "not recorded as sent" not in card
+
+
+async def test_an_office_that_turns_the_separation_off_lets_an_authoriser_decide_their_own(
+    fresh_db_url: str,
+) -> None:
+    """Not deciding one's own proposal is the office's safeguard, not s7's
+    (policy.separate_proposer_and_authoriser): an office with a single authoriser turns it
+    off, and Alex's own proposal comes to Alex to decide."""
+    from dialogs.office import PolicySettings
+    from tests.slack_harness import start_world
+
+    world, stop = await start_world(
+        fresh_db_url, policy=PolicySettings(separate_proposer_and_authoriser=False)
+    )
+    try:
+        ack, _ = await propose(world, "U0ALEX", restrictions=["call_limit"])
+        assert ack["response_action"] == "update", ack
+        assert "Alex Morgan and Bea Khan" in json.dumps(ack["view"])
+        await world.settle()
+        (card,) = await authorisation_cards(world, "U0ALEX")
+        assert "authorisation_approve" in json.dumps(card["blocks"])
+        async with world.db.read() as session:
+            auth = (await session.execute(select(Authorisation))).scalar_one()
+        await world.click("U0ALEX", ActionId.APPROVE, str(auth.id))
+        await world.eventually(
+            lambda: [r for r in world.fake.responses if "Approved" in r["text"]], what="approval"
+        )
+        async with world.db.read() as session:
+            auth = (await session.execute(select(Authorisation))).scalar_one()
+        assert auth.status == "approved" and auth.decided_by_id == auth.requested_by_id
+    finally:
+        await stop()

@@ -431,7 +431,7 @@ async def test_continue_and_end_tell_everyone_and_write(world: tuple[TeamsWorld,
     # Jo proposed it: Jo may end it (ending lifts restrictions), but not continue it alone.
     form = await review_form(teams, JO, strategy)
     again = answer_of(await teams.submit(JO, form, review_answers("continue")))
-    assert "an authoriser other than whoever proposed them" in error_under(again, "review_outcome")
+    assert "not whoever proposed them (its own safeguard)" in error_under(again, "review_outcome")
     answer = answer_of(await teams.submit(JO, again, review_answers("end", new_review_date=None)))
     assert "has ended" in visible(answer)
     await teams.settle()

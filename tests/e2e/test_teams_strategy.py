@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.settings import Settings
 from cards.ids import ActionId, FormName
+from dialogs.authorisation.rules import OWN_REQUEST
 from storage.models import (
     Authorisation,
     ContactStrategy,
@@ -516,9 +517,7 @@ async def test_an_authoriser_who_proposed_is_not_asked_and_managers_are_told(
     auth = await the_authorisation(teams)
     for verb in (ActionId.APPROVE, ActionId.DENY, ActionId.ASK_CHANGES):
         text = await teams.refused(ALEX, verb, {"authorisation_id": auth.id})
-        assert text == (
-            "You made this request, so another authoriser must decide it (separation of duties)."
-        )
+        assert text == OWN_REQUEST
     assert (await the_authorisation(teams)).status == "pending"
     await approve(teams, BEA, card.card)
     await teams.settle()

@@ -18,6 +18,7 @@ from dialogs.breach.rules import confirmation, time_errors
 from dialogs.dispute.rules import assign, may_still_decide, why
 from dialogs.errors import DomainError, Forbidden
 from dialogs.incident.rules import check_may_act, deciders, not_in_future, report_errors
+from dialogs.office import PolicySettings
 from dialogs.review.rules import continue_errors, may_continue, may_review
 from dialogs.strategy.rules import (
     may_propose,
@@ -235,22 +236,37 @@ def test_who_may_review_and_who_may_continue() -> None:
     proposed_by_jo, proposed_by_alex = _strategy(JO), _strategy(ALEX)
     assert may_review(JO, proposed_by_jo) and may_review(ALEX, proposed_by_jo)
     assert not may_review(SAM, proposed_by_jo) and not may_review(JO, proposed_by_alex)
-    assert may_continue(ALEX, proposed_by_jo)
-    assert not may_continue(JO, proposed_by_jo)  # not an authoriser
-    assert not may_continue(ALEX, proposed_by_alex)  # their own proposal
-    errors = continue_errors(ALEX, proposed_by_alex, {RF.NEW_REVIEW_DATE: None}, TODAY)
-    assert (
-        "(s7)" in errors[RF.OUTCOME] and errors[RF.NEW_REVIEW_DATE] == "Give the next review date."
+    assert may_continue(ALEX, proposed_by_jo, separate=True)
+    assert not may_continue(JO, proposed_by_jo, separate=True)  # not an authoriser
+    assert not may_continue(ALEX, proposed_by_alex, separate=True)  # their own proposal
+    errors = continue_errors(
+        ALEX, proposed_by_alex, {RF.NEW_REVIEW_DATE: None}, TODAY, separate=True
     )
+    assert "its own safeguard" in errors[RF.OUTCOME]
+    assert errors[RF.NEW_REVIEW_DATE] == "Give the next review date."
+
+
+def test_an_office_with_one_authoriser_can_turn_the_separation_off() -> None:
+    """Not deciding one's own proposal is the office's safeguard, not s7's: a setting,
+    on by default. Off, an authoriser may decide their own; s7's rule (only an
+    authoriser) still holds."""
+    proposed_by_alex = _strategy(ALEX)
+    assert may_continue(ALEX, proposed_by_alex, separate=False)
+    assert not may_continue(JO, _strategy(JO), separate=False)
+    check_may_decide(ALEX, ALEX.id, separate=False)
+    with pytest.raises(Forbidden, match="Only an authoriser"):
+        check_may_decide(JO, JO.id, separate=False)
+    assert [a.id for a in others([ALEX, BEA], ALEX.id, separate=False)] == [ALEX.id, BEA.id]
+    assert PolicySettings().separate_proposer_and_authoriser is True
 
 
 def test_nobody_decides_their_own_request() -> None:
-    check_may_decide(ALEX, JO.id)
-    with pytest.raises(Forbidden, match="separation of duties"):
-        check_may_decide(ALEX, ALEX.id)
+    check_may_decide(ALEX, JO.id, separate=True)
+    with pytest.raises(Forbidden, match="keeps who asks and who decides apart"):
+        check_may_decide(ALEX, ALEX.id, separate=True)
     with pytest.raises(Forbidden, match="Only an authoriser"):
-        check_may_decide(JO, SAM.id)
-    assert [a.id for a in others([ALEX, BEA], ALEX.id)] == [BEA.id]
+        check_may_decide(JO, SAM.id, separate=True)
+    assert [a.id for a in others([ALEX, BEA], ALEX.id, separate=True)] == [BEA.id]
 
 
 # -- disputes (s7.3) and breaches (s7.1, s7.2) ----------------------------------------
