@@ -68,6 +68,7 @@ class AuditAction(StrEnum):
     STRATEGY_IN_FORCE = "strategy.in_force"
     STRATEGY_PROPOSED = "strategy.proposed"
     STRATEGY_REVIEWED = "strategy.reviewed"
+    STRATEGY_REVIEW_DUE_NOW = "strategy.review_due_now"
     AUTHORISATION_APPROVED = "authorisation.approved"
     AUTHORISATION_DENIED = "authorisation.denied"
     AUTHORISATION_CHANGES_REQUESTED = "authorisation.changes_requested"

@@ -118,6 +118,25 @@ async def undecided_disputes(session: AsyncSession) -> list[Dispute]:
     return list((await session.execute(stmt)).scalars())
 
 
+async def different_course_unreviewed(session: AsyncSession, *, strategy_id: int) -> Dispute | None:
+    """The latest dispute about this strategy decided as "a different course of action"
+    (s7.3) with no review held since: the review it calls for is still to come."""
+    stmt = (
+        select(Dispute)
+        .where(
+            Dispute.strategy_id == strategy_id,
+            Dispute.outcome == "different",
+            Dispute.decided_at.is_not(None),
+            ~select(Review.id)
+            .where(Review.strategy_id == strategy_id, Review.created_at >= Dispute.decided_at)
+            .exists(),
+        )
+        .order_by(Dispute.decided_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar()
+
+
 async def deciding_a_dispute(session: AsyncSession, *, strategy_id: int, staff_id: int) -> bool:
     """Whether this member of staff has been asked to decide a dispute about this strategy
     and has not yet decided it (s7.3)."""

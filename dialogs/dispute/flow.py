@@ -18,6 +18,7 @@ from cards.ids import DisputeOutcomeField as O
 from cards.ids import FormName
 from dialogs import catalogue as cat
 from dialogs import fields as f
+from dialogs.authorisation.activate import schedule_review_reminders
 from dialogs.change import Change, change
 from dialogs.context import Ctx
 from dialogs.dispute.rules import check_may_decide, may_still_decide
@@ -27,6 +28,7 @@ from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind, Template
 from dialogs.letters import considered_by
 from dialogs.people.find import person
+from dialogs.review.rules import may_review
 from dialogs.strategy.form import PUBLIC_SUMMARY_LABEL
 from dialogs.strategy.in_force import for_form, strategy_in_force
 from dialogs.strategy.letter import keep_letter
@@ -247,10 +249,27 @@ async def decide(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
         await uow.audit(
             AuditAction.DISPUTE_DECIDED, dispute, case=who.reference, outcome=dispute.outcome
         )
+        if dispute.outcome == "different" and strategy.status == StrategyStatus.ACTIVE:
+            await _review_now(uow, strategy, who)
         await _after_decision(uow, dispute, strategy, who)
     return (
         f"Outcome recorded for *{who.reference}*. The letter telling them has gone to "
         "whoever recorded the dispute, to send."
+    )
+
+
+async def _review_now(uow: Change, strategy: ContactStrategy, who: Person) -> None:
+    """s7.3, "a different course of action has been determined": that course is taken at
+    a review (alter or end; continuing is refused until one is held), due today, so the
+    reminders, the weekly overdue ones and their escalation follow it (dialogs/review)."""
+    if strategy.review_date > uow.ctx.today:
+        strategy.review_date = uow.ctx.today
+        await schedule_review_reminders(uow, strategy)
+    await uow.audit(
+        AuditAction.STRATEGY_REVIEW_DUE_NOW,
+        strategy,
+        case=who.reference,
+        review_date=strategy.review_date.isoformat(),
     )
 
 
@@ -290,8 +309,13 @@ async def _after_decision(
         "strategy_id": strategy.id if strategy.status == StrategyStatus.ACTIVE else None,
     }
     told = {actor.id}
-    for staff_id in (recorder.id, strategy.proposer_id):
-        member = await uow.session.get(StaffMember, staff_id)
+    people = [await uow.session.get(StaffMember, i) for i in (recorder.id, strategy.proposer_id)]
+    if notice["strategy_id"] and dispute.outcome == "different":
+        # The review it calls for is the authorisers' to hold, with the proposer's.
+        people += await staff_repo.with_role(uow.session, role="authoriser")
+    for member in people:
         if member is not None and member.id not in told and member.in_directory:
-            await uow.tell(member, Template.DISPUTE_OUTCOME_NOTICE, notice)
+            # Start review only for someone who may start one (never a refused button).
+            may = may_review(member, strategy)
+            await uow.tell(member, Template.DISPUTE_OUTCOME_NOTICE, {**notice, "may_review": may})
             told.add(member.id)

@@ -160,6 +160,16 @@ async def submit_review(
                     separate=ctx.policy.separate_proposer_and_authoriser,
                 )
             )
+        if outcome == "continue" and (
+            disputed := await monitoring_repo.different_course_unreviewed(
+                uow.session, strategy_id=strategy.id
+            )
+        ):
+            errors[F.OUTCOME] = (
+                "A dispute of this strategy was decided on "
+                f"{ctx.local(disputed.decided_at)} as a different course of action (s7.3), "
+                "so it cannot simply continue: choose Alter or End."
+            )
         if outcome in ("continue", "end") and not values.get(F.PUBLIC_SUMMARY):
             # The letter explains the decision in these words, never the reasons (s7.1).
             errors[F.PUBLIC_SUMMARY] = "Write what the letter will tell them about this decision."

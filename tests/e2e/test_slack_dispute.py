@@ -22,7 +22,7 @@ from cards.ids import ActionId
 from storage.models import AuditEvent, ContactStrategy, Dispute
 from tests.backends import both_backends
 from tests.e2e.test_slack_incident import assert_valid_view
-from tests.e2e.test_slack_review import review
+from tests.e2e.test_slack_review import review, stored
 from tests.monitoring_support import (
     Clock,
     buttons,
@@ -220,6 +220,21 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(
     # The proposer is offered the review that puts the new course into effect.
     (notice,) = posts(slack, "U0JO", "Dispute for")
     assert buttons(notice) == {ActionId.START_REVIEW: str(strategy.id)}
+    # s7.3: the new course is taken at a review, due now (so its reminders, and their
+    # escalation, follow); the authorisers are told too, and it cannot simply continue.
+    zone = slack.runtime.settings.policy.zone
+    assert dispute.decided_at is not None
+    assert (await stored(slack, strategy.id)).review_date == dispute.decided_at.astimezone(
+        zone
+    ).date()
+    (bea_notice,) = posts(slack, "U0BEA", "Dispute for")
+    assert buttons(bea_notice) == {ActionId.START_REVIEW: str(strategy.id)}
+    ack = await review(slack, "U0BEA", strategy.id, "continue")
+    assert ack["response_action"] == "errors", ack
+    assert "cannot simply continue: choose Alter or End" in ack["errors"]["review_outcome"]
+    ack = await review(slack, "U0BEA", strategy.id, "end", new_review_date=None)
+    assert ack["response_action"] == "update", ack
+    assert (await stored(slack, strategy.id)).status == "ended"
 
 
 @pytest.mark.parametrize(

@@ -281,6 +281,15 @@ MONITORING_MODELS: dict[str, list[dict[str, Any]]] = {
         },
         {
             "reference": "SC-1",
+            "outcome": "different",
+            "label": "A different course",
+            "by": HOSTILE,
+            "reasons": HOSTILE,
+            "strategy_id": 4,
+            "may_review": False,
+        },
+        {
+            "reference": "SC-1",
             "outcome": "upheld",
             "label": "Still apply",
             "by": HOSTILE,
