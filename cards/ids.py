@@ -147,6 +147,7 @@ class ReviewField(StrEnum):
 
 
 class BreachField(StrEnum):
+    ABOUT = "breach_about"
     RESTRICTION = "breached_restriction"
     OCCURRED_AT = "breach_occurred_at"
     CHANNEL = "breach_channel"

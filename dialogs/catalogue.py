@@ -279,11 +279,27 @@ REVIEW_OUTCOMES: tuple[Item, ...] = (
 )
 
 # s7.2: the questions every contact from a restricted person is read for.
+# What a contact through a restricted channel was about: only the first is a breach.
+# s7.2: "any new issues ... will be dealt with in the normal way"; s9: a request for
+# information is the person's right, whatever channel it came by.
+CONTACT_ABOUT: tuple[Item, ...] = (
+    Item("breach", "What the strategy restricts: a breach"),
+    Item("other_matter", "Another matter, e.g. a new complaint: not a breach (s7.2)"),
+    Item(
+        "information_request",
+        "A request for information (FOI or subject access): not a breach (s9)",
+    ),
+)
+
 CONTACT_QUESTIONS: tuple[Item, ...] = (
     Item("new_information", "Does it give new information?"),
     Item("new_complaint", "Does it make a new complaint?"),
     Item("criminal", "Does it raise a criminal matter?"),
     Item("safeguarding", "Does it raise a safeguarding issue?"),
+    Item(
+        "information_request",
+        "Is it a request for information: freedom of information or subject access? (s9)",
+    ),
 )
 
 # s7.3: what the Chief Executive (or someone independent) may decide on a dispute.

@@ -178,6 +178,9 @@ class PolicySettings(StrictModel):
     # who may not): whoever asks for a restriction does not also authorise it. On by
     # default; an office with a single authoriser turns it off.
     separate_proposer_and_authoriser: bool = True
+    # s9: the staff (by email) who handle freedom of information and subject access
+    # requests; a contact that is one goes to them. Empty: the administrators.
+    information_requests_to: list[str] = Field(default_factory=list)
     welfare_followup_hours: int = Field(24, ge=1, le=24 * 30)
     authorisation_nudge_hours: int = Field(48, ge=1, le=24 * 30)
     police_referral_nudge_hours: int = Field(24, ge=1, le=24 * 30)

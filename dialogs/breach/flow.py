@@ -20,6 +20,7 @@ from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.breach.rules import confirmation, time_errors
 from dialogs.change import Change, change
+from dialogs.contact import flow as contact_flow
 from dialogs.context import Ctx
 from dialogs.errors import FieldErrors
 from dialogs.interactions import Turn
@@ -47,7 +48,14 @@ def _spec(ctx: Ctx, strategy: ContactStrategy, who: Person, names: dict[int, str
     return BREACH.form(
         ctx,
         [
-            f.pick(F.RESTRICTION, "Which restriction was breached?", restrictions),
+            f.pick(F.ABOUT, "What was the contact about?", cat.CONTACT_ABOUT, kind="radio"),
+            f.pick(
+                F.RESTRICTION,
+                "Which restriction was breached?",
+                restrictions,
+                required=False,
+                hint="For a breach only.",
+            ),
             f.when(F.OCCURRED_AT, "When did it happen?"),
             f.pick(F.CHANNEL, "How did they contact us?", cat.CHANNELS),
             f.textarea(
@@ -61,7 +69,9 @@ def _spec(ctx: Ctx, strategy: ContactStrategy, who: Person, names: dict[int, str
             f"*{who.reference}*: a breach of the contact strategy must be dealt with swiftly "
             "(s7.1). You need not engage with contact that breaks it. I'll alert the people "
             "who look after the strategy and prepare a letter reminding them of its reasons "
-            "and of the consequences of breaching it."
+            "and of the consequences of breaching it. Contact about another matter, or a "
+            "request for information, is never a breach: it is logged and passed on instead "
+            "(s7.2, s9)."
         ),
         context={"strategy_id": strategy.id},
         values={F.OCCURRED_AT: int(ctx.now.timestamp())},
@@ -115,8 +125,12 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
                 local=ctx.local(since) if since else "",
             )
         )
+        if values.get(F.ABOUT) == "breach" and not values.get(F.RESTRICTION):
+            errors[F.RESTRICTION] = "Choose which restriction was breached."
         if errors:
             raise FieldErrors(errors)
+        if values[F.ABOUT] != "breach":
+            return await _not_a_breach(uow, strategy, who, values)
         recorded = await _record(uow, strategy, who, names, values)
     return confirmation(
         recorded.reference,
@@ -125,6 +139,26 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
         threshold_reached=recorded.threshold_reached,
         window_days=ctx.policy.breach_window_days,
     )
+
+
+async def _not_a_breach(
+    uow: Change, strategy: ContactStrategy, who: Person, values: dict[str, Any]
+) -> str:
+    """s7.2, s9: another matter or a request for information, logged as a contact (and
+    passed on as one), never as a breach: no letter, no count towards review."""
+    about = values[F.ABOUT]
+    answers = {q.id: False for q in cat.CONTACT_QUESTIONS}
+    answers["new_complaint" if about == "other_matter" else "information_request"] = True
+    logged = await contact_flow.log(
+        uow,
+        who,
+        strategy,
+        channel=values[F.CHANNEL],
+        summary=values[F.WHAT_HAPPENED],
+        occurred_at=values[F.OCCURRED_AT],
+        answers=answers,
+    )
+    return "Not recorded as a breach. " + contact_flow.confirmation(logged)
 
 
 async def _record(

@@ -1,15 +1,20 @@
-"""The contact log: every contact from a restricted person is still read (s7.2).
+"""The contact log: every contact from a person with an open case is read (s7.2, s9).
 
 A strategy limits how someone contacts the office, never whether what they say is
-heard: each contact is logged and checked for new information, a new complaint, a
-criminal matter or a safeguarding issue. The last two cannot wait, so the recorder's
-manager is alerted at once, whatever the hour.
+heard, and a person without one may still need their contacts kept: each contact is
+logged and checked for new information, a new complaint (another matter), a criminal
+matter, a safeguarding issue, and a request for information. What cannot wait reaches
+the right people at once, whatever the hour: a new matter, a criminal matter or a
+safeguarding issue goes to the recorder's manager and to whoever proposed the strategy
+in force (s7.2); a freedom of information or subject access request goes to whoever
+handles them (policy.information_requests_to; s9). The breach form's "not a breach"
+answers are logged here too (`log`), so the rule has one home.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cards.forms import FormSpec
@@ -24,11 +29,13 @@ from dialogs.errors import FieldErrors
 from dialogs.incident.card import recipients
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, Template
-from dialogs.strategy.in_force import require_active
+from dialogs.people.find import person
 from dialogs.validation import check
 from storage import monitoring as monitoring_repo
+from storage import staff as staff_repo
+from storage import strategies as strategies_repo
 from storage.db import AsyncSession
-from storage.models import ContactLog, Person, StaffMember
+from storage.models import ContactLog, ContactStrategy, Person, StaffMember
 
 MAX_SUMMARY = 1500
 RECENT = 5
@@ -38,13 +45,22 @@ FLAG_LABELS = {
     "new_complaint": "new complaint",
     "criminal": "criminal matter",
     "safeguarding": "safeguarding issue",
+    "information_request": "request for information (s9)",
 }
-URGENT = ("criminal", "safeguarding")
+# s7.2: what reaches the recorder's manager and the strategy's proposer at once.
+URGENT = ("new_complaint", "criminal", "safeguarding")
+RAISED = {
+    "new_complaint": "a new matter",
+    "criminal": "a criminal matter",
+    "safeguarding": "a safeguarding issue",
+    "information_request": "a request for information (s9)",
+}
 
 CONTACT_LOG = f.Head(FormName.CONTACT_LOG, "Log a contact", "Log contact")
 
 
-def _spec(ctx: Ctx, who: Person) -> FormSpec:
+def _spec(ctx: Ctx, who: Person, strategy: ContactStrategy | None) -> FormSpec:
+    whatever = "whatever the strategy" if strategy is not None else "with or without a strategy"
     return CONTACT_LOG.form(
         ctx,
         [
@@ -54,19 +70,28 @@ def _spec(ctx: Ctx, who: Person) -> FormSpec:
             *[f.yes_no(q.id, q.label) for q in cat.CONTACT_QUESTIONS],
         ],
         intro=(
-            f"*{who.reference}*: whatever the strategy, every contact must be read for new "
-            "information or complaints, criminal matters and safeguarding issues (s7.2). "
-            "A yes to a criminal matter or a safeguarding issue alerts your manager at once."
+            f"*{who.reference}*: {whatever}, every contact must be read for new information "
+            "or complaints, criminal matters and safeguarding issues (s7.2), and for a "
+            "request for information (s9). A new matter, a criminal matter or a safeguarding "
+            "issue goes to your manager at once; a request for information, to whoever "
+            "handles them."
         ),
         context={"person_id": who.id},
         values={F.OCCURRED_AT: int(ctx.now.timestamp())},
     )
 
 
+async def open_case(session: AsyncSession, person_id: Any) -> tuple[Person, ContactStrategy | None]:
+    """The person (refused once their case is closed for good) and their strategy in
+    force, if any."""
+    who = await person(session, person_id)
+    return who, await strategies_repo.in_force(session, person_id=who.id)
+
+
 async def form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     async with turn.ctx.db.read() as session:
-        who, _ = await require_active(session, context.get("person_id"), doing="log against")
-        return _spec(turn.ctx, who)
+        who, strategy = await open_case(session, context.get("person_id"))
+        return _spec(turn.ctx, who, strategy)
 
 
 @dataclass(frozen=True)
@@ -79,61 +104,127 @@ class Logged:
 def confirmation(logged: Logged) -> str:
     text = f"Contact logged for *{logged.reference}*."
     if logged.alerted:
-        text += f" I've alerted {join_names(logged.alerted)} at once."
+        text += f" I've told {join_names(logged.alerted)} at once."
     if "new complaint" in logged.flags:
         text += (
-            " Deal with the new complaint as normal: the strategy does not stop them "
+            " Deal with the new complaint as normal: a strategy does not stop them "
             "raising new matters (s7.2)."
         )
     if "new information" in logged.flags:
         text += " New information may mean the strategy needs review: tell whoever proposed it."
+    if FLAG_LABELS["information_request"] in logged.flags:
+        text += " A request for information is answered under the law that governs it (s9)."
     return text
 
 
 async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
     ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
-        who, strategy = await require_active(
-            uow.session, context.get("person_id"), doing="log against"
-        )
-        spec = _spec(ctx, who)
-        values, errors = check(spec, submitted)
+        who, strategy = await open_case(uow.session, context.get("person_id"))
+        values, errors = check(_spec(ctx, who, strategy), submitted)
         when = values.get(F.OCCURRED_AT)
         if when is not None and when > ctx.now + CLOCK_SLACK:
             errors[F.OCCURRED_AT] = "This time is in the future."
         if errors:
             raise FieldErrors(errors)
         answers = {q.id: values[q.id] == "yes" for q in cat.CONTACT_QUESTIONS}
-        entry = ContactLog(
-            person_id=who.id,
-            strategy_id=strategy.id,
+        logged = await log(
+            uow,
+            who,
+            strategy,
             channel=values[F.CHANNEL],
             summary=values[F.SUMMARY],
-            logged_by_id=actor.id,
             occurred_at=when,
-            created_at=ctx.now,
-            **answers,
+            answers=answers,
         )
-        uow.add(entry)
-        flags = [FLAG_LABELS[k] for k, v in answers.items() if v]
-        await uow.audit(
-            AuditAction.CONTACT_LOGGED,
-            entry,
-            case=who.reference,
-            strategy=strategy.id,
-            flags=sorted(k for k, v in answers.items() if v),
-        )
-        alerted: list[str] = []
-        if any(answers[k] for k in URGENT):
-            alerted = await _alert(uow, entry, who, flags)
-    return confirmation(Logged(who.reference, flags, alerted))
+    return confirmation(logged)
 
 
-async def _alert(uow: Change, entry: ContactLog, who: Person, flags: list[str]) -> list[str]:
-    """The recorder's manager (or, with none on file, the authorisers), at once."""
+async def log(
+    uow: Change,
+    who: Person,
+    strategy: ContactStrategy | None,
+    *,
+    channel: str,
+    summary: str,
+    occurred_at: datetime,
+    answers: dict[str, bool],
+) -> Logged:
+    """Keep one contact, audited, and tell whoever must know at once."""
     actor = uow.actor
     assert isinstance(actor, StaffMember)
-    told = await recipients(uow.session, reporter=actor)
+    entry = ContactLog(
+        person_id=who.id,
+        strategy_id=strategy.id if strategy is not None else None,
+        channel=channel,
+        summary=summary,
+        logged_by_id=actor.id,
+        occurred_at=occurred_at,
+        created_at=uow.now,
+        **answers,
+    )
+    uow.add(entry)
+    flags = [FLAG_LABELS[k] for k, v in answers.items() if v]
+    await uow.audit(
+        AuditAction.CONTACT_LOGGED,
+        entry,
+        case=who.reference,
+        strategy=strategy.id if strategy is not None else None,
+        flags=sorted(k for k, v in answers.items() if v),
+    )
+    alerted = await _alert(uow, entry, who, strategy, flags, answers)
+    who.last_activity_at = uow.now
+    return Logged(who.reference, flags, alerted)
+
+
+async def _information_handlers(uow: Change) -> list[StaffMember]:
+    """policy.information_requests_to, those still in the directory; else the admins."""
+    found = []
+    for email in uow.ctx.policy.information_requests_to:
+        member = await staff_repo.get_by_email(uow.session, email=email.strip().lower())
+        if member is not None and member.in_directory:
+            found.append(member)
+    return found or await staff_repo.with_role(uow.session, role="admin")
+
+
+async def _alert(
+    uow: Change,
+    entry: ContactLog,
+    who: Person,
+    strategy: ContactStrategy | None,
+    flags: list[str],
+    answers: dict[str, bool],
+) -> list[str]:
+    """At once, each person once with why they are told: the recorder's manager (the
+    authorisers with none on file) and the strategy's proposer for a new matter, a
+    criminal matter or a safeguarding issue; the handlers for a request for information."""
+    actor = uow.actor
+    assert isinstance(actor, StaffMember)
+    why: dict[int, tuple[StaffMember, str]] = {}
+    if any(answers.get(k) for k in URGENT):
+        told = await recipients(uow.session, reporter=actor)
+        as_manager = (
+            "You are told because they have no manager on file."
+            if told.fallback
+            else "You are told as their manager."
+        )
+        for member in told.people:
+            why.setdefault(member.id, (member, as_manager))
+        if strategy is not None:
+            proposer = await uow.session.get(StaffMember, strategy.proposer_id)
+            if proposer is not None and proposer.in_directory and proposer.id != actor.id:
+                why.setdefault(
+                    proposer.id, (proposer, "You are told as the proposer of their strategy.")
+                )
+    if answers.get("information_request"):
+        for member in await _information_handlers(uow):
+            if member.id != actor.id:
+                why.setdefault(
+                    member.id, (member, "You are told as someone who handles these requests.")
+                )
+    if not why:
+        return []
+    raised = [RAISED[k] for k in RAISED if answers.get(k)]
     model = {
         "reference": who.reference,
         "logged_by": actor.name,
@@ -142,12 +233,12 @@ async def _alert(uow: Change, entry: ContactLog, who: Person, flags: list[str]) 
         "summary": entry.summary,
         "criminal": entry.criminal,
         "safeguarding": entry.safeguarding,
+        "raised": raised,
         "flags": flags,
-        "fallback": told.fallback,
     }
-    for member in told.people:
-        await uow.tell(member, Template.CONTACT_FLAG_ALERT, model)
-    return [m.name for m in told.people]
+    for member, told_because in why.values():
+        await uow.tell(member, Template.CONTACT_FLAG_ALERT, {**model, "why_told": told_because})
+    return [member.name for member, _ in why.values()]
 
 
 async def recent(session: AsyncSession, ctx: Ctx, person_id: int) -> dict[str, Any]:

@@ -45,7 +45,7 @@ SECTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("authorisations", "Decisions by an authoriser, with reasons", "Decision", "s7, s7.1"),
     ("reviews", "Reviews of contact strategies", "Review", "s7.1"),
     ("breaches", "Breaches of a contact strategy", "Breach", "s7.1"),
-    ("contact_logs", "Contacts received while a strategy was in force", "Contact", "s7.2"),
+    ("contact_logs", "Contacts received and what each raised", "Contact", "s7.2, s9"),
     ("further_actions", "Further action, such as seeking legal advice", "Action", "s7.2"),
     ("disputes", "Disputes to the Chief Executive", "Dispute", "s7.3"),
     ("sharing_requests", "Sharing with partner agencies, and disclosures", "Request", "s7.1"),

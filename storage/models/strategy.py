@@ -159,7 +159,8 @@ class Dispute(Base):
 
 
 class ContactLog(Base):
-    """Every contact from a restricted person, read for what must not be missed (s7.2)."""
+    """Every contact logged from a person with an open case, read for what must not be
+    missed (s7.2), and for a request for information (s9)."""
 
     __tablename__ = "contact_logs"
 
@@ -172,6 +173,9 @@ class ContactLog(Base):
     new_complaint: Mapped[bool] = mapped_column(default=False)
     criminal: Mapped[bool] = mapped_column(default=False)
     safeguarding: Mapped[bool] = mapped_column(default=False)
+    # s9: a freedom of information or subject access request; None on contacts logged
+    # before the question was asked.
+    information_request: Mapped[bool | None] = mapped_column(default=False)
     logged_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     occurred_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

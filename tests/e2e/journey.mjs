@@ -480,6 +480,8 @@ try {
     await say(page, `breach ${summary.reference}`);
     const form = cardLabelled(page, 'Record a breach');
     await form.waitFor();
+    // s7.2, s9: only contact about what the strategy restricts is a breach.
+    await form.locator('input[name="breach_about"][value="breach"]').check();
     await form.locator('select').first().selectOption({ index: 1 }).catch(async () => {});
     const channel = form.getByRole('combobox', { name: /channel|How/ });
     if (await channel.count()) await channel.first().selectOption('social_media').catch(() => {});
@@ -505,6 +507,7 @@ try {
     await tick(form, 'new_complaint', 'yes');
     await tick(form, 'criminal', 'no');
     await tick(form, 'safeguarding', 'no');
+    await tick(form, 'information_request', 'no');
     await submit(page, form, 'Log a contact', 'Log contact');
     focus = cardSaying(page, 'Contact logged');
     await focus.waitFor();

@@ -316,6 +316,7 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
         "U0SAM",
         view,
         {
+            "breach_about": "breach",
             "breached_restriction": limit,
             "breach_occurred_at": int(datetime.now(UTC).timestamp()),
             "breach_channel": "telephone",
@@ -339,6 +340,7 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
             "new_complaint": "yes",
             "criminal": "no",
             "safeguarding": "no",
+            "information_request": "no",
         },
     )
     seen = await read.answer("contact", "U0NIA", ack)

@@ -57,6 +57,7 @@ def restriction_value(view: dict[str, Any], starts: str) -> str:
 
 def breach_answers(view: dict[str, Any], when: datetime, **overrides: Any) -> dict[str, Any]:
     answers: dict[str, Any] = {
+        "breach_about": "breach",
         "breached_restriction": restriction_value(view, "Phone calls limited"),
         "breach_occurred_at": int(when.timestamp()),
         "breach_channel": "telephone",
@@ -89,7 +90,9 @@ async def test_case_offers_monitoring_only_while_a_strategy_is_in_force(
     ref = await reference(slack, incident.person_id)
     before = buttons(await case(slack, "U0JO", ref))
     assert ActionId.PROPOSE_FOR_PERSON in before
-    assert not {ActionId.RECORD_BREACH, ActionId.LOG_CONTACT, ActionId.START_REVIEW} & set(before)
+    # s7.2: a contact is logged for anyone with an open case, strategy or not.
+    assert before[ActionId.LOG_CONTACT] == str(incident.person_id)
+    assert not {ActionId.RECORD_BREACH, ActionId.START_REVIEW} & set(before)
     # Buttons are only a convenience: a forged click is refused with a message too.
     assert "no contact strategy in force" in await refusal(
         slack, "U0NIA", ActionId.RECORD_BREACH, incident.person_id
@@ -326,6 +329,7 @@ async def log_contact(
         "new_complaint": "no",
         "criminal": "no",
         "safeguarding": "no",
+        "information_request": "no",
         **answers,
     }
     status, ack = await slack.submit(user, view, values)
@@ -341,11 +345,26 @@ async def test_contact_log_flags_alert_the_manager_at_once(
     strategy = await put_in_force(slack)
     sent_before = len(slack.fake.posts_to("U0JO"))
     # Nothing urgent: logged, nobody alerted.
-    ack = await log_contact(slack, "U0SAM", strategy.person_id, new_complaint="yes")
+    ack = await log_contact(slack, "U0SAM", strategy.person_id, new_information="yes")
     assert ack["response_action"] == "update"
-    assert "Deal with the new complaint as normal" in text_of(ack["view"])
+    assert "tell whoever proposed it" in text_of(ack["view"])
     await slack.settle()
     assert len(slack.fake.posts_to("U0JO")) == sent_before
+    # s7.2: a new matter reaches the manager and the proposer at once (Jo is both: once).
+    ack = await log_contact(slack, "U0SAM", strategy.person_id, new_complaint="yes")
+    assert "Deal with the new complaint as normal" in text_of(ack["view"])
+    assert "told Jo Reed at once" in text_of(ack["view"])
+    await slack.settle()
+    (alert,) = posts(slack, "U0JO", "raised a new matter")
+    assert "You are told as their manager" in text_of(alert)
+    # s9: a request for information goes to whoever handles them (the administrators,
+    # with policy.information_requests_to unset), whoever the recorder's manager is.
+    ack = await log_contact(slack, "U0SAM", strategy.person_id, information_request="yes")
+    assert "told Ada Admin at once" in text_of(ack["view"])
+    await slack.settle()
+    (alert,) = posts(slack, "U0ADA", "raised a request for information (s9)")
+    assert "You are told as someone who handles these requests" in text_of(alert)
+    assert posts(slack, "U0JO", "request for information") == []
 
     # s7.2: a safeguarding issue goes to Sam's manager (Jo) straight away.
     ack = await log_contact(
@@ -356,7 +375,7 @@ async def test_contact_log_flags_alert_the_manager_at_once(
         contact_summary="Said they had not eaten for days & felt <unsafe>.",
         safeguarding="yes",
     )
-    assert "alerted Jo Reed at once" in text_of(ack["view"])
+    assert "told Jo Reed at once" in text_of(ack["view"])
     await slack.settle()
     (alert,) = posts(slack, "U0JO", "raised a safeguarding issue")
     assert "felt &lt;unsafe&gt;" in text_of(alert)
@@ -372,21 +391,88 @@ async def test_contact_log_flags_alert_the_manager_at_once(
     async with slack.db.read() as session:
         rows = (await session.execute(select(ContactLog).order_by(ContactLog.id))).scalars().all()
         actions = (await session.execute(select(AuditEvent.action))).scalars().all()
-    assert [(r.new_complaint, r.safeguarding, r.criminal) for r in rows] == [
-        (True, False, False),
-        (False, True, False),
-        (False, False, True),
+    assert [
+        (r.new_information, r.new_complaint, r.information_request, r.safeguarding, r.criminal)
+        for r in rows
+    ] == [
+        (True, False, False, False, False),
+        (False, True, False, False, False),
+        (False, False, True, False, False),
+        (False, False, False, True, False),
+        (False, False, False, False, True),
     ]
     assert all(r.strategy_id == strategy.id for r in rows)
-    assert actions.count("contact.logged") == 3
+    assert actions.count("contact.logged") == 5
 
     # /case shows the log, newest first, with its flags.
     shown = text_of(await case(slack, "U0NIA", await reference(slack, strategy.person_id)))
-    assert "Contact log (s7.2)*: 3 logged" in shown
+    assert "Contact log (s7.2)*: 5 logged" in shown
     assert shown.index("criminal matter") < shown.index("safeguarding issue")
     assert ":rotating_light: _safeguarding issue_" in shown
     assert "_new complaint_" in shown
     assert "felt &lt;unsafe&gt;" in shown
+
+
+@both_backends
+async def test_contact_about_another_matter_or_asking_for_information_is_not_a_breach(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """s7.2 and s9: through a restricted channel, a new matter or a request for
+    information is logged and passed on as what it is, never counted as a breach."""
+    slack, _ = world
+    strategy = await put_in_force(slack)
+    ref = await reference(slack, strategy.person_id)
+    ack = await record_breach(
+        slack,
+        "U0NIA",
+        ref,
+        datetime.now(UTC),
+        breach_about="information_request",
+        breached_restriction=None,
+        breach_what_happened="Rang to ask for a copy of everything we hold about them.",
+    )
+    assert ack["response_action"] == "update", ack
+    said = text_of(ack["view"])
+    assert "Not recorded as a breach." in said and "told Ada Admin at once" in said
+    await slack.settle()
+    (alert,) = posts(slack, "U0ADA", "raised a request for information (s9)")
+    assert "a copy of everything we hold" in text_of(alert)
+    ack = await record_breach(
+        slack, "U0NIA", ref, datetime.now(UTC), breach_about="other_matter",
+        breached_restriction=None,
+    )  # fmt: skip
+    assert "Deal with the new complaint as normal" in text_of(ack["view"])
+    # A breach still names the restriction it broke.
+    ack = await record_breach(slack, "U0NIA", ref, datetime.now(UTC), breached_restriction=None)
+    assert ack["errors"] == {"breached_restriction": "Choose which restriction was breached."}
+    assert await count(slack, Breach) == 0
+    async with slack.db.read() as session:
+        rows = (await session.execute(select(ContactLog).order_by(ContactLog.id))).scalars().all()
+        reminders = (
+            await session.execute(select(Letter).where(Letter.kind == "breach_reminder"))
+        ).all()
+    assert [(r.information_request, r.new_complaint, r.strategy_id) for r in rows] == [
+        (True, False, strategy.id),
+        (False, True, strategy.id),
+    ]
+    assert reminders == []
+
+
+async def test_a_contact_is_logged_for_someone_without_a_strategy(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """s7.2: every contact is read, strategy or not; a criminal matter still goes to the
+    manager at once."""
+    slack, _ = world
+    incident = await report(slack)
+    ack = await log_contact(slack, "U0SAM", incident.person_id, criminal="yes")
+    assert ack["response_action"] == "update", ack
+    assert "told Jo Reed at once" in text_of(ack["view"])
+    await slack.settle()
+    assert posts(slack, "U0JO", "raised a criminal matter")
+    async with slack.db.read() as session:
+        (row,) = (await session.execute(select(ContactLog))).scalars().all()
+    assert row.strategy_id is None and row.criminal
 
 
 async def test_contact_log_bad_input(world: tuple[SlackWorld, Clock]) -> None:
@@ -419,6 +505,7 @@ async def test_contact_log_bad_input(world: tuple[SlackWorld, Clock]) -> None:
                 "contact_summary": "x",
                 **dict.fromkeys(("new_information", "new_complaint", "criminal"), "no"),
                 "safeguarding": "no",
+                "information_request": "no",
             },
         )
         assert "could not be found" in text_of(ack["view"])

@@ -145,6 +145,7 @@ async def test_case_offers_monitoring_only_while_a_strategy_is_in_force(
 
 def breach_answers(form: dict[str, Any], when: datetime, **overrides: Any) -> dict[str, Any]:
     answers: dict[str, Any] = {
+        "breach_about": "breach",
         "breached_restriction": choice(
             form, "breached_restriction", "Phone calls limited to 10 minutes"
         ),
@@ -304,6 +305,7 @@ async def log_contact(
         "new_complaint": "no",
         "criminal": "no",
         "safeguarding": "no",
+        "information_request": "no",
         **answers,
     }
     return answer_of(await teams.submit(user, form, values))
@@ -316,10 +318,16 @@ async def test_contact_log_flags_alert_the_manager_at_once(
     strategy = await put_in_force(teams)
     sent_before = len(teams.fake.sends_to(conversation(JO)))
     # Nothing urgent: logged, nobody alerted.
+    answer = await log_contact(teams, SAM, strategy, new_information="yes")
+    assert "tell whoever proposed it" in visible(answer)
+    await teams.settle()
+    assert len(teams.fake.sends_to(conversation(JO))) == sent_before
+    # s7.2: a new matter reaches the manager (and the proposer: Jo both, told once).
     answer = await log_contact(teams, SAM, strategy, new_complaint="yes")
     assert "Deal with the new complaint as normal" in visible(answer)
     await teams.settle()
-    assert len(teams.fake.sends_to(conversation(JO))) == sent_before
+    (alert,) = teams.cards_to(JO, "raised a new matter")
+    assert "You are told as their manager." in visible(alert.card)
 
     # s7.2: a safeguarding issue goes to Sam's manager (Jo) straight away.
     answer = await log_contact(
@@ -330,7 +338,7 @@ async def test_contact_log_flags_alert_the_manager_at_once(
         contact_summary="Said they had not eaten for days & felt <unsafe>.",
         safeguarding="yes",
     )
-    assert "I've alerted Jo Reed at once." in visible(answer)
+    assert "I've told Jo Reed at once." in visible(answer)
     await teams.settle()
     (alert,) = teams.cards_to(JO, "raised a safeguarding issue")
     assert "felt <unsafe>" in visible(alert.card)
@@ -344,14 +352,15 @@ async def test_contact_log_flags_alert_the_manager_at_once(
     assert teams.cards_to(JO, "criminal") == []
     async with teams.db.read() as session:
         rows = (await session.execute(select(ContactLog).order_by(ContactLog.id))).scalars().all()
-    assert [(r.new_complaint, r.safeguarding, r.criminal) for r in rows] == [
-        (True, False, False),
-        (False, True, False),
-        (False, False, True),
+    assert [(r.new_information, r.new_complaint, r.safeguarding, r.criminal) for r in rows] == [
+        (True, False, False, False),
+        (False, True, False, False),
+        (False, False, True, False),
+        (False, False, False, True),
     ]
     # `case` shows the log, newest first, with its flags.
     shown = visible(await case_card(teams, NIA, strategy))
-    assert "Contact log (s7.2): 3 logged" in shown
+    assert "Contact log (s7.2): 4 logged" in shown
     assert shown.index("criminal matter") < shown.index("safeguarding issue")
     assert "🚨 _safeguarding issue_" in shown and "_new complaint_" in shown
     assert "felt <unsafe>" in shown
