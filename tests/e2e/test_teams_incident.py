@@ -180,7 +180,13 @@ async def test_existing_person_found_by_reference_or_exact_name(teams: TeamsWorl
         channel="email",
         actions_taken=["warned"],
     )
-    await report(teams, new_person_name=None, person="  morgan   EXAMPLE ", channel="letter")
+    await report(
+        teams,
+        new_person_name=None,
+        person="  morgan   EXAMPLE ",
+        channel="letter",
+        actions_taken=["warned"],
+    )
     assert await count(teams, Person) == 1
     async with teams.db.read() as session:
         incidents = (await session.execute(select(Incident))).scalars().all()
