@@ -199,6 +199,7 @@ async def _morgan(h: _History) -> tuple[str, date]:
         Turn(ctx, sam),
         context=form.context,
         submitted={
+            "breach_about": "breach",
             "breached_restriction": restriction.options[0].value,
             "breach_occurred_at": int(breached_at.timestamp()),
             "breach_channel": "telephone",
