@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialogs.policy_map import carries
+from dialogs.policy_map import carries, left_to_judgement
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ BEHAVIOUR_GROUPS: tuple[Group, ...] = (
                 "volume",
                 "Volume or duration of contact stopping staff doing their work",
                 "The volume or duration of contact impacting on the ability of our staff to "
-                "carry out their functions, including calling repeatedly on the same day",
+                "carry out their functions. This can include calling a number of times "
+                "repeatedly on the same day",
             ),
             Item(
                 "reframing",
@@ -93,15 +94,13 @@ BEHAVIOUR_GROUPS: tuple[Group, ...] = (
         "Unreasonable demands or obstructive behaviour (s3.2)",
         "s3.2",
         (
+            # The policy's first bullet names two demands; it is one choice, as written.
             Item(
                 "timescales",
-                "Repeatedly demanding responses within an unreasonable timescale",
-            ),
-            Item(
-                "particular_staff",
-                "Insisting on a particular member of staff when told it is not possible",
-                "Insisting on speaking to a particular member of staff despite being told that "
-                "it is not possible or appropriate",
+                "Demanding replies too soon, or insisting on a particular member of staff",
+                "Repeatedly demanding responses within an unreasonable timescale, or "
+                "insisting on speaking to a particular member of staff despite being told "
+                "that it is not possible or appropriate",
             ),
             Item(
                 "wrong_channels",
@@ -131,8 +130,33 @@ BEHAVIOUR_GROUPS: tuple[Group, ...] = (
     ),
 )
 
+# Choices no longer offered, still read on the incidents that recorded them: the policy's
+# first demands bullet was once split in two.
+RETIRED_BEHAVIOURS: dict[str, tuple[str, Item]] = {
+    "particular_staff": (
+        "demands",
+        Item(
+            "particular_staff",
+            "Insisting on a particular member of staff when told it is not possible",
+            "Insisting on speaking to a particular member of staff despite being told that "
+            "it is not possible or appropriate",
+        ),
+    ),
+}
+
+
+def read_items(group: Group) -> tuple[Item, ...]:
+    """A group's items as stored incidents may hold them: those offered, then those
+    retired (for reading old reports, never offered)."""
+    retired = tuple(item for gid, item in RETIRED_BEHAVIOURS.values() if gid == group.id)
+    return group.items + retired
+
+
 BEHAVIOURS: dict[str, tuple[Group, Item]] = {
     item.id: (group, item) for group in BEHAVIOUR_GROUPS for item in group.items
+} | {
+    item_id: (next(g for g in BEHAVIOUR_GROUPS if g.id == group_id), item)
+    for item_id, (group_id, item) in RETIRED_BEHAVIOURS.items()
 }
 
 CHANNELS: tuple[Item, ...] = (
@@ -154,20 +178,22 @@ ACTIONS_TAKEN: tuple[Item, ...] = (
 )
 
 # s4: the questions staff ask of the office before deciding how to manage behaviour.
+# s4's questions, quoted as the policy asks them (its fourth bullet asks two, kept as one).
 SELF_CHECK: tuple[Item, ...] = (
-    Item("explained", "Have we explained processes and checked they understand them?"),
+    Item("explained", "Have we explained processes and checked they understand it?"),
     Item(
         "proportionate",
-        "Have we handled the matter in a reasonable and proportionate manner?",
+        "Have we handled the matter raised in a reasonable and proportionate manner?",
     ),
     Item("communicated", "Have we communicated regularly and effectively?"),
     Item(
         "support",
-        "Have we asked if they would benefit from additional support, and provided it?",
+        "Have we asked if they would benefit from additional support? If so, has it been provided?",
     ),
     Item(
         "rationale",
-        "If an outcome was reached, was a clear rationale given in a way they understand?",
+        "If an outcome has been reached on the matter raised, has a clear rationale for the "
+        "decision been provided in a way that they can understand?",
     ),
 )
 SELF_CHECK_ANSWERS: tuple[Item, ...] = (
@@ -328,17 +354,37 @@ POLICY = (
         "3.1",
         "The seven kinds of unacceptable behaviour, in the policy's own words.",
         "tests/e2e/test_slack_incident.py::test_incident_full_path",
+        "tests/unit/test_policy_coverage.py::test_the_lists_quote_the_policy",
     ),
     carries(
         "3.2",
-        "The six kinds of unreasonable persistence and five of unreasonable demands or "
-        "obstructive behaviour, in the policy's own words.",
+        "The six kinds of unreasonable persistence and the five of unreasonable demands or "
+        "obstructive behaviour, one choice for each of the policy's bullets, in its own "
+        "words (the first demands bullet, which names two demands, is one choice).",
         "tests/e2e/test_slack_incident.py::test_incident_full_path",
+        "tests/unit/test_policy_coverage.py::test_the_lists_quote_the_policy",
     ),
     carries(
         "4",
-        "The five s4 questions the office asks of itself, answered on every report.",
+        "The five s4 questions the office asks of itself, in the policy's words, answered "
+        "on every report.",
         "tests/e2e/test_slack_incident.py::test_incident_full_path",
+        "tests/unit/test_policy_coverage.py::test_the_lists_quote_the_policy",
+    ),
+    left_to_judgement(
+        "4",
+        "Understanding the reasons behind the behaviour, and addressing the office's own "
+        "shortcomings first.",
+        "Why someone behaves as they do, and what would address a shortcoming, are a "
+        "person's judgement (s4: 'we cannot make assumptions'). The bot asks the questions "
+        "on every report and sets a No before the manager; it cannot answer them.",
+    ),
+    left_to_judgement(
+        "3.2",
+        "Whether behaviour is unreasonable depends on its circumstances and the seriousness "
+        "of the issues raised.",
+        "s3.2: 'will always depend on the circumstances'. The lists are the policy's examples "
+        "('may involve'); the manager and the authoriser judge the case.",
     ),
     carries(
         "A",

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from cards.text import UnsafeText, clean_input
-from dialogs.policy_map import carries
+from dialogs.policy_map import carries, left_to_judgement
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -269,10 +269,18 @@ class PolicySettings(StrictModel):
 
 
 POLICY = (
-    carries(
+    left_to_judgement(
         "1",
-        "Letters signpost other help (Citizens Advice, 999 and 101), as s1 asks of the "
-        "office where it cannot deal with a matter.",
+        "Where the office cannot deal with a matter (a complaint about the police force, "
+        "say), it tells the person and signposts them.",
+        "Not carried out by the bot yet: a matter the office does not handle is answered by "
+        "staff outside safecontact. The bot's letters do signpost other help (Citizens "
+        "Advice, 999 and 101, organisation.public_support), but that is not this obligation.",
+    ),
+    carries(
+        "6",
+        "Letters signpost other sources of support (s6: 'signposting to other sources of "
+        "support'): Citizens Advice, 999 and 101, as organisation.public_support says.",
         "tests/e2e/test_slack_actions.py::test_written_warning_stores_letter_and_uploads_it",
         "tests/e2e/test_slack_strategy.py::test_letter_says_everything_the_policy_requires",
     ),

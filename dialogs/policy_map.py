@@ -1,8 +1,11 @@
 """Which code carries out which section of the policy, and which tests prove it (s13).
 
 Each dialogs module declares, next to its rules, a module-level `POLICY` tuple of
-`Carries` entries: the section, the feature in a sentence, and the tests that prove it
-("tests/test_x.py::test_name"). Nothing registers at import time; `coverage()` imports
+`Carries` entries, one per obligation: the section, the obligation as the bot meets it in
+a sentence, and either the tests that fail if it breaks ("tests/test_x.py::test_name":
+*enforced*) or the reason it is left to people (`left_to_judgement`: the policy asks for a
+judgement no server can make, or the bot does not yet carry it out, said plainly). A row
+with neither is refused where it is written. Nothing registers at import time; `coverage()` imports
 the dialogs package and reads the declarations, so the map cannot drift away from the
 code into a hand-kept document. `safecontact policy` prints it, and the coverage test
 fails when a section has nothing mapped or a named test does not exist.
@@ -54,11 +57,13 @@ SECTION_IDS = frozenset(s.id for s in SECTIONS)
 
 @dataclass(frozen=True)
 class Carries:
-    """A declaration that the module it sits in carries out part of a policy section."""
+    """One obligation of a policy section, as the module it sits in meets it: enforced
+    (`tests`, which fail if it breaks) or left to human judgement (`judgement`, why)."""
 
     section: str
     feature: str
     tests: tuple[str, ...]
+    judgement: str = ""
 
     def __post_init__(self) -> None:
         # A typo in a section id would silently map nothing; refuse it where it is written.
@@ -67,10 +72,28 @@ class Carries:
         for test in self.tests:
             if "::" not in test or not test.startswith("tests/"):
                 raise ValueError(f"name tests as tests/test_x.py::test_name, not {test!r}")
+        if not self.tests and not self.judgement.strip():
+            raise ValueError(
+                f"s{self.section} {self.feature[:40]!r}: name the tests that enforce it, or "
+                "say why it is left to human judgement"
+            )
+        if self.tests and self.judgement:
+            raise ValueError("an obligation is enforced (tests) or left to judgement, not both")
+
+    @property
+    def enforced(self) -> bool:
+        return bool(self.tests)
 
 
 def carries(section: str, feature: str, *tests: str) -> Carries:
+    """An obligation the server enforces, with the tests that fail if it breaks."""
     return Carries(section, feature, tuple(tests))
+
+
+def left_to_judgement(section: str, feature: str, reason: str) -> Carries:
+    """An obligation left to people, with the reason: a judgement no server can make,
+    or a part the bot does not carry out (yet), said so rather than claimed."""
+    return Carries(section, feature, (), reason)
 
 
 @dataclass(frozen=True)
@@ -170,8 +193,11 @@ def as_text(report: list[SectionCoverage]) -> str:
         if not c.entries:
             lines.append("  (nothing carries this out yet)")
         for entry in c.entries:
-            lines.append(f"  - {entry.carries.feature} [{entry.module}]")
+            status = "enforced" if entry.carries.enforced else "left to human judgement"
+            lines.append(f"  - {entry.carries.feature} [{status}; {entry.module}]")
             lines += [f"      proved by {t}" for t in entry.carries.tests]
+            if entry.carries.judgement:
+                lines.append(f"      why: {entry.carries.judgement}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -8,7 +8,7 @@ from dialogs.authorisation.jobs import nudge
 from dialogs.authorisation.rules import AUTHORISERS
 from dialogs.interactions import Button, Form, opens
 from dialogs.jobs.payloads import AuthorisationNudge
-from dialogs.policy_map import carries
+from dialogs.policy_map import carries, left_to_judgement
 
 DENY = {"decision": "deny"}
 CHANGES = {"decision": "changes"}
@@ -42,7 +42,8 @@ JOBS = {AuthorisationNudge.kind: nudge}
 POLICY = (
     carries(
         "7",
-        "Only an authoriser may restrict contact, never on their own proposal, and the "
+        "Only an authoriser may restrict contact (by default not on their own proposal: "
+        "the office's own safeguard, policy.separate_proposer_and_authoriser), and the "
         "first decision wins; on approval the letter to the person says what the policy "
         "requires.",
         "tests/e2e/test_slack_strategy.py::test_permission_matrix",
@@ -60,5 +61,12 @@ POLICY = (
         "A strategy coming into force stores its review reminders.",
         "tests/e2e/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
         "tests/integration/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
+    ),
+    left_to_judgement(
+        "7",
+        "Authorisers are the Head of Business Services and Assurance or senior staff "
+        "nominated by the Chief Executive; each nomination is recorded.",
+        "Not carried out by the bot yet: the authoriser role is given in the staff directory "
+        "file, by whoever keeps it, and who nominated whom and since when is not recorded.",
     ),
 )

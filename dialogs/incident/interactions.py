@@ -7,7 +7,7 @@ from dialogs.incident import follow_up, report
 from dialogs.incident.jobs import police_nudge
 from dialogs.interactions import Button, Command, Form, opens
 from dialogs.jobs.payloads import PoliceReferralNudge
-from dialogs.policy_map import carries
+from dialogs.policy_map import carries, left_to_judgement
 
 INTERACTIONS = (
     Command("incident", "incident", "Report unacceptable or unreasonable behaviour", report.form),
@@ -95,5 +95,26 @@ POLICY = (
         "tests/e2e/test_channel_actions.py::"
         "test_blocking_follows_further_abuse_and_is_recorded_against_it",
         "tests/e2e/test_channel_actions.py::test_teams_gives_the_refusal_under_the_field",
+    ),
+    left_to_judgement(
+        "5",
+        "Members of the public are asked at the outset if they need additional assistance "
+        "to communicate.",
+        "Not carried out by the bot yet: the report asks the member of staff what needs are "
+        "known, and keeps them as told, but nothing prompts anyone to ask the person.",
+    ),
+    left_to_judgement(
+        "6",
+        "After a written warning, further correspondence on the same matter is read and "
+        "filed with no action, subject to any legislative requirements.",
+        "Not carried out by the bot yet as a record of its own: staff read it, and may log "
+        "it as a contact (s7.2).",
+    ),
+    left_to_judgement(
+        "6",
+        "Staff remain polite and calm, and remove themselves and seek support when they "
+        "cannot; an action wholly in line with the policy is no wrongdoing.",
+        "Conduct and the finding on a complaint are people's judgements. The bot supports "
+        "the first with the welfare check-in and a request to talk (Appendix A).",
     ),
 )

@@ -33,7 +33,7 @@ def readable(data: dict[str, Any]) -> dict[str, Any]:
     def many(items: tuple[cat.Item, ...], values: list[str]) -> list[str]:
         return [cat.label(items, v) for v in values]
 
-    behaviours = tuple(item for group in cat.BEHAVIOUR_GROUPS for item in group.items)
+    behaviours = tuple(item for group in cat.BEHAVIOUR_GROUPS for item in cat.read_items(group))
     out = copy.deepcopy(data)
     for i in out["incidents"]:
         i["channel"] = one(cat.CHANNELS, i["channel"])

@@ -35,10 +35,11 @@ def test_every_section_is_carried_out_and_proved() -> None:
     assert [c.section.id for c in report] == [
         "1", "2", "3", "3.1", "3.2", "4", "5", "6", "7", "7.1", "7.2", "7.3", "8", "9", "13", "A"
     ]  # fmt: skip
-    # Every declaration names at least one test, and sits in a module that exists.
+    # Every obligation is enforced (its tests named) or left to judgement with a reason,
+    # and sits in a module that exists.
     for c in report:
         for entry in c.entries:
-            assert entry.carries.tests, f"{entry.module} maps s{c.section.id} with no test"
+            assert entry.carries.tests or entry.carries.judgement, entry
             assert entry.module.startswith("dialogs.")
 
 
@@ -60,6 +61,24 @@ def test_the_check_fails_on_an_unmapped_section_or_a_missing_test() -> None:
         policy_map.carries("10", "There is no section 10 in this policy", "tests/x.py::t")
     with pytest.raises(ValueError, match="name tests as"):
         policy_map.carries("7", "A test named loosely", "test_something")
+    # A row that is neither enforced nor explained is refused where it is written.
+    with pytest.raises(ValueError, match="say why it is left to human judgement"):
+        policy_map.carries("6", "Something claimed with nothing behind it")
+    with pytest.raises(ValueError, match="say why it is left to human judgement"):
+        policy_map.left_to_judgement("6", "Something", "   ")
+    row = policy_map.left_to_judgement("4", "Causes are considered", "A person's judgement.")
+    assert not row.enforced and row.judgement == "A person's judgement."
+
+
+def test_the_map_tells_what_is_enforced_and_what_is_left_to_people() -> None:
+    """`safecontact policy` says, row by row, whether the server enforces an obligation
+    (and the test) or leaves it to people (and why); claims the bot does not meet are
+    said as such, not mapped to something else."""
+    text = policy_map.as_text(policy_map.coverage())
+    assert "[enforced; dialogs." in text and "[left to human judgement; dialogs." in text
+    assert "why: " in text
+    s1 = text[text.index("1 Introduction") : text.index("2 Key Principles")]
+    assert "left to human judgement" in s1 and "Letters signpost" not in s1
 
 
 def test_the_sections_are_the_policys_own_headings() -> None:
@@ -122,3 +141,25 @@ def test_the_support_card_links_the_related_policies() -> None:
     bare = Ctx(db=ctx.db, organisation=Organisation(), policy=ctx.policy, now=ctx.now)
     checkin = WelfareCheckIn(id=1, kind="self", privacy_steps_done=[])
     assert support_model(bare, checkin)["policies"] == []
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("’", "'").split()).lower()
+
+
+def test_the_lists_quote_the_policy() -> None:
+    """s3.1, s3.2 and s4: each choice's words (the full text where its short label
+    abbreviates) are the policy's own, dropping nothing, and each list has one choice per
+    bullet of the policy."""
+    if not POLICY_TEXT.exists():
+        pytest.skip(f"the policy text is not at {POLICY_TEXT} (../shared absent)")
+    from dialogs import catalogue as cat
+
+    policy = _words(POLICY_TEXT.read_text(encoding="utf-8"))
+    for group in cat.BEHAVIOUR_GROUPS:
+        for item in group.items:
+            assert _words(item.text).rstrip(".") in policy, (group.id, item.id)
+    for question in cat.SELF_CHECK:
+        assert _words(question.text) in policy, question.id
+    assert [len(g.items) for g in cat.BEHAVIOUR_GROUPS] == [7, 6, 5]
+    assert len(cat.SELF_CHECK) == 5

@@ -161,7 +161,7 @@ def series(
     for incident in incidents:
         index = months.index(Month.of(incident.occurred_at, w.zone))
         for group in cat.BEHAVIOUR_GROUPS:
-            if any(b in incident.behaviours for b in (i.id for i in group.items)):
+            if any(b in incident.behaviours for b in (i.id for i in cat.read_items(group))):
                 categories[group.label][index] += 1
     return {
         "months": [str(month) for month in months],
