@@ -125,7 +125,11 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
                 local=ctx.local(since) if since else "",
             )
         )
-        if values.get(F.ABOUT) == "breach" and not values.get(F.RESTRICTION):
+        if (
+            values.get(F.ABOUT) == "breach"
+            and not values.get(F.RESTRICTION)
+            and F.RESTRICTION not in errors
+        ):
             errors[F.RESTRICTION] = "Choose which restriction was breached."
         if errors:
             raise FieldErrors(errors)

@@ -386,7 +386,9 @@ async def test_contact_log_flags_alert_the_manager_at_once(
     for user in ("U0ALEX", "U0BEA"):
         (alert,) = posts(slack, user, "raised a criminal matter")
         assert "no manager on file" in text_of(alert)
-    assert posts(slack, "U0JO", "criminal") == []
+    # s7.2: and the proposer of their strategy (Jo), whoever the recorder's manager is.
+    (to_jo,) = posts(slack, "U0JO", "criminal")
+    assert "You are told as the proposer of their strategy" in text_of(to_jo)
 
     async with slack.db.read() as session:
         rows = (await session.execute(select(ContactLog).order_by(ContactLog.id))).scalars().all()

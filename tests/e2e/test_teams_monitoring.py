@@ -117,17 +117,22 @@ async def test_case_offers_monitoring_only_while_a_strategy_is_in_force(
     teams, _ = world
     await incident_card(teams)
     before = await teams.say(JO, f"case {await reference_of(teams)}")
+    # s7.2: a contact is logged for anyone with an open case, strategy or not.
     assert [b["title"] for b in buttons(before)] == [
         "Propose contact strategy",
+        "Log contact",
         "Request to share with a partner agency",
     ]
     # Buttons are only a convenience: a forged click is refused with a message too.
     person_id = buttons(before)[0]["data"]["person_id"]
-    for verb in (ActionId.RECORD_BREACH, ActionId.LOG_CONTACT, ActionId.RECORD_DISPUTE):
+    for verb in (ActionId.RECORD_BREACH, ActionId.RECORD_DISPUTE):
         text = await teams.refused(NIA, verb, {"person_id": person_id})
         assert "has no contact strategy in force" in text
     staff_before = await teams.say(NIA, f"case {await reference_of(teams)}")
-    assert [b["title"] for b in buttons(staff_before)] == ["Request to share with a partner agency"]
+    assert [b["title"] for b in buttons(staff_before)] == [
+        "Log contact",
+        "Request to share with a partner agency",
+    ]
 
     strategy = await put_in_force(teams)
     staff_view = {b["title"]: b for b in buttons(await case_card(teams, NIA, strategy))}
@@ -349,7 +354,9 @@ async def test_contact_log_flags_alert_the_manager_at_once(
     for user in (ALEX, BEA):
         (alert,) = teams.cards_to(user, "raised a criminal matter")
         assert "they have no manager on file" in visible(alert.card)
-    assert teams.cards_to(JO, "criminal") == []
+    # s7.2: and the proposer of their strategy (Jo), whoever the recorder's manager is.
+    (to_jo,) = teams.cards_to(JO, "criminal")
+    assert "You are told as the proposer of their strategy." in visible(to_jo.card)
     async with teams.db.read() as session:
         rows = (await session.execute(select(ContactLog).order_by(ContactLog.id))).scalars().all()
     assert [(r.new_information, r.new_complaint, r.safeguarding, r.criminal) for r in rows] == [

@@ -370,8 +370,8 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
     assert "Contact log (s7.2): 0 logged" in text
     assert [b["title"] for b in buttons(case)] == [
         "Record breach",
-        "Log contact",
         "Record dispute",
+        "Log contact",
         "Request to share with a partner agency",
     ]
     manager_view = await teams.say(ALEX, f"case {reference}")
