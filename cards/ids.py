@@ -106,6 +106,7 @@ class StrategyField(StrEnum):
     INCIDENTS = "incidents"
     WARNING_GIVEN = "warning_given"
     NO_WARNING_REASON = "no_warning_reason"
+    SHORTCOMINGS = "shortcomings_addressed"
     ADJUSTMENTS = "adjustments"
     CRITERIA = "criteria"
     # a note for each criterion is "criterion_<id>" for each id in dialogs.catalogue.CRITERIA

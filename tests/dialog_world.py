@@ -100,6 +100,7 @@ class World:
             "incidents": [str(incident_id)],
             "warning_given": "no",
             "no_warning_reason": "An immediate risk to staff.",
+            "shortcomings_addressed": "We now write every two weeks with an update.",
             "adjustments": "None needed.",
             "criteria": list(CRITERIA),
             **{f"criterion_{c}": "Yes." for c in CRITERIA},

@@ -7,7 +7,7 @@ from typing import Any
 from dialogs import catalogue as cat
 from dialogs.authorisation.rules import CARD_LABEL
 from dialogs.context import Ctx
-from dialogs.strategy import warned
+from dialogs.strategy import shortcomings, warned
 from dialogs.strategy.view import restrictions, routes_left
 from storage import incidents as incidents_repo
 from storage import staff as staff_repo
@@ -68,11 +68,21 @@ async def card_model(session: AsyncSession, ctx: Ctx, auth: Authorisation) -> di
         given,
         by=strategy.created_at.astimezone(ctx.zone).date(),
     )
+    rests_on = [
+        i
+        for i in await incidents_repo.of_person(session, person_id=person.id)
+        if i.id in set(strategy.incident_ids)
+    ]
+    shortfall, shortfall_flagged = shortcomings.card_words(
+        shortcomings.found(rests_on, ctx.zone), strategy.shortcomings_addressed
+    )
     return {
         **base,
         **_strategy(strategy, person, names),
         "warning": verdict.text,
         "warning_flagged": verdict.flagged,
+        "shortcomings": shortfall,
+        "shortcomings_flagged": shortfall_flagged,
         "history": history,
     }
 

@@ -62,7 +62,8 @@ SECTIONS: dict[str, str] = {
     "police_referrals": "id referred_on police_reference incident_id "
     "recorded_by=recorded_by_id recorded=created_at",
     "contact_strategies": "id status proposed_by=proposer_id reasons incident_ids "
-    "warning_given no_warning_reason adjustments_considered criteria review_date "
+    "warning_given no_warning_reason shortcomings_addressed adjustments_considered "
+    "criteria review_date "
     "letter_channel large_print unusable_methods revision_of_id supersedes_id "
     "activated=activated_at ended=ended_at created=created_at",
     "authorisations": "id kind strategy_id sharing_request_id status "

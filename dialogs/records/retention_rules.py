@@ -51,6 +51,7 @@ BLANKS: dict[str, dict[str, Any]] = {
     "contact_strategies": {
         "reasons": REMOVED,
         "no_warning_reason": "",
+        "shortcomings_addressed": "",
         "adjustments_considered": "",
     },
     "authorisations": {"decision_reason": ""},

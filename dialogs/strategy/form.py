@@ -19,7 +19,7 @@ from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.context import Ctx
 from dialogs.people import contact_details
-from dialogs.strategy import warned
+from dialogs.strategy import shortcomings, warned
 from dialogs.strategy.rules import needs_large_print
 from storage.models import ContactStrategy, Incident, Person, StaffMember, Warning
 
@@ -135,6 +135,17 @@ def _working_fields(ctx: Ctx, subject: Subject) -> list[FieldSpec]:
             hint=PUBLIC_SUMMARY_HINT,
         ),
         f.pick(F.INCIDENTS, "The incidents it rests on", incidents, kind="multiselect"),
+        f.info(
+            "shortcomings_info",
+            shortcomings.on_file_words(shortcomings.found(subject.incidents, ctx.zone))[:2000],
+        ),
+        f.textarea(
+            F.SHORTCOMINGS,
+            shortcomings.QUESTION,
+            max_length=MAX_NOTE,
+            required=False,
+            hint="Needed when a report it rests on answered No: shortcomings come first.",
+        ),
         f.info("warnings_info", warned.on_file_words(subject.warnings)[:2000]),
         f.yes_no(F.WARNING_GIVEN, "Were they warned first and given the chance to change? (s6)"),
         f.textarea(
@@ -226,6 +237,7 @@ def values_from(s: ContactStrategy) -> dict[str, Any]:
         F.INCIDENTS: [str(i) for i in s.incident_ids],
         F.WARNING_GIVEN: "yes" if s.warning_given else "no",
         F.NO_WARNING_REASON: s.no_warning_reason,
+        F.SHORTCOMINGS: s.shortcomings_addressed or "",
         F.ADJUSTMENTS: s.adjustments_considered,
         F.CRITERIA: list(s.criteria),
         F.REVIEW_DATE: s.review_date.isoformat(),

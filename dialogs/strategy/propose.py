@@ -19,7 +19,7 @@ from dialogs.kinds import AuditAction
 from dialogs.people import contact_details
 from dialogs.people.find import one_person
 from dialogs.people.find import person as find_person
-from dialogs.strategy import warned
+from dialogs.strategy import shortcomings, warned
 from dialogs.strategy.form import RESTRICTION_FIELDS, Subject, proposal_spec, values_from
 from dialogs.strategy.rules import proposal_errors
 from dialogs.validation import check
@@ -122,6 +122,9 @@ def checked(
         values, incident_ids=subject.incident_ids, staff_ids=subject.staff_ids, today=today
     )
     rules.update(warned.errors(values.get(F.WARNING_GIVEN), subject.warnings))
+    chosen = {int(i) for i in values.get(F.INCIDENTS) or [] if str(i).isdigit()}
+    found = shortcomings.found(subject.incidents, ctx.zone, only=chosen)
+    rules.update(shortcomings.errors(values.get(F.SHORTCOMINGS), found))
     errors = {**rules, **errors}
     if errors:
         raise FieldErrors(errors)
@@ -220,6 +223,7 @@ def strategy_from(
         incident_ids=[int(i) for i in v[F.INCIDENTS]],
         warning_given=v[F.WARNING_GIVEN] == "yes",
         no_warning_reason=v[F.NO_WARNING_REASON] or "",
+        shortcomings_addressed=v[F.SHORTCOMINGS] or None,
         adjustments_considered=v[F.ADJUSTMENTS],
         criteria={c.id: v[f"criterion_{c.id}"] for c in cat.CRITERIA},
         review_date=v[F.REVIEW_DATE],

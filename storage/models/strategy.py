@@ -25,6 +25,8 @@ class ContactStrategy(Base):
     incident_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     warning_given: Mapped[bool] = mapped_column(default=False)
     no_warning_reason: Mapped[str] = mapped_column(Text, default="")
+    # s4: what was done about the Nos on the reports it rests on (None: not asked then).
+    shortcomings_addressed: Mapped[str | None] = mapped_column(Text)
     adjustments_considered: Mapped[str] = mapped_column(Text, default="")
     criteria: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     review_date: Mapped[date] = mapped_column(Date)

@@ -182,6 +182,7 @@ async def alteration_answers(view: dict[str, Any], **overrides: Any) -> dict[str
         "reasons": "Emails at night to several staff despite the strategy.",
         "warning_given": "no",
         "no_warning_reason": "An immediate risk to staff.",
+        "shortcomings_addressed": "We now write every two weeks with an update.",
         "adjustments": "Large print letters.",
         "criteria": list(CRITERIA),
         "review_date": in_days(60),

@@ -42,6 +42,8 @@ def proposal(**overrides: Any) -> dict[str, Any]:
         # record one first (`propose(..., warned=True)`).
         "warning_given": "no",
         "no_warning_reason": "An immediate risk to staff: threats made on the phone.",
+        # s4: the reports answer No to "communicated regularly"; say what was done.
+        "shortcomings_addressed": "We now write every two weeks with an update.",
         "adjustments": "Letters in large print; they may bring a friend to any meeting.",
         "criteria": list(CRITERIA),
         "review_date": (date.today() + timedelta(days=90)).isoformat(),
@@ -134,7 +136,10 @@ async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> 
         # s6: what the file holds, not the proposer's word.
         today = f"{date.today():%d %b %Y}"
         assert f"Warned first. On file as given: verbal warning, {today}." in text
-        assert ":warning:" not in text
+        # s4: the report's No comes first, with what was done about it, set apart.
+        assert "*Shortcomings first (s4)*\\n:warning: Report of" in text
+        assert "No to \u201cHave we communicated regularly and effectively?\u201d" in text
+        assert "What was done: We now write every two weeks with an update." in text
         assert "Letters in large print" in text
         assert "Incident " in text  # the person's history
         assert "&lt;b&gt;despite&lt;/b&gt;" in text
@@ -289,6 +294,7 @@ async def test_letter_says_everything_the_policy_requires(slack: SlackWorld) -> 
         ({"criteria": list(CRITERIA[:4])}, "criteria", "All five"),
         ({"criterion_access": ""}, "criterion_access", "Please answer"),
         ({"warning_given": "no", "no_warning_reason": None}, "no_warning_reason", "why no warning"),
+        ({"shortcomings_addressed": None}, "shortcomings_addressed", "Say what was done about"),
         (
             {"restrictions": ["block_channels"], "blocked_channels": ["letter"]},
             "letter_channel",

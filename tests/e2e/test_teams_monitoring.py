@@ -521,6 +521,7 @@ async def test_alter_goes_through_authorisation_again(world: tuple[TeamsWorld, C
         "reasons": "Emails at night to several staff despite the strategy.",
         "warning_given": "no",
         "no_warning_reason": "An immediate risk to staff.",
+        "shortcomings_addressed": "We now write every two weeks with an update.",
         "adjustments": "Large print letters.",
         "criteria": list(CRITERIA),
         "review_date": in_days(60),

@@ -275,7 +275,9 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
             "made on the phone." in text
         )
         flagged = [b for b in cards[0].card["body"] if b.get("color") == "Attention"]
-        assert [b["text"][:19] for b in flagged] == ["⚠️ Not warned first"]
+        # s4 then s6, each set apart: the report's No, and no warning first.
+        assert [b["text"][:12] for b in flagged] == ["⚠️ Report of", "⚠️ Not warne"]
+        assert "What was done: We now write every two weeks with an update." in text
         assert "Letters in large print" in text
         assert "Incident " in text  # the person's history
         assert "Repeated abusive calls <b>despite</b> a written warning & a verbal one." in text
@@ -420,6 +422,7 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
         ({"criteria": list(CRITERIA[:4])}, "criteria", "All five"),
         ({"criterion_access": ""}, "criterion_access", "Please answer"),
         ({"warning_given": "no", "no_warning_reason": None}, "no_warning_reason", "why no warning"),
+        ({"shortcomings_addressed": None}, "shortcomings_addressed", "Say what was done about"),
         (
             {"restrictions": ["block_channels"], "blocked_channels": ["letter"]},
             "letter_channel",

@@ -285,6 +285,7 @@ async def test_undecided_authorisation_nudges_after_the_configured_hours(db: Dat
             "incidents": [str(incident_id)],
             "warning_given": "no",
             "no_warning_reason": "An immediate risk to staff.",
+            "shortcomings_addressed": "We now write every two weeks with an update.",
             "adjustments": "A",
             "criteria": list(CRITERIA),
             **{f"criterion_{c}": "n" for c in CRITERIA},

@@ -110,7 +110,7 @@ def test_the_policy_command_prints_every_section(tmp_path: Path) -> None:
     for section in policy_map.SECTIONS:
         assert f"\n{section.id} {section.title}\n" in out
     assert "proved by tests/integration/test_records_export.py::" in out
-    assert "[dialogs.dispute.interactions]" in out and "(nothing carries this out yet)" not in out
+    assert "; dialogs.dispute.interactions]" in out and "(nothing carries this out yet)" not in out
     # In policy order: s7.3 comes after s7.2 and before s8.
     assert out.index("\n7.2 ") < out.index("\n7.3 ") < out.index("\n8 ")
 

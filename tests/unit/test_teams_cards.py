@@ -112,6 +112,8 @@ AUTHORISATION = {
     "unusable": ["Telephone"],
     "warning": HOSTILE,  # the proposer's reason, when not warned first
     "warning_flagged": True,
+    "shortcomings": HOSTILE,
+    "shortcomings_flagged": True,
     "review_date": "01 Feb 2027",
     "letter": "By letter, in large print",
     "revision": True,
