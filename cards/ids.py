@@ -12,6 +12,7 @@ class FormName(StrEnum):
     WARNING = "warning"
     POLICE_REFERRAL = "police_referral"
     POLICE_NOT_REFERRED = "police_not_referred"
+    NEEDS = "person_needs"
     STRATEGY = "strategy"
     DECISION = "decision"
     SHARING = "sharing"
@@ -37,6 +38,7 @@ class ActionId(StrEnum):
     RECORD_WARNING = "incident_warning"
     RECORD_POLICE = "incident_police"
     RECORD_NOT_REFERRED = "incident_not_referred"
+    RECORD_NEEDS = "record_needs"
     WELFARE_OK = "welfare_ok"
     WELFARE_TALK = "welfare_talk"
     WELFARE_SUPPORT = "welfare_support"
@@ -83,6 +85,14 @@ class WarningField(StrEnum):
     KIND = "warning_kind"
     GIVEN_ON = "given_on"
     BEHAVIOUR = "behaviour_to_change"
+
+
+class NeedsField(StrEnum):
+    TOLD = "needs_told"
+    NEEDS = "needs_text"
+    ADJUSTMENTS = "needs_adjustments"
+    UNUSABLE = "needs_unusable_methods"
+    TOLD_ON = "needs_told_on"
 
 
 class PoliceField(StrEnum):

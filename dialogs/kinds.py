@@ -63,6 +63,7 @@ class AuditAction(StrEnum):
     WARNING_RECORDED = "warning.recorded"
     POLICE_REFERRAL_RECORDED = "police_referral.recorded"
     POLICE_NOT_REFERRED = "police_referral.not_made"
+    PERSON_NEEDS = "person.needs"
     LETTER_CREATED = "letter.created"
     LETTER_SENT = "letter.sent"
     STRATEGY_IN_FORCE = "strategy.in_force"

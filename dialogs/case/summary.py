@@ -19,6 +19,7 @@ from dialogs.further_action.flow import listed
 from dialogs.incident import police
 from dialogs.interactions import Card, Reply, Turn
 from dialogs.kinds import Template
+from dialogs.people import outset
 from dialogs.review.rules import may_review
 from dialogs.strategy.rules import may_propose
 from dialogs.strategy.view import summary as strategy_summary
@@ -74,6 +75,7 @@ async def _summary(
         "reference": person.reference,
         "name": person.name,
         "needs": person.additional_needs,
+        "needs_not_asked": None if outset.asked(person) else outset.NOT_ASKED,
         "incident_count": len(incidents),
         "last_incident": (
             {

@@ -7,6 +7,7 @@ from typing import Any
 from dialogs import catalogue as cat
 from dialogs.context import Ctx
 from dialogs.incident.rules import Deciders, deciders
+from dialogs.people import outset
 from storage import incidents as incidents_repo
 from storage import staff as staff_repo
 from storage.db import AsyncSession
@@ -79,6 +80,9 @@ def card_model(
             else None
         ),
         "records": records or [],
+        # s5: until they have been asked, the card asks the manager to ask them.
+        "person_id": person.id,
+        "needs_not_asked": None if outset.asked(person) else outset.NOT_ASKED,
         "strategy": strategy,
     }
 

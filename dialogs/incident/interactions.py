@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cards.ids import ActionId, FormName
+from dialogs.authorisation.rules import AUTHORISERS
 from dialogs.incident import follow_up, report
 from dialogs.incident.jobs import police_nudge
 from dialogs.interactions import Button, Command, Form, opens
@@ -23,12 +24,15 @@ INTERACTIONS = (
         follow_up.police_form,
         follow_up.submit_police,
     ),
-    opens(ActionId.RECORD_NOT_REFERRED, "incident_id", follow_up.not_referred_form),
+    opens(
+        ActionId.RECORD_NOT_REFERRED, "incident_id", follow_up.not_referred_form, who=AUTHORISERS
+    ),
     Form(
         FormName.POLICE_NOT_REFERRED,
         "Decision recorded",
         follow_up.not_referred_form,
         follow_up.submit_not_referred,
+        who=AUTHORISERS,
     ),
 )
 

@@ -34,6 +34,8 @@ PERSON_BLANKS: dict[str, Any] = {
     "reasonable_adjustments": "",
     "advocate_name": None,
     "advocate_contact": None,
+    "unusable_methods": [],
+    "needs_history": [],
 }
 # The same for each kind of row on the case. What happened, when, by which channel and
 # in which behaviour categories stays: the oversight report counts it year on year, and

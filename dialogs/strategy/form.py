@@ -203,6 +203,8 @@ def proposal_spec(
         F.WARNING_GIVEN: "yes" if subject.warnings else "no",
         F.LETTER_CHANNEL: "letter",
         F.LETTER_FORMAT: "large_print" if large else "standard",
+        # s5: what their needs rule out, as they told us; the proposer may add to it.
+        F.UNUSABLE: list(person.unusable_methods or []),
         **contact_details.values(person),
     }
     return STRATEGY.form(

@@ -117,6 +117,10 @@ def checked(
     """The proposal's answers, or FieldErrors naming every problem at once."""
     values, errors = check(spec, submitted)
     values, errors = only_chosen(values, errors)
+    # s5: the methods their recorded needs rule out stay ruled out; the proposer may add.
+    ruled_out = set(values.get(F.UNUSABLE) or []) | set(subject.person.unusable_methods or [])
+    if F.UNUSABLE in values:
+        values[F.UNUSABLE] = [m.id for m in cat.CONTACT_METHODS if m.id in ruled_out]
     today = ctx.now.astimezone(ctx.zone).date()
     rules = proposal_errors(
         values, incident_ids=subject.incident_ids, staff_ids=subject.staff_ids, today=today

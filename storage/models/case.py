@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,6 +30,12 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     additional_needs: Mapped[str] = mapped_column(Text, default="")
     reasonable_adjustments: Mapped[str] = mapped_column(Text, default="")
+    # s5: the contact methods their needs rule out, as they told us (None: never said).
+    unusable_methods: Mapped[list[str] | None] = mapped_column(JSON)
+    # s5, "asked at the outset": when they were first asked and answered (None: not yet).
+    needs_asked_at: Mapped[datetime | None] = mapped_column()
+    # Each time their needs were told and recorded, in order (dialogs/people/needs.py).
+    needs_history: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     advocate_name: Mapped[str | None] = mapped_column(String(200))
     advocate_contact: Mapped[str | None] = mapped_column(String(300))
     # Where letters reach them (s7: told in writing); shown in a letter's addressee block.

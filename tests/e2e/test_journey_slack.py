@@ -29,6 +29,8 @@ from sqlalchemy import select, update
 
 from bot import records_commands
 from bot.scheduler import run_due
+from dialogs.office import PolicySettings
+from dialogs.office_hours import next_opening
 from cards.ids import ActionId
 from dialogs.change import change
 from dialogs.context import Ctx
@@ -36,6 +38,7 @@ from dialogs.records import retention
 from storage import staff as staff_repo
 from storage.models import (
     Authorisation,
+    Breach,
     ContactStrategy,
     Incident,
     Letter,
@@ -52,6 +55,9 @@ from tests.slack_harness import SlackWorld, start_world
 
 NAME = "Dennis Harlow"
 STAFF_NAMES = ("Sam Patel", "Jo Reed", "Alex Morgan", "Bea Khan", "Casey Chief", "Nia Solo")
+
+
+POLICY = PolicySettings()
 
 
 @dataclass
@@ -117,6 +123,11 @@ def card_in(payloads: list[dict[str, Any]], marker: str) -> dict[str, Any]:
     return found[-1]
 
 
+async def all_of(slack: SlackWorld, model: Any) -> list[Any]:
+    async with slack.db.read() as session:
+        return list((await session.execute(select(model))).scalars())
+
+
 async def one(slack: SlackWorld, model: Any, *where: Any) -> Any:
     async with slack.db.read() as session:
         stmt = select(model).where(*where).order_by(model.id.desc())
@@ -132,6 +143,7 @@ def proposal_answers(view: dict[str, Any], incident_ids: list[int]) -> dict[str,
         "public_summary": "You threatened a member of our staff, and kept calling after we "
         "wrote to warn you. We are limiting how you can contact us for a while.",
         "adjustments": "None needed beyond the usual; letters in plain English.",
+        "shortcomings_addressed": "We now write with an update every fortnight (s4).",
         "criteria": list(CRITERIA),
         "incidents": [str(i) for i in incident_ids],
         "review_date": (date.today() + timedelta(days=90)).isoformat(),
@@ -162,6 +174,8 @@ def left_as_shown(view: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]
 def initial(view: dict[str, Any], block_id: str) -> Any:
     block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
     element = block["element"]
+    if "initial_options" in element:
+        return [o["value"] for o in element["initial_options"]]
     chosen = element.get("initial_option") or {}
     return chosen.get("value")
 
@@ -232,6 +246,40 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     ack = await record_letter_sent(slack, "U0JO", warning_letter.id)
     await read.answer("warning letter sent", "U0JO", ack)
 
+    # 2b. s6, police always: the referral is chased a day on, then recorded, and the
+    # reminders stop.
+    at = next_opening(datetime.now(UTC) + timedelta(days=1, hours=1), POLICY)
+    assert await run_due(slack.runtime, at=at)
+    await time_reaches(slack, at)
+    seen = await read.look("police reminder", "U0JO")
+    assert f"Police report still needed for {ref}" in seen
+    view = await open_form(slack, "U0JO", ActionId.RECORD_POLICE, first.id)
+    _, ack = await slack.submit(
+        "U0JO", view, {"referred_on": date.today().isoformat(), "police_reference": "WK-77"}
+    )
+    await read.answer("police referral", "U0JO", ack)
+    later = await run_due(slack.runtime, at=at + timedelta(days=3))
+    assert [r.summary for r in later if r.kind == "police_referral_nudge"] == [
+        "skipped: a police referral is recorded"
+    ]
+
+    # 2c. s5: the card asked Jo to ask them about their needs; they need large print and
+    # cannot use email. Recorded, it shapes the strategy proposed below.
+    assert "They have not yet been asked" in jo_text
+    view = await open_form(slack, "U0JO", ActionId.RECORD_NEEDS, person.id)
+    _, ack = await slack.submit(
+        "U0JO",
+        view,
+        {
+            "needs_told": "needs",
+            "needs_text": "Partially sighted: needs letters in large print.",
+            "needs_adjustments": "Letters in large print.",
+            "needs_unusable_methods": ["email"],
+            "needs_told_on": date.today().isoformat(),
+        },
+    )
+    await read.answer("needs", "U0JO", ack)
+
     # 3. A second incident, about the same person, found by type-ahead.
     view = await command_form(slack, "U0SAM", "/incident", "")
     _, ack = await slack.submit(
@@ -248,6 +296,7 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     # 4. Jo proposes a strategy. A written warning is on file, so "warned first" is Yes.
     view = await open_form(slack, "U0JO", ActionId.PROPOSE_FROM_INCIDENT, second.id)
     assert initial(view, "warning_given") == "yes"
+    assert initial(view, "unusable_methods") == ["email"]  # from the needs they told us
     _, ack = await slack.submit(
         "U0JO", view, left_as_shown(view, proposal_answers(view, [first.id, second.id]))
     )
@@ -326,6 +375,25 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     seen = await read.answer("breach", "U0SAM", ack)
     assert await one(slack, Letter, Letter.kind == "breach_reminder") is not None
     assert "Breach of the contact strategy" in seen
+
+    # 7b. s9: they ring, through the restricted channel, to ask for what we hold about
+    # them. The breach form asks what it was about: a request for information, logged and
+    # passed to whoever handles them (the administrators here), never a breach.
+    view = await command_form(slack, "U0SAM", "/breach", ref)
+    _, ack = await slack.submit(
+        "U0SAM",
+        view,
+        {
+            "breach_about": "information_request",
+            "breach_occurred_at": int(datetime.now(UTC).timestamp()),
+            "breach_channel": "telephone",
+            "breach_what_happened": "Asked for a copy of everything we hold about them.",
+        },
+    )
+    seen = await read.answer("information request", "U0SAM", ack)
+    assert "Not recorded as a breach" in seen
+    assert "raised a request for information (s9)" in seen  # Ada's alert
+    assert len(await all_of(slack, Breach)) == 1
 
     # 8. A logged contact that raises a new matter.
     view = await open_form(slack, "U0NIA", ActionId.LOG_CONTACT, person.id)

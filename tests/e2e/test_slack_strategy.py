@@ -138,7 +138,7 @@ async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> 
         assert f"Warned first. On file as given: verbal warning, {today}." in text
         # s4: the report's No comes first, with what was done about it, set apart.
         assert "*Shortcomings first (s4)*\\n:warning: Report of" in text
-        assert "No to \u201cHave we communicated regularly and effectively?\u201d" in text
+        assert "No to \\u201cHave we communicated regularly and effectively?\\u201d" in text
         assert "What was done: We now write every two weeks with an update." in text
         assert "Letters in large print" in text
         assert "Incident " in text  # the person's history

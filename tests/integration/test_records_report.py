@@ -244,7 +244,7 @@ async def test_figures_match_the_rows_in_the_database(db: Database) -> None:
         "Abuse, derogatory, discriminatory or defamatory remarks": 1,
         "Persistently calling, writing or emailing to demand updates": 1,
         "Harassment, intimidation or threats": 1,
-        "Repeatedly demanding responses within an unreasonable timescale": 1,
+        "Demanding replies too soon, or insisting on a particular member of staff": 1,
     }
     assert f["breaches"] == {
         "total": 3,
