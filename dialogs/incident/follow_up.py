@@ -145,7 +145,7 @@ def _police_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
                 PoliceField.REFERENCE,
                 "Police reference",
                 max_length=MAX_POLICE_REF,
-                placeholder="e.g. the crime or incident number",
+                placeholder="For example, the crime or incident number",
             ),
         ],
         intro=f"*{loaded.person.reference}*: record the report made to the police (s6).",

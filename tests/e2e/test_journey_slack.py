@@ -29,11 +29,11 @@ from sqlalchemy import select, update
 
 from bot import records_commands
 from bot.scheduler import run_due
-from dialogs.office import PolicySettings
-from dialogs.office_hours import next_opening
 from cards.ids import ActionId
 from dialogs.change import change
 from dialogs.context import Ctx
+from dialogs.office import PolicySettings
+from dialogs.office_hours import next_opening
 from dialogs.records import retention
 from storage import staff as staff_repo
 from storage.models import (
@@ -350,7 +350,7 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
     seen = await read.look("case", "U0SAM")
     assert "Contact strategy in force" in seen
     assert seen.count("Single point of contact") == 1
-    assert "1 incident with violence used or threatened still needs one recorded" in seen
+    assert "1 referral recorded; none required" in seen  # the referral of step 2b
     assert "Record breach" in seen and "Propose contact strategy" not in seen
 
     # 7. A breach, and the reminder letter.

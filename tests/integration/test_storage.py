@@ -191,6 +191,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
             incident_ids=[incident.id],
             warning_given=True,
             no_warning_reason="n/a",
+            shortcomings_addressed="Updates now go out every fortnight.",
             adjustments_considered="Large print",
             criteria={"addressed": "yes", "adequate": "yes"},
             review_date=date(2026, 6, 1),

@@ -238,7 +238,7 @@ def sections(report: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ),
         (
             "Police reports still to make at month end (s6)",
-            _first([_police_line(r) for r in police], len(police)) or ["None"],
+            _first([_police_line(r) for r in police], len(police)) or ["None outstanding"],
         ),
         (
             "Contact strategies in force (s7.1)",
