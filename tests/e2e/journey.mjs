@@ -83,8 +83,18 @@ function brokenWords() {
 }
 
 async function check(page, key, card) {
-  await card.scrollIntoViewIfNeeded();
-  const result = await card.evaluate(audit);
+  // Web Chat may re-render a card as later activities arrive; a card replaced between
+  // finding it and reading it is found again (the locator re-resolves), up to three times.
+  let result;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await card.scrollIntoViewIfNeeded();
+      result = await card.evaluate(audit);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/not attached to the DOM/.test(String(error))) throw error;
+    }
+  }
   summary.cards[key] = result;
   if (!result.role || !result.label) throw new Error(`${key}: the card has no role or label for screen readers`);
   if (result.unnamed.length) throw new Error(`${key}: controls without an accessible name: ${result.unnamed.join(' | ')}`);
