@@ -30,6 +30,7 @@ from bot.metrics import RECENT_FAILURES
 from bot.runtime import system_clock
 from bot.settings import Settings
 from dialogs import directory
+from dialogs.authorisation import authority
 from dialogs.mail import MailFailed, MailRefused
 from storage import audit as audit_store
 from storage import health, migrate
@@ -398,6 +399,15 @@ class Doctor:
             label = role.replace("_", " ")
             if names:
                 found.append(ok(f"{label}s", ", ".join(names)))
+                if role == "authoriser" and (
+                    unrecorded := authority.unrecorded(
+                        [
+                            (e.name, list(e.roles), e.head_of_business_services, e.nominated_by)
+                            for e in self.settings.staff
+                        ]
+                    )
+                ):
+                    found.append(warn("authority", authority.warning(unrecorded)))
             else:
                 found.append(fail(f"{label}s", f"none: {why}; give someone the {role} role"))
         slack_on, teams_on = self.settings.slack_enabled, self.settings.teams_app_configured

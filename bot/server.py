@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.slack.lookup import find_slack_ids
 from bot.webchat import wanted as webchat_wanted
 from dialogs import directory
+from dialogs.authorisation import authority
 from dialogs.authorisation.request import hand_out_pending
 from dialogs.change import Change
 from dialogs.dispute.flow import Reassigned, reassign_undecided
@@ -105,6 +106,13 @@ def warn_about_letters(settings: Settings) -> None:
     for missing in (org.policy_missing(), org.letterhead_missing()):
         if missing:
             log.warning("%s Set it in [organisation] (safecontact.example.toml).", missing)
+    if names := authority.unrecorded(
+        [
+            (e.name, list(e.roles), e.head_of_business_services, e.nominated_by)
+            for e in settings.staff
+        ]
+    ):
+        log.warning("staff directory: %s.", authority.warning(names))
 
 
 async def healthz(request: web.Request) -> web.Response:

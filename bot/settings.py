@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,8 +43,14 @@ class StaffEntry(StrictModel):
     manager: str | None = Field(None, max_length=254)
     slack_user_id: str | None = Field(None, pattern=r"^[UW][A-Z0-9]{2,30}$")
     teams_user_id: str | None = Field(None, max_length=100)
+    # s7: an authoriser is the Head of Business Services and Assurance, or senior staff
+    # nominated by the Chief Executive: say which, and for a nomination by whom and since
+    # when (dialogs/authorisation/authority.py).
+    head_of_business_services: bool = False
+    nominated_by: str | None = Field(None, max_length=254)
+    nominated_on: date | None = None
 
-    @field_validator("email", "manager")
+    @field_validator("email", "manager", "nominated_by")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         if value is None:
@@ -254,6 +260,23 @@ class Settings(BaseSettings):
                     )
                 if entry.manager == entry.email:
                     raise ValueError(f"staff[{i}].manager: a person cannot be their own manager")
+        for i, entry in enumerate(self.staff):
+            if (entry.nominated_by is None) != (entry.nominated_on is None):
+                raise ValueError(
+                    f"staff[{i}]: a nomination gives both nominated_by and nominated_on (s7)"
+                )
+            if entry.nominated_by is not None:
+                nominator = first.get(entry.nominated_by)
+                if nominator is None or "chief_executive" not in self.staff[nominator].roles:
+                    raise ValueError(
+                        f"staff[{i}].nominated_by: '{entry.nominated_by}' is not a chief "
+                        "executive in the staff directory; s7: senior staff are nominated by "
+                        "the Chief Executive"
+                    )
+                if "authoriser" not in entry.roles:
+                    raise ValueError(
+                        f"staff[{i}]: nominated to authorise, but without the authoriser role"
+                    )
         return self
 
     @model_validator(mode="after")

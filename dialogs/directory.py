@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from dialogs.context import Ctx
 from storage import audit, identities, teams_refs
@@ -49,6 +49,9 @@ class Entry:
     manager: str | None
     slack_user_id: str | None
     teams_user_id: str | None
+    head_of_business_services: bool = False
+    nominated_by: str | None = None
+    nominated_on: date | None = None
 
 
 def disagreements(entries: Sequence[DirectoryEntry], found: FoundIds) -> list[str]:
@@ -115,6 +118,9 @@ def with_found_ids(entries: Sequence[DirectoryEntry], found: FoundIds) -> list[E
             manager=e.manager,
             slack_user_id=e.slack_user_id or found.get(("slack", e.email)),
             teams_user_id=e.teams_user_id or found.get(("teams", e.email)),
+            head_of_business_services=e.head_of_business_services,
+            nominated_by=e.nominated_by,
+            nominated_on=e.nominated_on,
         )
         for e in entries
     ]

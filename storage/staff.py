@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, select
@@ -23,6 +24,9 @@ class DirectoryEntry(Protocol):
     manager: str | None
     slack_user_id: str | None
     teams_user_id: str | None
+    head_of_business_services: bool
+    nominated_by: str | None
+    nominated_on: date | None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,10 @@ async def sync_directory(session: AsyncSession, *, entries: Sequence[DirectoryEn
         member.manager_email = entry.manager
         member.slack_user_id = entry.slack_user_id
         member.teams_user_id = entry.teams_user_id
+        # s7: on what authority they authorise, as the directory file says.
+        member.head_of_business_services = entry.head_of_business_services or None
+        member.nominated_by_email = entry.nominated_by
+        member.nominated_on = entry.nominated_on
         member.in_directory = True
         _set_roles(member, entry.roles)
         if before is not None and before != _snapshot(member):
@@ -108,6 +116,9 @@ def _snapshot(m: StaffMember) -> tuple[object, ...]:
         m.manager_email,
         m.slack_user_id,
         m.teams_user_id,
+        m.head_of_business_services,
+        m.nominated_by_email,
+        m.nominated_on,
         m.in_directory,
         tuple(sorted(m.role_names)),
     )

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,8 +36,9 @@ DIRECTORY = [
     StaffEntry(name="Jo Reed", email="jo@example.org", roles=["staff", "manager"],
                manager="alex@example.org", slack_user_id="U0JO"),
     StaffEntry(name="Alex Morgan", email="alex@example.org", roles=["manager", "authoriser"],
-               slack_user_id="U0ALEX"),
+               head_of_business_services=True, slack_user_id="U0ALEX"),
     StaffEntry(name="Bea Khan", email="bea@example.org", roles=["authoriser"],
+               nominated_by="casey@example.org", nominated_on=date(2026, 1, 12),
                slack_user_id="U0BEA"),
     StaffEntry(name="Casey Chief", email="casey@example.org", roles=["chief_executive"],
                slack_user_id="U0CASEY"),

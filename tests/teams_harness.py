@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,8 +46,9 @@ DIRECTORY = [
     StaffEntry(name="Jo Reed", email="jo@example.org", roles=["staff", "manager"],
                manager="alex@example.org", teams_user_id=JO),
     StaffEntry(name="Alex Morgan", email="alex@example.org", roles=["manager", "authoriser"],
-               teams_user_id=ALEX),
+               head_of_business_services=True, teams_user_id=ALEX),
     StaffEntry(name="Bea Khan", email="bea@example.org", roles=["authoriser"],
+               nominated_by="casey@example.org", nominated_on=date(2026, 1, 12),
                teams_user_id=BEA),
     StaffEntry(name="Casey Chief", email="casey@example.org", roles=["chief_executive"],
                teams_user_id=CASEY),

@@ -49,6 +49,13 @@ _PEOPLE: list[tuple[str, str, list[str], str | None, str]] = [
 ROLE_NOTES: dict[str, str] = {f"{local}@{DOMAIN}": note for _, local, _, _, note in _PEOPLE}
 
 
+# s7: on what authority each demo authoriser decides (fictional, like everything here).
+_AUTHORITY: dict[str, dict[str, Any]] = {
+    "alex.moreno": {"head_of_business_services": True},
+    "bea.okafor": {"nominated_by": f"casey.lin@{DOMAIN}", "nominated_on": "2026-01-12"},
+}
+
+
 def directory() -> list[dict[str, Any]]:
     """The demo directory as `[[staff]]` tables would give it."""
     return [
@@ -58,6 +65,7 @@ def directory() -> list[dict[str, Any]]:
             "roles": roles,
             "manager": f"{manager}@{DOMAIN}" if manager else None,
             "teams_user_id": _teams_id(n),
+            **_AUTHORITY.get(local, {}),
         }
         for n, (name, local, roles, manager, _) in enumerate(_PEOPLE, start=1)
     ]

@@ -8,7 +8,7 @@ from dialogs.authorisation.jobs import nudge
 from dialogs.authorisation.rules import AUTHORISERS
 from dialogs.interactions import Button, Form, opens
 from dialogs.jobs.payloads import AuthorisationNudge
-from dialogs.policy_map import carries, left_to_judgement
+from dialogs.policy_map import carries
 
 DENY = {"decision": "deny"}
 CHANGES = {"decision": "changes"}
@@ -62,11 +62,14 @@ POLICY = (
         "tests/e2e/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
         "tests/integration/test_scheduler.py::test_review_reminders_on_their_days_then_weekly_while_overdue",
     ),
-    left_to_judgement(
+    carries(
         "7",
         "Authorisers are the Head of Business Services and Assurance or senior staff "
-        "nominated by the Chief Executive; each nomination is recorded.",
-        "Not carried out by the bot yet: the authoriser role is given in the staff directory "
-        "file, by whoever keeps it, and who nominated whom and since when is not recorded.",
+        "nominated by the Chief Executive: the staff directory records which, and for a "
+        "nomination by whom (a chief executive in the directory) and since when; every "
+        "approval shows it, and doctor and serve warn about an authoriser with neither.",
+        "tests/unit/test_settings.py::test_a_nomination_names_a_chief_executive_and_a_date",
+        "tests/unit/test_settings.py::test_an_authoritys_words_and_the_warning_for_none",
+        "tests/e2e/test_slack_strategy.py::test_propose_approve_activate_and_tell_everyone",
     ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dialogs import catalogue as cat
+from dialogs.authorisation import authority
 from dialogs.authorisation.rules import CARD_LABEL
 from dialogs.context import Ctx
 from dialogs.strategy import shortcomings, warned
@@ -13,7 +14,7 @@ from storage import incidents as incidents_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
-from storage.models import Authorisation, ContactStrategy, Person, SharingRequest
+from storage.models import Authorisation, ContactStrategy, Person, SharingRequest, StaffMember
 from storage.models.status import AuthorisationKind, AuthorisationStatus, StrategyStatus
 
 # A strategy's status as the history on an authorisation card says it, not its enum.
@@ -36,10 +37,16 @@ async def card_model(session: AsyncSession, ctx: Ctx, auth: Authorisation) -> di
     names = await staff_repo.names(session)
     decision = None
     if auth.status != AuthorisationStatus.PENDING:
+        decider = await session.get(StaffMember, auth.decided_by_id) if auth.decided_by_id else None
+        by = names.get(auth.decided_by_id or 0, "someone")
+        if decider is not None and auth.status == AuthorisationStatus.APPROVED:
+            # s7: on what authority the restriction was approved, as the directory says.
+            emails = {m.email: m.name for m in await staff_repo.list_staff(session)}
+            by = f"{by} ({authority.words(decider, emails)})"
         decision = {
             "status": auth.status,
             "label": CARD_LABEL[AuthorisationStatus(auth.status)],
-            "by": names.get(auth.decided_by_id or 0, "someone"),
+            "by": by,
             "at": ctx.local(auth.decided_at) if auth.decided_at else "",
             "reason": auth.decision_reason,
         }

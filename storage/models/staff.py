@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, utcnow
@@ -19,6 +19,10 @@ class StaffMember(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     manager_email: Mapped[str | None] = mapped_column(String(254))
+    # s7: the authority an authoriser holds, from the directory file (None: not recorded).
+    head_of_business_services: Mapped[bool | None] = mapped_column()
+    nominated_by_email: Mapped[str | None] = mapped_column(String(254))
+    nominated_on: Mapped[date | None] = mapped_column(Date)
     slack_user_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     slack_dm_channel: Mapped[str | None] = mapped_column(String(40))
     teams_user_id: Mapped[str | None] = mapped_column(String(100), unique=True)

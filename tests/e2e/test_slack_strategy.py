@@ -155,6 +155,9 @@ async def test_propose_approve_activate_and_tell_everyone(slack: SlackWorld) -> 
     assert "SC-" in reply[0]["text"]
     await slack.eventually(lambda: len(slack.fake.calls_to("chat.update")) >= 2, what="updates")
     await slack.settle()
+    # s7: on what authority it was approved, as the staff directory records it.
+    decided = [u for u in slack.fake.calls_to("chat.update") if "for approval" in u["text"]][-1]
+    assert "Bea Khan (nominated by Casey Chief on 12 Jan 2026)" in json.dumps(decided["blocks"])
 
     async with slack.db.read() as session:
         strategy = (await session.execute(select(ContactStrategy))).scalar_one()

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -377,3 +377,55 @@ def test_client_timeouts_come_from_the_file_and_the_environment(
     monkeypatch.setenv("TEAMS_TIMEOUT_SECONDS", "0")
     with pytest.raises(ConfigError, match="teams_timeout_seconds"):
         load_settings(EXAMPLE)
+
+
+CE = '[[staff]]\nname = "Casey Chief"\nemail = "ce@example.org"\nroles = ["chief_executive"]\n'
+
+
+@pytest.mark.parametrize(
+    ("entry", "said"),
+    [
+        (
+            'nominated_by = "ce@example.org"\nroles = ["authoriser"]\n',
+            "a nomination gives both nominated_by and nominated_on (s7)",
+        ),
+        (
+            'nominated_by = "nobody@example.org"\nnominated_on = 2026-01-12\n'
+            'roles = ["authoriser"]\n',
+            "'nobody@example.org' is not a chief executive in the staff directory",
+        ),
+        (
+            'nominated_by = "ce@example.org"\nnominated_on = 2026-01-12\nroles = ["staff"]\n',
+            "nominated to authorise, but without the authoriser role",
+        ),
+    ],
+)
+def test_a_nomination_names_a_chief_executive_and_a_date(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, entry: str, said: str
+) -> None:
+    """s7: "senior staff nominated by the Chief Executive"; the file says by whom and when."""
+    body = CE + '\n[[staff]]\nname = "Bea Nominee"\nemail = "bea@example.org"\n' + entry
+    assert said in refused(monkeypatch, tmp_path, body)
+
+
+def test_an_authoritys_words_and_the_warning_for_none() -> None:
+    from dialogs.authorisation import authority
+    from storage.models import StaffMember
+
+    head = StaffMember(name="A", head_of_business_services=True)
+    nominee = StaffMember(
+        name="B", nominated_by_email="ce@example.org", nominated_on=date(2026, 1, 12)
+    )
+    emails = {"ce@example.org": "Casey Chief"}
+    assert authority.words(head, emails) == "as Head of Business Services and Assurance"
+    assert authority.words(nominee, emails) == "nominated by Casey Chief on 12 Jan 2026"
+    assert "no authority recorded" in authority.words(StaffMember(name="C"), emails)
+    assert authority.unrecorded(
+        [
+            ("A", ["authoriser"], True, None),
+            ("B", ["authoriser"], False, "ce@example.org"),
+            ("C", ["authoriser"], False, None),
+            ("D", ["staff"], False, None),
+        ]
+    ) == ["C"]
+    assert "no authority is recorded for C" in authority.warning(["C"])
