@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from cards.ids import ActionId, FormName
-from dialogs.authorisation.rules import AUTHORISERS
-from dialogs.incident import follow_up, report
+from dialogs.incident import follow_up, police, report
 from dialogs.incident.jobs import police_nudge
 from dialogs.interactions import Button, Command, Form, opens
 from dialogs.jobs.payloads import PoliceReferralNudge
@@ -25,14 +24,17 @@ INTERACTIONS = (
         follow_up.submit_police,
     ),
     opens(
-        ActionId.RECORD_NOT_REFERRED, "incident_id", follow_up.not_referred_form, who=AUTHORISERS
+        ActionId.RECORD_NOT_REFERRED,
+        "incident_id",
+        follow_up.not_referred_form,
+        who=police.NOT_REFERRING,
     ),
     Form(
         FormName.POLICE_NOT_REFERRED,
         "Decision recorded",
         follow_up.not_referred_form,
         follow_up.submit_not_referred,
-        who=AUTHORISERS,
+        who=police.NOT_REFERRING,
     ),
 )
 

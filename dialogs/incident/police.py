@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from dialogs.interactions import Who
 from dialogs.office import PolicySettings
 from dialogs.office_hours import next_opening
 from storage.models import Incident, StaffMember
@@ -22,6 +23,8 @@ ONLY_AUTHORISERS = (
     "Only an authoriser can record that a police report will not be made (s6: the office "
     "always reports violence used or threatened)."
 )
+# Who may press "Not reporting to police", as the registry checks it before the flow does.
+NOT_REFERRING = Who(lambda member: member.has_role("authoriser"), ONLY_AUTHORISERS)
 
 
 def ladder(policy: PolicySettings) -> list[timedelta]:

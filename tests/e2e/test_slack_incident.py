@@ -131,6 +131,7 @@ async def test_incident_full_path(slack: SlackWorld) -> None:
         ActionId.RECORD_WARNING,
         ActionId.RECORD_POLICE,
         ActionId.PROPOSE_FROM_INCIDENT,
+        ActionId.RECORD_NEEDS,  # s5: a new person has not been asked about their needs
     ]
     # 3. The welfare check-in, with its three answers.
     checkin = next(p for p in sam_posts if "How are you" in p["text"])

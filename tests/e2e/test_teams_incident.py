@@ -114,8 +114,10 @@ async def test_incident_full_path(teams: TeamsWorld) -> None:
         ActionId.RECORD_WARNING,
         ActionId.RECORD_POLICE,
         ActionId.PROPOSE_FROM_INCIDENT,
+        ActionId.RECORD_NEEDS,  # s5: a new person has not been asked about their needs
     ]
-    assert {b["data"]["incident_id"] for b in buttons(card)} == {incident.id}
+    assert {b["data"]["incident_id"] for b in buttons(card)[:-1]} == {incident.id}
+    assert buttons(card)[-1]["data"] == {"person_id": incident.person_id}
     # 3. The welfare check-in, with its three answers.
     checkin = next(c.card for c in sam_sends if "How are you" in c.card["fallbackText"])
     assert [b["title"] for b in buttons(checkin)] == [

@@ -321,7 +321,7 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
         (update,) = teams.fake.updates_in(conversation(user))
         assert update.activity_id == cards[0].activity_id
         now = teams.now(user, str(cards[0].activity_id))
-        assert "Approved by Bea Khan at" in visible(now)
+        assert "Approved by Bea Khan (nominated by Casey Chief on 12 Jan 2026) at" in visible(now)
         assert "actions" not in now and buttons(now) == []
         assert now["fallbackText"].endswith(" - Approved")
     # The proposer gets the outcome and the letter (as a card carrying its text), and the
@@ -371,6 +371,7 @@ async def test_propose_approve_activate_and_tell_everyone(teams: TeamsWorld) -> 
     assert "Breaches in the last 30 days: 0" in text
     assert "Contact log (s7.2): 0 logged" in text
     assert [b["title"] for b in buttons(case)] == [
+        "Record needs",
         "Record breach",
         "Record dispute",
         "Log contact",
@@ -576,7 +577,9 @@ async def test_double_click_and_concurrent_decisions_give_one_decision(
         (update,) = teams.fake.updates_in(conversation(user))
         assert update.activity_id == sent.activity_id
         now = teams.now(user, str(sent.activity_id))
-        assert f"{label} by {decider} at" in visible(now)
+        # An approval says on what authority (s7); a denial names who denied it.
+        authority = " (nominated by Casey Chief on 12 Jan 2026)" if label == "Approved" else ""
+        assert f"{label} by {decider}{authority} at" in visible(now)
         assert buttons(now) == []
     # The proposer hears the outcome once.
     assert len(teams.cards_to(JO, "Your contact strategy")) == 1
@@ -851,7 +854,11 @@ async def test_slack_proposer_with_a_teams_only_authoriser(fresh_db_url: str) ->
         # Bea's Teams card, updated in place.
         (update,) = connector.updates_in(f"a:personal-{bea}")
         assert update.activity_id == card.activity_id
-        assert "Approved by Bea Khan at" in visible(update.card) and buttons(update.card) == []
+        assert (
+            "Approved by Bea Khan (nominated by Casey Chief on 12 Jan 2026) at"
+            in visible(update.card)
+            and buttons(update.card) == []
+        )
         # Alex's Slack card, updated in place too (chat.update on its ts).
         (slack_update,) = [
             u for u in fake_slack.calls_to("chat.update") if u["channel"] == dm("U0ALEX")
