@@ -174,6 +174,8 @@ class ContactLogField(StrEnum):
     NEW_COMPLAINT = "new_complaint"
     CRIMINAL = "criminal"
     SAFEGUARDING = "safeguarding"
+    # s6: further correspondence after a written warning, read and filed with no action
+    READ_NO_ACTION = "read_no_action"
 
 
 class FurtherActionField(StrEnum):

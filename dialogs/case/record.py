@@ -77,7 +77,8 @@ SECTIONS: dict[str, str] = {
     "disputes": "id strategy_id received_on grounds recorded_by=recorded_by_id "
     "decided_by=decider_id outcome outcome_reasons decided=decided_at",
     "contact_logs": "id occurred=occurred_at channel strategy_id summary new_information "
-    "new_complaint criminal safeguarding information_request logged_by=logged_by_id",
+    "new_complaint criminal safeguarding information_request "
+    "read_no_action_under_warning=read_no_action_warning_id logged_by=logged_by_id",
     "further_actions": "id kind taken_on details recorded_by=recorded_by_id recorded=created_at",
     "sharing_requests": "id agency what strategy_id reason_kind reason_detail consent "
     "requested_by=requested_by_id requested=created_at",

@@ -31,11 +31,13 @@ from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, Template
 from dialogs.people.find import person
 from dialogs.validation import check
+from storage import incidents as incidents_repo
 from storage import monitoring as monitoring_repo
 from storage import staff as staff_repo
 from storage import strategies as strategies_repo
 from storage.db import AsyncSession
-from storage.models import ContactLog, ContactStrategy, Person, StaffMember
+from storage.models import ContactLog, ContactStrategy, Person, StaffMember, Warning
+from storage.models.status import WarningKind
 
 MAX_SUMMARY = 1500
 RECENT = 5
@@ -47,6 +49,7 @@ FLAG_LABELS = {
     "safeguarding": "safeguarding issue",
     "information_request": "request for information (s9)",
 }
+READ_NO_ACTION = "read, no action"
 # s7.2: what reaches the recorder's manager and the strategy's proposer at once.
 URGENT = ("new_complaint", "criminal", "safeguarding")
 RAISED = {
@@ -68,6 +71,13 @@ def _spec(ctx: Ctx, who: Person, strategy: ContactStrategy | None) -> FormSpec:
             f.pick(F.CHANNEL, "How?", cat.CHANNELS),
             f.textarea(F.SUMMARY, "What did they say or ask?", max_length=MAX_SUMMARY),
             *[f.yes_no(q.id, q.label) for q in cat.CONTACT_QUESTIONS],
+            f.yes_no(
+                F.READ_NO_ACTION,
+                "Is it more correspondence on a matter they were warned about in writing? "
+                "If so it is read and filed, with no action (s6)",
+                hint="Subject to any legislative requirements: a request for information is "
+                "still answered (s9), and a new complaint is another matter.",
+            ),
         ],
         intro=(
             f"*{who.reference}*: {whatever}, every contact must be read for new information "
@@ -112,6 +122,8 @@ def confirmation(logged: Logged) -> str:
         )
     if "new information" in logged.flags:
         text += " New information may mean the strategy needs review: tell whoever proposed it."
+    if any(flag.startswith(READ_NO_ACTION) for flag in logged.flags):
+        text += " Read and filed with no action (s6), subject to any legislative requirements."
     if FLAG_LABELS["information_request"] in logged.flags:
         text += " A request for information is answered under the law that governs it (s9)."
     return text
@@ -128,6 +140,9 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
         if errors:
             raise FieldErrors(errors)
         answers = {q.id: values[q.id] == "yes" for q in cat.CONTACT_QUESTIONS}
+        filed_under = None
+        if values[F.READ_NO_ACTION] == "yes":
+            filed_under = await _written_warning(uow, who, answers)
         logged = await log(
             uow,
             who,
@@ -136,8 +151,31 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
             summary=values[F.SUMMARY],
             occurred_at=when,
             answers=answers,
+            filed_under=filed_under,
         )
     return confirmation(logged)
+
+
+async def _written_warning(uow: Change, who: Person, answers: dict[str, bool]) -> Warning:
+    """s6: "If they continue, their correspondence will be read, but no action will be
+    taken": only after a written warning that reached them, and never for another matter."""
+    given = await incidents_repo.warnings_given(uow.session, person_id=who.id)
+    written = [w for w in given if w.kind == WarningKind.WRITTEN]
+    if not written:
+        raise FieldErrors(
+            {
+                F.READ_NO_ACTION: "No written warning to them is on file as sent, so their "
+                "correspondence cannot be filed with no action (s6). Answer No."
+            }
+        )
+    if answers.get("new_complaint"):
+        raise FieldErrors(
+            {
+                F.READ_NO_ACTION: "A new complaint is another matter (s7.2): it is dealt with "
+                "as normal, not filed with no action."
+            }
+        )
+    return written[-1]
 
 
 async def log(
@@ -149,8 +187,10 @@ async def log(
     summary: str,
     occurred_at: datetime,
     answers: dict[str, bool],
+    filed_under: Warning | None = None,
 ) -> Logged:
-    """Keep one contact, audited, and tell whoever must know at once."""
+    """Keep one contact, audited, and tell whoever must know at once; `filed_under`, the
+    written warning it is read and filed under with no action (s6)."""
     actor = uow.actor
     assert isinstance(actor, StaffMember)
     entry = ContactLog(
@@ -161,10 +201,15 @@ async def log(
         logged_by_id=actor.id,
         occurred_at=occurred_at,
         created_at=uow.now,
+        read_no_action_warning_id=filed_under.id if filed_under is not None else None,
         **answers,
     )
     uow.add(entry)
     flags = [FLAG_LABELS[k] for k, v in answers.items() if v]
+    if filed_under is not None:
+        flags.append(
+            f"{READ_NO_ACTION} under the written warning of {filed_under.given_on:%d %b %Y}"
+        )
     await uow.audit(
         AuditAction.CONTACT_LOGGED,
         entry,
@@ -252,7 +297,8 @@ async def recent(session: AsyncSession, ctx: Ctx, person_id: int) -> dict[str, A
                 "channel": cat.label(cat.CHANNELS, c.channel),
                 "summary": c.summary,
                 "by": name,
-                "flags": [label for key, label in FLAG_LABELS.items() if getattr(c, key)],
+                "flags": [label for key, label in FLAG_LABELS.items() if getattr(c, key)]
+                + ([f"{READ_NO_ACTION} (s6)"] if c.read_no_action_warning_id else []),
                 "urgent": c.criminal or c.safeguarding,
             }
             for c, name in rows

@@ -14,6 +14,14 @@ INTERACTIONS = (
 
 POLICY = (
     carries(
+        "6",
+        "After a written warning that reached them, further correspondence on the matter can "
+        "be logged as read and filed with no action, under that warning; refused without "
+        "one, and for a new complaint (another matter), and a request for information is "
+        "still passed on (legislative requirements).",
+        "tests/e2e/test_slack_monitoring.py::test_correspondence_after_a_written_warning_is_read_and_filed",
+    ),
+    carries(
         "7.2",
         "Every contact from a person with an open case, strategy or not, is logged and read "
         "for new information, complaints, criminal matters or safeguarding; a new matter, a "

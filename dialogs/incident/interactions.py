@@ -111,13 +111,6 @@ POLICY = (
     ),
     left_to_judgement(
         "6",
-        "After a written warning, further correspondence on the same matter is read and "
-        "filed with no action, subject to any legislative requirements.",
-        "Not carried out by the bot yet as a record of its own: staff read it, and may log "
-        "it as a contact (s7.2).",
-    ),
-    left_to_judgement(
-        "6",
         "Staff remain polite and calm, and remove themselves and seek support when they "
         "cannot; an action wholly in line with the policy is no wrongdoing.",
         "Conduct and the finding on a complaint are people's judgements. The bot supports "

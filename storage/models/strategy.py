@@ -178,6 +178,8 @@ class ContactLog(Base):
     # s9: a freedom of information or subject access request; None on contacts logged
     # before the question was asked.
     information_request: Mapped[bool | None] = mapped_column(default=False)
+    # s6: read and filed with no action, under this written warning (None: not filed so).
+    read_no_action_warning_id: Mapped[int | None] = mapped_column(ForeignKey("warnings.id"))
     logged_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     occurred_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -518,6 +518,7 @@ try {
     await tick(form, 'criminal', 'no');
     await tick(form, 'safeguarding', 'no');
     await tick(form, 'information_request', 'no');
+    await tick(form, 'read_no_action', 'no');
     await submit(page, form, 'Log a contact', 'Log contact');
     focus = cardSaying(page, 'Contact logged');
     await focus.waitFor();

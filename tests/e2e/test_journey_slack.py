@@ -409,6 +409,7 @@ async def _journey(slack: SlackWorld, tmp_path: Path) -> None:
             "criminal": "no",
             "safeguarding": "no",
             "information_request": "no",
+            "read_no_action": "no",
         },
     )
     seen = await read.answer("contact", "U0NIA", ack)

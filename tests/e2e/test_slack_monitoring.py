@@ -330,6 +330,7 @@ async def log_contact(
         "criminal": "no",
         "safeguarding": "no",
         "information_request": "no",
+        "read_no_action": "no",
         **answers,
     }
     status, ack = await slack.submit(user, view, values)
@@ -460,6 +461,38 @@ async def test_contact_about_another_matter_or_asking_for_information_is_not_a_b
     assert reminders == []
 
 
+async def test_correspondence_after_a_written_warning_is_read_and_filed(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """s6, written communication: after a written warning that reached them, their
+    correspondence is read but no action is taken, subject to legislative requirements."""
+    from tests.e2e.test_slack_actions import written_warning
+    from tests.notice_support import record_letter_sent
+
+    slack, _ = world
+    incident = await report(slack)
+    # Before any written warning has reached them, nothing is filed with no action.
+    ack = await log_contact(slack, "U0SAM", incident.person_id, read_no_action="yes")
+    assert "No written warning to them is on file as sent" in ack["errors"]["read_no_action"]
+    warning, letter = await written_warning(slack, incident)
+    ack = await log_contact(slack, "U0SAM", incident.person_id, read_no_action="yes")
+    assert "No written warning to them is on file as sent" in ack["errors"]["read_no_action"]
+    await record_letter_sent(slack, "U0JO", letter.id)
+    # A new complaint is another matter, never filed so.
+    ack = await log_contact(
+        slack, "U0SAM", incident.person_id, read_no_action="yes", new_complaint="yes"
+    )
+    assert "A new complaint is another matter" in ack["errors"]["read_no_action"]
+    ack = await log_contact(slack, "U0SAM", incident.person_id, read_no_action="yes")
+    assert ack["response_action"] == "update", ack
+    assert "Read and filed with no action (s6)" in text_of(ack["view"])
+    async with slack.db.read() as session:
+        (row,) = (await session.execute(select(ContactLog))).scalars().all()
+    assert row.read_no_action_warning_id == warning.id
+    shown = text_of(await case(slack, "U0NIA", await reference(slack, incident.person_id)))
+    assert "read, no action (s6)" in shown
+
+
 async def test_a_contact_is_logged_for_someone_without_a_strategy(
     world: tuple[SlackWorld, Clock],
 ) -> None:
@@ -508,6 +541,7 @@ async def test_contact_log_bad_input(world: tuple[SlackWorld, Clock]) -> None:
                 **dict.fromkeys(("new_information", "new_complaint", "criminal"), "no"),
                 "safeguarding": "no",
                 "information_request": "no",
+                "read_no_action": "no",
             },
         )
         assert "could not be found" in text_of(ack["view"])

@@ -313,6 +313,7 @@ async def log_contact(
         "criminal": "no",
         "safeguarding": "no",
         "information_request": "no",
+        "read_no_action": "no",
         **answers,
     }
     return answer_of(await teams.submit(user, form, values))

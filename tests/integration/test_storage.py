@@ -333,6 +333,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
             criminal=True,
             safeguarding=True,
             information_request=True,
+            read_no_action_warning_id=warning.id,
             logged_by_id=sam.id,
             occurred_at=SUMMER,
             created_at=WINTER,
