@@ -76,6 +76,7 @@ class IncidentField(StrEnum):
     WHAT_HAPPENED = "what_happened"
     IMPACT = "impact"
     ACTIONS = "actions_taken"
+    OTHER_BEHAVIOUR = "other_behaviour"
     VIOLENCE = "violence"
     NEEDS = "known_needs"
     # the five s4 questions are "s4_<id>" for each id in dialogs.catalogue.SELF_CHECK

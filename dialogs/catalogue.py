@@ -145,15 +145,48 @@ RETIRED_BEHAVIOURS: dict[str, tuple[str, Item]] = {
 }
 
 
+# The policy's lists are examples ("may involve"), so each ends with an "other", described
+# in the report's own words (Incident.other_behaviour).
+OTHER_BEHAVIOURS: dict[str, Item] = {
+    "unacceptable": Item("other_unacceptable", "Other unacceptable behaviour (describe it below)"),
+    "persistence": Item("other_persistence", "Other unreasonable persistence (describe it below)"),
+    "demands": Item("other_demands", "Other unreasonable demands (describe it below)"),
+}
+
+
+def offered(group: Group) -> tuple[Item, ...]:
+    """The choices the report form offers: the policy's bullets, then "other"."""
+    return (*group.items, OTHER_BEHAVIOURS[group.id])
+
+
 def read_items(group: Group) -> tuple[Item, ...]:
     """A group's items as stored incidents may hold them: those offered, then those
     retired (for reading old reports, never offered)."""
     retired = tuple(item for gid, item in RETIRED_BEHAVIOURS.values() if gid == group.id)
-    return group.items + retired
+    return offered(group) + retired
+
+
+def is_other(behaviour: str) -> bool:
+    return behaviour.startswith("other_")
+
+
+def behaviour_text(behaviour: str, described: str | None) -> str:
+    """A behaviour as a report, card or letter says it: the policy's words, or for an
+    "other" what the reporter described."""
+    if is_other(behaviour):
+        return f"Other: {described}" if described else "Other (not described)"
+    return BEHAVIOURS[behaviour][1].text
+
+
+def behaviour_label(behaviour: str, described: str | None) -> str:
+    """The short form, for lists."""
+    if is_other(behaviour):
+        return behaviour_text(behaviour, described)
+    return BEHAVIOURS[behaviour][1].label
 
 
 BEHAVIOURS: dict[str, tuple[Group, Item]] = {
-    item.id: (group, item) for group in BEHAVIOUR_GROUPS for item in group.items
+    item.id: (group, item) for group in BEHAVIOUR_GROUPS for item in offered(group)
 } | {
     item_id: (next(g for g in BEHAVIOUR_GROUPS if g.id == group_id), item)
     for item_id, (group_id, item) in RETIRED_BEHAVIOURS.items()
@@ -378,6 +411,13 @@ POLICY = (
         "Why someone behaves as they do, and what would address a shortcoming, are a "
         "person's judgement (s4: 'we cannot make assumptions'). The bot asks the questions "
         "on every report and sets a No before the manager; it cannot answer them.",
+    ),
+    carries(
+        "3",
+        "The policy's lists are examples ('may involve'), so each ends with an 'other', "
+        "described in the reporter's words, shown on the card and in the warning letter.",
+        "tests/e2e/test_other_behaviour.py::test_an_other_behaviour_is_described_and_shown_as_written",
+        "tests/e2e/test_other_behaviour.py::test_teams_shows_the_other_behaviour_as_written",
     ),
     left_to_judgement(
         "3.2",

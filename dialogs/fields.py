@@ -72,7 +72,7 @@ def pick(
 
 def grouped(fid: str, label: str, groups: tuple[cat.Group, ...], **extra: Any) -> FieldSpec:
     """A multi-select whose options come in the policy's groups (s3.1, s3.2)."""
-    listed = [ChoiceGroup(label=g.label, options=choices(g.items)) for g in groups]
+    listed = [ChoiceGroup(label=g.label, options=choices(cat.offered(g))) for g in groups]
     return FieldSpec(id=fid, label=label, kind="multiselect", groups=listed, **extra)
 
 

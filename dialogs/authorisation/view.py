@@ -142,7 +142,7 @@ async def _history(
         "incidents": [
             f"{i.occurred_at.astimezone(ctx.zone):%d %b %Y}, "
             f"{cat.label(cat.CHANNELS, i.channel).lower()}: "
-            + "; ".join(cat.BEHAVIOURS[b][1].label for b in i.behaviours)
+            + "; ".join(cat.behaviour_label(b, i.other_behaviour) for b in i.behaviours)
             + (" (violence used or threatened)" if i.violence else "")
             for i in incidents
         ],

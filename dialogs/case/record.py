@@ -54,7 +54,8 @@ PERSON = (
 )
 SECTIONS: dict[str, str] = {
     "incidents": "id occurred=occurred_at reported_by=reporter_id channel behaviours "
-    "what_happened impact actions_taken violence police_report_required known_needs "
+    "other_behaviour what_happened impact actions_taken violence police_report_required "
+    "known_needs "
     "self_check acknowledged_by=acknowledged_by_id acknowledged=acknowledged_at "
     "police_not_referred_reason police_not_referred_by=police_not_referred_by_id "
     "police_not_referred=police_not_referred_at recorded=created_at",

@@ -81,7 +81,9 @@ async def _summary(
             {
                 "at": ctx.local(last.occurred_at),
                 "channel": cat.label(cat.CHANNELS, last.channel),
-                "behaviours": [cat.BEHAVIOURS[b][1].label for b in last.behaviours],
+                "behaviours": [
+                    cat.behaviour_label(b, last.other_behaviour) for b in last.behaviours
+                ],
             }
             if last
             else None

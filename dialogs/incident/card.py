@@ -45,7 +45,11 @@ def card_model(
     None, storage.strategies.standing): Propose is offered only when it is None."""
     groups = []
     for group in cat.BEHAVIOUR_GROUPS:
-        chosen = [i.text for i in cat.read_items(group) if i.id in incident.behaviours]
+        chosen = [
+            cat.behaviour_text(i.id, incident.other_behaviour)
+            for i in cat.read_items(group)
+            if i.id in incident.behaviours
+        ]
         if chosen:
             groups.append({"label": group.label, "items": chosen})
     self_check = []

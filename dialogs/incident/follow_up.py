@@ -306,9 +306,11 @@ async def _warning_letter(
 ) -> None:
     ctx = uow.ctx
     behaviours = [
-        {"section": group.section, "text": item.text}
+        {
+            "section": cat.BEHAVIOURS[bid][0].section,
+            "text": cat.behaviour_text(bid, loaded.incident.other_behaviour),
+        }
         for bid in loaded.incident.behaviours
-        for group, item in [cat.BEHAVIOURS[bid]]
     ]
     model = {
         **letters.heading(ctx, loaded.person, actor),

@@ -11,6 +11,7 @@ from dialogs import catalogue as cat
 from dialogs import fields as f
 from dialogs.context import Ctx
 
+MAX_OTHER = 500
 MAX_WHAT = 3000
 MAX_IMPACT = 1500
 MAX_NEEDS = 1000
@@ -64,6 +65,13 @@ def _incident_form(ctx: Ctx, minute: int, values: dict[str, Any]) -> FormSpec:
             cat.BEHAVIOUR_GROUPS,
             hint="Choose all that apply, from the policy's lists (s3.1, s3.2).",
             placeholder="Choose behaviours",
+        ),
+        f.textarea(
+            F.OTHER_BEHAVIOUR,
+            "If you chose an \u201cother\u201d, describe it",
+            max_length=MAX_OTHER,
+            required=False,
+            hint="The policy's lists are examples; say what happened that they do not name.",
         ),
         f.textarea(
             F.WHAT_HAPPENED,

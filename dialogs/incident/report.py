@@ -75,6 +75,7 @@ async def record(ctx: Ctx, *, actor: StaffMember, submitted: dict[str, Any]) -> 
             occurred_at=values[F.OCCURRED_AT],
             channel=values[F.CHANNEL],
             behaviours=values[F.BEHAVIOURS],
+            other_behaviour=values[F.OTHER_BEHAVIOUR] or None,
             what_happened=values[F.WHAT_HAPPENED],
             impact=values[F.IMPACT] or "",
             actions_taken=values[F.ACTIONS],

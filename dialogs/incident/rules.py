@@ -26,6 +26,14 @@ def report_errors(values: dict[str, Any], now: datetime) -> dict[str, str]:
     when = values.get(F.OCCURRED_AT)
     if when is not None and when > now + FUTURE_SLACK:
         errors[F.OCCURRED_AT] = "This is in the future; when did it happen?"
+    others = [b for b in values.get(F.BEHAVIOURS) or [] if b.startswith("other_")]
+    described = (values.get(F.OTHER_BEHAVIOUR) or "").strip()
+    if others and not described and F.OTHER_BEHAVIOUR in values:
+        errors[F.OTHER_BEHAVIOUR] = "Describe the \u201cother\u201d behaviour you chose."
+    elif described and not others and F.BEHAVIOURS in values:
+        errors[F.OTHER_BEHAVIOUR] = (
+            "Choose the \u201cother\u201d it belongs to in the list above, or clear this."
+        )
     actions = values.get(F.ACTIONS) or []
     if "none" in actions and len(actions) > 1:
         errors[F.ACTIONS] = "You chose 'None of these' with other actions; choose one or the other."

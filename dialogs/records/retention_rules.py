@@ -47,6 +47,7 @@ BLANKS: dict[str, dict[str, Any]] = {
         "impact": "",
         "known_needs": "",
         "police_not_referred_reason": REMOVED,
+        "other_behaviour": REMOVED,
     },
     "warnings": {"behaviour_to_change": REMOVED},
     "police_referrals": {"police_reference": REMOVED},

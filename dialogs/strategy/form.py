@@ -60,7 +60,11 @@ class Subject:
 def _incident_label(ctx: Ctx, incident: Incident) -> str:
     when = incident.occurred_at.astimezone(ctx.zone).strftime("%d %b %Y")
     channel = cat.label(cat.CHANNELS, incident.channel).lower()
-    first = cat.BEHAVIOURS[incident.behaviours[0]][1].label if incident.behaviours else ""
+    first = (
+        cat.behaviour_label(incident.behaviours[0], incident.other_behaviour)
+        if incident.behaviours
+        else ""
+    )
     return f"{when}, {channel}: {first}"[:75]
 
 

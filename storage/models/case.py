@@ -61,6 +61,8 @@ class Incident(Base):
     occurred_at: Mapped[datetime] = mapped_column()
     channel: Mapped[str] = mapped_column(String(20))
     behaviours: Mapped[list[str]] = mapped_column(JSON)
+    # s3: the policy's lists are examples; an "other" behaviour, in the reporter's words.
+    other_behaviour: Mapped[str | None] = mapped_column(Text)
     what_happened: Mapped[str] = mapped_column(Text)
     impact: Mapped[str] = mapped_column(Text, default="")
     actions_taken: Mapped[list[str]] = mapped_column(JSON)
