@@ -13,6 +13,7 @@ class FormName(StrEnum):
     POLICE_REFERRAL = "police_referral"
     POLICE_NOT_REFERRED = "police_not_referred"
     NEEDS = "person_needs"
+    MATTER_CLOSE = "matter_close"
     STRATEGY = "strategy"
     DECISION = "decision"
     SHARING = "sharing"
@@ -39,6 +40,7 @@ class ActionId(StrEnum):
     RECORD_POLICE = "incident_police"
     RECORD_NOT_REFERRED = "incident_not_referred"
     RECORD_NEEDS = "record_needs"
+    CLOSE_MATTER = "close_matter"
     WELFARE_OK = "welfare_ok"
     WELFARE_TALK = "welfare_talk"
     WELFARE_SUPPORT = "welfare_support"
@@ -177,6 +179,10 @@ class ContactLogField(StrEnum):
     SAFEGUARDING = "safeguarding"
     # s6: further correspondence after a written warning, read and filed with no action
     READ_NO_ACTION = "read_no_action"
+
+
+class MatterField(StrEnum):
+    OUTCOME = "matter_outcome"
 
 
 class FurtherActionField(StrEnum):

@@ -64,6 +64,8 @@ class AuditAction(StrEnum):
     POLICE_REFERRAL_RECORDED = "police_referral.recorded"
     POLICE_NOT_REFERRED = "police_referral.not_made"
     PERSON_NEEDS = "person.needs"
+    MATTER_OPENED = "matter.opened"
+    MATTER_CLOSED = "matter.closed"
     LETTER_CREATED = "letter.created"
     LETTER_SENT = "letter.sent"
     STRATEGY_IN_FORCE = "strategy.in_force"

@@ -23,6 +23,7 @@ DECLARING = (
     "dialogs.sharing.interactions",
     "dialogs.review.interactions",
     "dialogs.contact.interactions",
+    "dialogs.matter.interactions",
     "dialogs.further_action.interactions",
     "dialogs.dispute.interactions",
     "dialogs.notice.interactions",

@@ -35,6 +35,7 @@ async def held_on(session: AsyncSession, *, person_id: int) -> Held:
         ("police_referrals", m.PoliceReferral, m.PoliceReferral.referred_on),
         ("contact_strategies", m.ContactStrategy, m.ContactStrategy.created_at),
         ("contact_logs", m.ContactLog, m.ContactLog.occurred_at),
+        ("matters", m.Matter, m.Matter.raised_at),
         ("further_actions", m.FurtherAction, m.FurtherAction.taken_on),
         ("sharing_requests", m.SharingRequest, m.SharingRequest.created_at),
         ("letters", m.Letter, m.Letter.created_at),

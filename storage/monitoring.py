@@ -14,6 +14,7 @@ from storage.models import (
     ContactStrategy,
     Dispute,
     FurtherAction,
+    Matter,
     Review,
     StaffMember,
 )
@@ -179,3 +180,18 @@ async def further_actions(
         person_id,
         None,
     )
+
+
+async def matter(session: AsyncSession, *, matter_id: Any) -> Matter | None:
+    if not isinstance(matter_id, int) or isinstance(matter_id, bool):
+        return None
+    return await session.get(Matter, matter_id)
+
+
+async def open_matters(session: AsyncSession, *, person_id: int) -> list[Matter]:
+    stmt = (
+        select(Matter)
+        .where(Matter.person_id == person_id, Matter.closed_at.is_(None))
+        .order_by(Matter.raised_at, Matter.id)
+    )
+    return list((await session.execute(stmt)).scalars())

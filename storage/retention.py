@@ -35,6 +35,8 @@ def _activity_queries() -> list[Select[Any]]:
         (m.ContactLog.person_id, m.ContactLog.occurred_at),
         (m.ContactLog.person_id, m.ContactLog.created_at),
         (m.FurtherAction.person_id, m.FurtherAction.created_at),
+        (m.Matter.person_id, m.Matter.created_at),
+        (m.Matter.person_id, m.Matter.closed_at),
         (m.SharingRequest.person_id, m.SharingRequest.created_at),
         (m.Letter.person_id, m.Letter.created_at),
         (m.ContactStrategy.person_id, m.ContactStrategy.created_at),

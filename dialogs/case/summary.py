@@ -19,6 +19,7 @@ from dialogs.further_action.flow import listed
 from dialogs.incident import police
 from dialogs.interactions import Card, Reply, Turn
 from dialogs.kinds import Template
+from dialogs.matter import flow as matter_flow
 from dialogs.people import outset
 from dialogs.review.rules import may_review
 from dialogs.strategy.rules import may_propose
@@ -76,6 +77,7 @@ async def _summary(
         "name": person.name,
         "needs": person.additional_needs,
         "needs_not_asked": None if outset.asked(person) else outset.NOT_ASKED,
+        "matters": await matter_flow.open_ones(session, ctx, person.id),
         "incident_count": len(incidents),
         "last_incident": (
             {

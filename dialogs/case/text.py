@@ -24,6 +24,7 @@ _SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("Reviews (s7.1)", "reviews", "Review #{id} of strategy #{strategy_id}: {outcome}"),
     ("Disputes (s7.3)", "disputes", "Dispute #{id} of strategy #{strategy_id}"),
     ("Contact log (s7.2)", "contact_logs", "Contact #{id} on {occurred} by {channel}"),
+    ("New matters (s7.2)", "matters", "Matter #{id} raised {raised}"),
     ("Further action (s7.2)", "further_actions", "Action #{id} on {taken_on}: {kind}"),
     ("Sharing with partner agencies (s7.1)", "sharing_requests", "Request #{id} to {agency}"),
     ("Letters", "letters", "Letter #{id}: {subject}"),

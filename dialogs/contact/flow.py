@@ -29,6 +29,7 @@ from dialogs.errors import FieldErrors
 from dialogs.incident.card import recipients
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, Template
+from dialogs.matter import flow as matter_flow
 from dialogs.people.find import person
 from dialogs.validation import check
 from storage import incidents as incidents_repo
@@ -118,7 +119,7 @@ def confirmation(logged: Logged) -> str:
     if "new complaint" in logged.flags:
         text += (
             " Deal with the new complaint as normal: a strategy does not stop them "
-            "raising new matters (s7.2)."
+            "raising new matters (s7.2). It stays open on /case until you record how."
         )
     if "new information" in logged.flags:
         text += " New information may mean the strategy needs review: tell whoever proposed it."
@@ -217,6 +218,9 @@ async def log(
         strategy=strategy.id if strategy is not None else None,
         flags=sorted(k for k, v in answers.items() if v),
     )
+    if answers.get("new_complaint"):
+        # s7.2: a new matter is its own item on the case, open until dealt with.
+        await matter_flow.opened(uow, who, entry)
     alerted = await _alert(uow, entry, who, strategy, flags, answers)
     who.last_activity_at = uow.now
     return Logged(who.reference, flags, alerted)

@@ -46,6 +46,7 @@ SECTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("reviews", "Reviews of contact strategies", "Review", "s7.1"),
     ("breaches", "Breaches of a contact strategy", "Breach", "s7.1"),
     ("contact_logs", "Contacts received and what each raised", "Contact", "s7.2, s9"),
+    ("matters", "New matters they raised, and how each was dealt with", "Matter", "s7.2"),
     ("further_actions", "Further action, such as seeking legal advice", "Action", "s7.2"),
     ("disputes", "Disputes to the Chief Executive", "Dispute", "s7.3"),
     ("sharing_requests", "Sharing with partner agencies, and disclosures", "Request", "s7.1"),

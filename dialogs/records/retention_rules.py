@@ -63,6 +63,7 @@ BLANKS: dict[str, dict[str, Any]] = {
     "disputes": {"grounds": REMOVED, "outcome_reasons": ""},
     "contact_logs": {"summary": REMOVED},
     "further_actions": {"details": REMOVED},
+    "matters": {"summary": REMOVED, "outcome": REMOVED},
     "sharing_requests": {"agency": REMOVED, "what": REMOVED, "reason_detail": ""},
     "disclosures": {"note": ""},
 }
@@ -84,6 +85,7 @@ COUNTED = (
     ("disputes", "disputes"),
     ("contact logs", "contact_logs"),
     ("further actions", "further_actions"),
+    ("matters", "matters"),
     ("sharing requests", "sharing_requests"),
     ("disclosures", "disclosures"),
 )

@@ -185,6 +185,25 @@ class ContactLog(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Matter(Base):
+    """A new matter a person raised (s7.2: "any new issues ... will be dealt with in the
+    normal way"): kept open as its own item until someone records how it was dealt with,
+    and never counted as a breach."""
+
+    __tablename__ = "matters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    contact_log_id: Mapped[int | None] = mapped_column(ForeignKey("contact_logs.id"))
+    summary: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column()
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class FurtherAction(Base):
     """Action beyond a contact strategy, such as seeking legal advice (s7.2).
 

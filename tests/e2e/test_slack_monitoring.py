@@ -493,6 +493,48 @@ async def test_correspondence_after_a_written_warning_is_read_and_filed(
     assert "read, no action (s6)" in shown
 
 
+async def test_a_new_matter_stays_open_until_it_is_dealt_with(
+    world: tuple[SlackWorld, Clock],
+) -> None:
+    """s7.2: "any new issues ... will be dealt with in the normal way": a new matter is its
+    own item on the case, never a breach, open until someone records how."""
+    from storage.models import Matter
+
+    slack, _ = world
+    incident = await report(slack)
+    ack = await log_contact(
+        slack,
+        "U0SAM",
+        incident.person_id,
+        new_complaint="yes",
+        contact_summary="A new complaint: the bins <were> not collected.",
+    )
+    assert "stays open on /case until you record how" in text_of(ack["view"])
+    ref = await reference(slack, incident.person_id)
+    view = await case(slack, "U0NIA", ref)
+    shown = text_of(view)
+    assert "*Open matter (s7.2)*, raised" in shown and "bins &lt;were&gt; not" in shown
+    async with slack.db.read() as session:
+        (matter,) = (await session.execute(select(Matter))).scalars().all()
+    assert buttons(view)[ActionId.CLOSE_MATTER] == str(matter.id)
+    form = await open_form(slack, "U0NIA", ActionId.CLOSE_MATTER, matter.id)
+    _, ack = await slack.submit("U0NIA", form, {"matter_outcome": None})
+    assert "Please answer" in ack["errors"]["matter_outcome"]
+    _, ack = await slack.submit(
+        "U0NIA", form, {"matter_outcome": "Passed to the complaints team; answered in 10 days."}
+    )
+    assert ack["response_action"] == "update", ack
+    assert "*Open matter" not in text_of(await case(slack, "U0NIA", ref))
+    # A second close is told it is done; nothing was counted as a breach.
+    assert "already closed" in await refusal(slack, "U0NIA", ActionId.CLOSE_MATTER, matter.id)
+    assert await count(slack, Breach) == 0
+    async with slack.db.read() as session:
+        closed = await session.get(Matter, matter.id)
+        actions = (await session.execute(select(AuditEvent.action))).scalars().all()
+    assert closed is not None and closed.outcome.startswith("Passed to the complaints team")
+    assert actions.count("matter.opened") == 1 and actions.count("matter.closed") == 1
+
+
 async def test_a_contact_is_logged_for_someone_without_a_strategy(
     world: tuple[SlackWorld, Clock],
 ) -> None:

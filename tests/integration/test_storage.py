@@ -37,6 +37,7 @@ from storage.models import (
     FurtherAction,
     Incident,
     Letter,
+    Matter,
     OutboxMessage,
     Person,
     PoliceReferral,
@@ -339,6 +340,19 @@ async def _seed_every_model(db: Database) -> list[Base]:
             occurred_at=SUMMER,
             created_at=WINTER,
         )
+        s.add(contact)
+        await s.flush()
+        matter = Matter(
+            person_id=person.id,
+            contact_log_id=contact.id,
+            summary="New complaint about a neighbour",
+            raised_at=SUMMER,
+            recorded_by_id=sam.id,
+            closed_at=WINTER,
+            closed_by_id=boss.id,
+            outcome="Passed to the complaints team",
+            created_at=SUMMER,
+        )
         further = FurtherAction(
             person_id=person.id,
             kind="legal_advice_received",
@@ -408,7 +422,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
         s.add_all(
             [disclosure, authorisation, breach, review, dispute, contact, letter, welfare, job]
         )
-        s.add_all([request, chart, further])
+        s.add_all([request, chart, further, matter])
         await s.flush()
         message = OutboxMessage(
             recipient_id=sam.id,
@@ -450,7 +464,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
         )
         s.add(seen)
         keep(disclosure, authorisation, breach, review, dispute, contact, letter, welfare, job)
-        keep(further)
+        keep(further, matter)
         keep(request, chart)
         keep(message, seen)
     # Written at commit, after the seal that keys the chain: the last event and the head.

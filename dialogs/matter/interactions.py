@@ -1,0 +1,22 @@
+"""Closing a new matter a person raised (s7.2)."""
+
+from __future__ import annotations
+
+from cards.ids import ActionId, FormName
+from dialogs.interactions import Form, opens
+from dialogs.matter.flow import form, submit
+from dialogs.policy_map import carries
+
+INTERACTIONS = (
+    opens(ActionId.CLOSE_MATTER, "matter_id", form),
+    Form(FormName.MATTER_CLOSE, "Matter closed", form, submit),
+)
+
+POLICY = (
+    carries(
+        "7.2",
+        "A new matter a contact raises is kept open as its own item on the case, never a "
+        "breach, until someone records how it was dealt with.",
+        "tests/e2e/test_slack_monitoring.py::test_a_new_matter_stays_open_until_it_is_dealt_with",
+    ),
+)
