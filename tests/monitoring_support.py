@@ -184,14 +184,20 @@ async def case(slack: SlackWorld, user: str, ref: str) -> dict[str, Any]:
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """{action_id: value} of every button in a message."""
-    return {
+    """{action_id: value} of every button in a message (in actions blocks and beside
+    sections)."""
+    found = {
         e["action_id"]: e["value"]
         for b in message["blocks"]
         if b["type"] == "actions"
         for e in b["elements"]
         if e.get("type") == "button"
     }
+    for b in message["blocks"]:
+        accessory = b.get("accessory") or {}
+        if accessory.get("type") == "button":
+            found[accessory["action_id"]] = accessory["value"]
+    return found
 
 
 def text_of(message: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ from storage.models import (
     Dispute,
     FurtherAction,
     Incident,
+    Matter,
     OutboxMessage,
     Person,
     Review,
@@ -131,6 +132,13 @@ async def full_history(
                     new_complaint=True,
                     logged_by_id=sam.id,
                     occurred_at=now - day,
+                    created_at=now - day,
+                ),
+                Matter(
+                    person_id=person_id,
+                    summary="Asked about an unrelated complaint.",
+                    raised_at=now - day,
+                    recorded_by_id=sam.id,
                     created_at=now - day,
                 ),
                 FurtherAction(

@@ -38,6 +38,7 @@ from storage.models import (
     FurtherAction,
     Incident,
     Letter,
+    Matter,
     OutboxMessage,
     Person,
     PoliceReferral,
@@ -154,6 +155,7 @@ async def case_rows(db: Database, person_id: int) -> dict[str, set[int]]:
             "further_actions": await ids(
                 select(FurtherAction.id).where(FurtherAction.person_id == person_id)
             ),
+            "matters": await ids(select(Matter.id).where(Matter.person_id == person_id)),
             "sharing_requests": sharing,
             "disclosures": await ids(
                 select(Disclosure.id).where(Disclosure.sharing_request_id.in_(sharing))
@@ -277,6 +279,7 @@ async def test_purge_removes_exactly_the_expired_data_and_audit_still_verifies(
         "disputes",
         "contact_logs",
         "further_actions",
+        "matters",
         "sharing_requests",
     ):
         assert changes[table]["changed"] == expired[table], table

@@ -76,6 +76,7 @@ def case() -> tuple[m.Person, dict[str, list[Any]]]:
         "disputes": [m.Dispute(id=11, grounds="Unfair", outcome_reasons="Upheld")],
         "contact_logs": [m.ContactLog(id=12, summary="Asked for an update")],
         "further_actions": [m.FurtherAction(id=17, kind="other", details="Wrote to Olive's MP")],
+        "matters": [m.Matter(id=18, summary="Olive's new complaint", outcome="Answered Olive")],
         "sharing_requests": [m.SharingRequest(id=13, agency="ASC", what="Case", reason_detail="x")],
         "disclosures": [m.Disclosure(id=14, note="Sent securely")],
         "letters": [m.Letter(id=15), m.Letter(id=16)],
@@ -114,6 +115,7 @@ def test_anonymising_removes_personal_content_and_keeps_what_is_counted() -> Non
     assert (held["disputes"][0].grounds, held["disputes"][0].outcome_reasons) == (REMOVED, "")
     assert held["contact_logs"][0].summary == REMOVED
     assert held["further_actions"][0].details == REMOVED
+    assert (held["matters"][0].summary, held["matters"][0].outcome) == (REMOVED, REMOVED)
     request = held["sharing_requests"][0]
     assert (request.agency, request.what, request.reason_detail) == (REMOVED, REMOVED, "")
     assert held["disclosures"][0].note == ""
