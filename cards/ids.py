@@ -182,6 +182,9 @@ class ContactLogField(StrEnum):
 
 
 class MatterField(StrEnum):
+    HOW = "matter_how"
+    BODY = "matter_body"
+    LETTER_SAYS = "matter_letter_says"
     OUTCOME = "matter_outcome"
 
 

@@ -51,6 +51,7 @@ class LetterKind(StrEnum):
     STRATEGY_CONTINUED = "strategy_continued"
     STRATEGY_ENDED = "strategy_ended"
     DISPUTE_OUTCOME = "dispute_outcome"
+    SIGNPOST = "signpost"
 
 
 class AuditAction(StrEnum):

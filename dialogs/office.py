@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from cards.text import UnsafeText, clean_input
-from dialogs.policy_map import carries, left_to_judgement
+from dialogs.policy_map import carries
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -45,6 +45,17 @@ class StrictModel(BaseModel):
         return value
 
 
+class OtherBody(StrictModel):
+    """A body that handles what the office cannot (s1: "complaints against the police force
+    are required to be dealt with by the Chief Constable"), for the signposting letter."""
+
+    name: str = Field(min_length=1, max_length=200)
+    # What it deals with, as the letter says it: "complaints about police officers and staff".
+    handles: str = Field(min_length=1, max_length=300)
+    # How the person reaches it: an address, a phone number, a website.
+    contact: str = Field(min_length=1, max_length=500)
+
+
 class Organisation(StrictModel):
     """Who the office is: printed on letters and in the support card (s8, Appendix A)."""
 
@@ -53,6 +64,8 @@ class Organisation(StrictModel):
     phone: str = Field("", max_length=50)
     email: str = Field("", max_length=200)
     website: str = Field("", max_length=300)
+    # s1: the bodies a matter the office cannot deal with is signposted to.
+    other_bodies: list[OtherBody] = Field(default_factory=list)
     chief_executive_title: str = Field("Chief Executive", max_length=100)
     eap_name: str = Field("Employee Assistance Programme", max_length=200)
     eap_phone: str = Field("", max_length=50)
@@ -269,14 +282,6 @@ class PolicySettings(StrictModel):
 
 
 POLICY = (
-    left_to_judgement(
-        "1",
-        "Where the office cannot deal with a matter (a complaint about the police force, "
-        "say), it tells the person and signposts them.",
-        "Not carried out by the bot yet: a matter the office does not handle is answered by "
-        "staff outside safecontact. The bot's letters do signpost other help (Citizens "
-        "Advice, 999 and 101, organisation.public_support), but that is not this obligation.",
-    ),
     carries(
         "6",
         "Letters signpost other sources of support (s6: 'signposting to other sources of "

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from cards.forms import FormSpec
+from cards.forms import Choice, FormSpec
 from cards.ids import FormName
 from cards.ids import MatterField as F
 from dialogs import fields as f
+from dialogs import letters
 from dialogs.change import Change, change
 from dialogs.context import Ctx
-from dialogs.errors import AlreadyDone, NotFound
+from dialogs.errors import AlreadyDone, FieldErrors, NotFound
 from dialogs.interactions import Turn
-from dialogs.kinds import AuditAction
+from dialogs.kinds import AuditAction, LetterKind
+from dialogs.office import OtherBody
 from dialogs.validation import validate
 from storage import monitoring as monitoring_repo
 from storage.db import AsyncSession
@@ -46,25 +48,6 @@ async def opened(uow: Change, who: Person, entry: ContactLog) -> Matter:
     return matter
 
 
-def _spec(ctx: Ctx, matter: Matter, who: Person) -> FormSpec:
-    return CLOSE.form(
-        ctx,
-        [
-            f.textarea(
-                F.OUTCOME,
-                "How was it dealt with?",
-                max_length=MAX_OUTCOME,
-                hint="Kept on the case file. A new matter is dealt with in the normal way (s7.2).",
-            )
-        ],
-        intro=(
-            f"*{who.reference}*: the new matter they raised on "
-            f"{ctx.local(matter.raised_at)}: \u201c{matter.summary[:300]}\u201d"
-        ),
-        context={"matter_id": matter.id},
-    )
-
-
 async def _open_matter(session: AsyncSession, matter_id: Any) -> tuple[Matter, Person]:
     matter = await monitoring_repo.matter(session, matter_id=matter_id)
     if matter is None:
@@ -77,10 +60,81 @@ async def _open_matter(session: AsyncSession, matter_id: Any) -> tuple[Matter, P
     return matter, who
 
 
+HOW = (
+    Choice(value="dealt_with", label="We dealt with it"),
+    Choice(value="not_ours", label="Not ours to handle: another body deals with it (s1)"),
+)
+MAX_LETTER_SAYS = 300
+
+
+def _spec(ctx: Ctx, matter: Matter, who: Person) -> FormSpec:
+    bodies = [
+        Choice(value=str(i), label=b.name[:75]) for i, b in enumerate(ctx.organisation.other_bodies)
+    ]
+    fields = [
+        f.pick(F.HOW, "How was it closed?", list(HOW) if bodies else list(HOW[:1]), kind="radio"),
+    ]
+    if bodies:
+        fields += [
+            f.pick(
+                F.BODY,
+                "If not ours, which body deals with it?",
+                bodies,
+                required=False,
+                hint="The letter tells them, with how to reach it (organisation.other_bodies).",
+            ),
+            f.text(
+                F.LETTER_SAYS,
+                "If not ours, what the letter says their matter was about",
+                max_length=MAX_LETTER_SAYS,
+                required=False,
+                placeholder="For example: your complaint about a police officer's conduct",
+                hint=(
+                    "Written to them: the letter reads \u201cThank you for contacting us "
+                    "about \u2026\u201d."
+                ),
+            ),
+        ]
+    fields.append(
+        f.textarea(
+            F.OUTCOME,
+            "How was it dealt with?",
+            max_length=MAX_OUTCOME,
+            hint="Kept on the case file. A new matter is dealt with in the normal way (s7.2).",
+        )
+    )
+    return CLOSE.form(
+        ctx,
+        fields,
+        intro=(
+            f"*{who.reference}*: the new matter they raised on "
+            f"{ctx.local(matter.raised_at)}: \u201c{matter.summary[:300]}\u201d"
+            + (
+                ""
+                if bodies
+                else " (To signpost a matter the office does not handle (s1), an administrator "
+                "lists the bodies that do in organisation.other_bodies.)"
+            )
+        ),
+        context={"matter_id": matter.id},
+    )
+
+
 async def form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     async with turn.ctx.db.read() as session:
         matter, who = await _open_matter(session, context.get("matter_id"))
         return _spec(turn.ctx, matter, who)
+
+
+def _errors(values: dict[str, Any]) -> dict[str, str]:
+    if values.get(F.HOW) != "not_ours":
+        return {}
+    errors = {}
+    if not values.get(F.BODY):
+        errors[F.BODY] = "Choose the body that deals with it."
+    if not (values.get(F.LETTER_SAYS) or "").strip():
+        errors[F.LETTER_SAYS] = "Say what their matter was about, as the letter will."
+    return errors
 
 
 async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
@@ -88,11 +142,48 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
     async with change(ctx, actor) as uow:
         matter, who = await _open_matter(uow.session, context.get("matter_id"))
         values = validate(_spec(ctx, matter, who), submitted)
+        if errors := _errors(values):
+            raise FieldErrors(errors)
         matter.outcome = values[F.OUTCOME]
         matter.closed_at = uow.now
         matter.closed_by_id = actor.id
-        await uow.audit(AuditAction.MATTER_CLOSED, matter, case=who.reference)
+        body = None
+        if values[F.HOW] == "not_ours":
+            body = ctx.organisation.other_bodies[int(values[F.BODY])]
+            matter.signposted_to = body.name
+        await uow.audit(
+            AuditAction.MATTER_CLOSED, matter, case=who.reference, signposted=body is not None
+        )
+        if body is not None:
+            await _signpost(uow, who, actor, body, values[F.LETTER_SAYS])
+    if body is not None:
+        return (
+            f"Matter closed for *{who.reference}*. The letter pointing them to {body.name} "
+            "(s1) is on its way to you as a file, to send."
+        )
     return f"Matter closed for *{who.reference}*, with how it was dealt with."
+
+
+async def _signpost(
+    uow: Change, who: Person, actor: StaffMember, body: OtherBody, matter_words: str
+) -> None:
+    """s1: "the OPCC will notify the member of the public and will provide signposting
+    information": the letter, kept with the case and handed to whoever closed it."""
+    model = {
+        **letters.heading(uow.ctx, who, actor),
+        "matter_words": matter_words,
+        "body": body.model_dump(),
+    }
+    await letters.keep(
+        uow,
+        kind=LetterKind.SIGNPOST,
+        model=model,
+        person=who,
+        author=actor,
+        deliver_to=actor,
+        filename=f"{who.reference}-signpost.html",
+        comment="Here is the letter pointing them to the body that deals with their matter (s1).",
+    )
 
 
 async def open_ones(session: AsyncSession, ctx: Ctx, person_id: int) -> list[dict[str, Any]]:

@@ -19,4 +19,13 @@ POLICY = (
         "breach, until someone records how it was dealt with.",
         "tests/e2e/test_slack_monitoring.py::test_a_new_matter_stays_open_until_it_is_dealt_with",
     ),
+    carries(
+        "1",
+        "A matter the office cannot deal with is closed as not ours to handle, pointing the "
+        "person to the body that deals with it (organisation.other_bodies), and they are "
+        "told by letter.",
+        "tests/e2e/test_slack_monitoring.py::"
+        "test_a_matter_the_office_does_not_handle_is_signposted_by_letter",
+        "tests/unit/test_letter_documents.py::test_every_letter_in_every_format",
+    ),
 )

@@ -201,6 +201,8 @@ class Matter(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
+    # s1: closed as not the office's to handle, and the body the person was pointed to.
+    signposted_to: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -609,3 +609,67 @@ async def test_alerts_are_not_held_for_office_hours(fresh_db_url: str) -> None:
         assert_everything_valid(slack)
     finally:
         await stop()
+
+
+async def test_a_matter_the_office_does_not_handle_is_signposted_by_letter(
+    fresh_db_url: str,
+) -> None:
+    """s1: "In cases where the PCC is unable to deal with a matter the OPCC will notify the
+    member of the public and will provide signposting information"."""
+    from dialogs.office import Organisation, OtherBody
+    from storage.models import Matter
+    from tests.slack_harness import start_world
+
+    psd = OtherBody(
+        name="Warwickshire Police Professional Standards Department",
+        handles="complaints about police officers and staff",
+        contact="Write to PSD, PO Box 4, Leek Wootton, CV35 7QA, or call 101.",
+    )
+    slack, stop = await start_world(fresh_db_url, organisation=Organisation(other_bodies=[psd]))
+    try:
+        incident = await report(slack)
+        await log_contact(
+            slack,
+            "U0SAM",
+            incident.person_id,
+            new_complaint="yes",
+            contact_summary="Wants to complain about how an officer spoke to them.",
+        )
+        async with slack.db.read() as session:
+            (matter,) = (await session.execute(select(Matter))).scalars().all()
+        form = await open_form(slack, "U0SAM", ActionId.CLOSE_MATTER, matter.id)
+        # Not ours: which body, and what the letter says it was about, are both needed.
+        _, ack = await slack.submit(
+            "U0SAM", form, {"matter_how": "not_ours", "matter_outcome": "Signposted to PSD."}
+        )
+        assert set(ack["errors"]) == {"matter_body", "matter_letter_says"}
+        block = next(b for b in form["blocks"] if b.get("block_id") == "matter_body")
+        _, ack = await slack.submit(
+            "U0SAM",
+            form,
+            {
+                "matter_how": "not_ours",
+                "matter_body": block["element"]["options"][0]["value"],
+                "matter_letter_says": "your complaint about how a police officer spoke to you",
+                "matter_outcome": "Signposted to PSD; nothing for us to do.",
+            },
+        )
+        assert ack["response_action"] == "update", ack
+        assert "pointing them to Warwickshire Police Professional Standards" in text_of(ack["view"])
+        await slack.settle()
+        async with slack.db.read() as session:
+            closed = await session.get(Matter, matter.id)
+            letter = (
+                await session.execute(select(Letter).where(Letter.kind == "signpost"))
+            ).scalar_one()
+        assert closed is not None and closed.signposted_to == psd.name
+        for said in (
+            "Thank you for contacting us about your complaint about how a police officer",
+            "Complaints about police officers and staff are dealt with by Warwickshire Police",
+            "Write to PSD, PO Box 4, Leek Wootton, CV35 7QA, or call 101.",
+            "we have not passed your matter on",
+        ):
+            assert said in " ".join(letter.text.split()), said
+        assert slack.fake.calls_to("files.completeUploadExternal")  # the letter, to send
+    finally:
+        await stop()

@@ -114,6 +114,16 @@ def _model(kind: str, case: dict[str, Any], variant: str) -> dict[str, Any]:
             "behaviours": [{"section": "3.1", "text": "Swearing or offensive language"}],
             "behaviour_to_change": "Please speak to our staff calmly.",
         }
+    if kind == "signpost":
+        return {
+            **heading(ctx, person, signatory),
+            "matter_words": "your complaint about a police officer's conduct",
+            "body": {
+                "name": "Warwickshire Police Professional Standards Department",
+                "handles": "complaints about police officers and staff",
+                "contact": "Write to PSD, PO Box 4, Leek Wootton, CV35 7QA, or call 101.",
+            },
+        }
     model = letter_model(ctx, case["strategy"], person, signatory, case["names"])
     extra: dict[str, Any] = {
         "breach_reminder": {"breach_on": "02 December 2026", "breach_channel": "email",
@@ -136,6 +146,7 @@ KINDS = [
     ("strategy_ended", ""),
     ("dispute_outcome", "upheld"),
     ("dispute_outcome", "different"),
+    ("signpost", ""),
 ]
 
 

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("closed_at", storage.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_by_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("signposted_to", sa.String(length=200), nullable=True),
         sa.Column("created_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_matters_person_id_people")
