@@ -14,6 +14,7 @@ class FormName(StrEnum):
     POLICE_NOT_REFERRED = "police_not_referred"
     NEEDS = "person_needs"
     MATTER_CLOSE = "matter_close"
+    SPOC = "person_spoc"
     STRATEGY = "strategy"
     DECISION = "decision"
     SHARING = "sharing"
@@ -41,6 +42,7 @@ class ActionId(StrEnum):
     RECORD_NOT_REFERRED = "incident_not_referred"
     RECORD_NEEDS = "record_needs"
     CLOSE_MATTER = "close_matter"
+    APPOINT_SPOC = "appoint_spoc"
     WELFARE_OK = "welfare_ok"
     WELFARE_TALK = "welfare_talk"
     WELFARE_SUPPORT = "welfare_support"
@@ -179,6 +181,10 @@ class ContactLogField(StrEnum):
     SAFEGUARDING = "safeguarding"
     # s6: further correspondence after a written warning, read and filed with no action
     READ_NO_ACTION = "read_no_action"
+
+
+class SpocField(StrEnum):
+    STAFF = "spoc_staff"
 
 
 class MatterField(StrEnum):

@@ -52,6 +52,7 @@ class LetterKind(StrEnum):
     STRATEGY_ENDED = "strategy_ended"
     DISPUTE_OUTCOME = "dispute_outcome"
     SIGNPOST = "signpost"
+    SPOC_APPOINTED = "spoc_appointed"
 
 
 class AuditAction(StrEnum):
@@ -67,6 +68,7 @@ class AuditAction(StrEnum):
     PERSON_NEEDS = "person.needs"
     MATTER_OPENED = "matter.opened"
     MATTER_CLOSED = "matter.closed"
+    SPOC_APPOINTED = "person.spoc_appointed"
     LETTER_CREATED = "letter.created"
     LETTER_SENT = "letter.sent"
     STRATEGY_IN_FORCE = "strategy.in_force"

@@ -78,6 +78,14 @@ async def _summary(
         "needs": person.additional_needs,
         "needs_not_asked": None if outset.asked(person) else outset.NOT_ASKED,
         "matters": await matter_flow.open_ones(session, ctx, person.id),
+        # s6: an informal single point of contact, before any restriction.
+        "informal_spoc": (
+            f"{(await session.get(StaffMember, person.spoc_staff_id)).name}, since "
+            f"{ctx.local(person.spoc_since)} (an informal step, s6)"
+            if person.spoc_staff_id and person.spoc_since
+            else None
+        ),
+        "may_appoint_spoc": may_propose(actor),
         "incident_count": len(incidents),
         "last_incident": (
             {

@@ -2,7 +2,7 @@
 
 from cards.ids import ActionId, FormName, IncidentField
 from dialogs.interactions import Form, Lookup, Turn, opens
-from dialogs.people import needs
+from dialogs.people import needs, spoc
 from dialogs.people.find import search
 from dialogs.policy_map import carries
 
@@ -15,6 +15,8 @@ INTERACTIONS = (
     Lookup(IncidentField.PERSON, _search),
     opens(ActionId.RECORD_NEEDS, "person_id", needs.form),
     Form(FormName.NEEDS, "Needs recorded", needs.form, needs.submit),
+    opens(ActionId.APPOINT_SPOC, "person_id", spoc.form, who=spoc.APPOINTERS),
+    Form(FormName.SPOC, "Single point of contact", spoc.form, spoc.submit, who=spoc.APPOINTERS),
 )
 
 POLICY = (
@@ -27,5 +29,11 @@ POLICY = (
         "tests/e2e/test_needs.py::test_needs_are_asked_at_the_outset_and_kept_with_their_history",
         "tests/e2e/test_needs.py::test_a_strategy_keeps_the_methods_their_needs_rule_out",
         "tests/e2e/test_needs.py::test_teams_records_needs_from_case",
+    ),
+    carries(
+        "6",
+        "A manager may appoint a single point of contact as an informal step before any "
+        "restriction: recorded on the case, shown on /case, and the person told by letter.",
+        "tests/e2e/test_needs.py::test_a_single_point_of_contact_is_appointed_informally",
     ),
 )

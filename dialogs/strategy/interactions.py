@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cards.ids import ActionId, FormName
 from dialogs.interactions import Command, Form, opens
-from dialogs.policy_map import carries, left_to_judgement
+from dialogs.policy_map import carries
 from dialogs.strategy.propose import for_named, proposal_form, submit
 from dialogs.strategy.rules import PROPOSERS
 
@@ -53,12 +53,5 @@ POLICY = (
         "7.2",
         "A strategy may not close every route to the office.",
         "tests/e2e/test_slack_strategy.py::test_validation_refusals",
-    ),
-    left_to_judgement(
-        "6",
-        "A single point of contact may be appointed as an informal step, before any "
-        "restriction, and the person told.",
-        "Not carried out by the bot yet as an informal step: a single point of contact is "
-        "one of a strategy's restrictions, authorised and told in its letter.",
     ),
 )

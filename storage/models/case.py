@@ -36,6 +36,10 @@ class Person(Base):
     needs_asked_at: Mapped[datetime | None] = mapped_column()
     # Each time their needs were told and recorded, in order (dialogs/people/needs.py).
     needs_history: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # s6: a single point of contact appointed as an informal step, before any restriction.
+    spoc_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
+    spoc_since: Mapped[datetime | None] = mapped_column()
+    spoc_appointed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))
     advocate_name: Mapped[str | None] = mapped_column(String(200))
     advocate_contact: Mapped[str | None] = mapped_column(String(300))
     # Where letters reach them (s7: told in writing); shown in a letter's addressee block.

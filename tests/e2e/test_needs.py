@@ -146,3 +146,33 @@ async def test_teams_records_needs_from_case(teams: TeamsWorld) -> None:
     assert "Partially sighted <b>: needs large print & calls kept short." in visible(case)
     assert "Record needs" in [b["title"] for b in buttons(case)]
     teams.assert_all_cards_valid()
+
+
+async def test_a_single_point_of_contact_is_appointed_informally(slack: SlackWorld) -> None:
+    """s6: appointing a SPOC is one of the ways to address behaviour before any restriction:
+    a manager appoints one, /case shows it, and the person is told by letter."""
+    from storage.models import Letter
+    from tests.monitoring_support import case, open_form, refusal, text_of
+
+    incident = await report(slack)
+    who = await person_of(slack, incident.person_id)
+    assert (
+        "only a manager"
+        in (await refusal(slack, "U0NIA", ActionId.APPOINT_SPOC, incident.person_id)).lower()
+    )
+    view = await open_form(slack, "U0JO", ActionId.APPOINT_SPOC, incident.person_id)
+    block = next(b for b in view["blocks"] if b.get("block_id") == "spoc_staff")
+    sam = next(o["value"] for o in block["element"]["options"] if o["text"]["text"] == "Sam Patel")
+    _, ack = await slack.submit("U0JO", view, {"spoc_staff": sam})
+    assert ack["response_action"] == "update", ack
+    await slack.settle()
+    who = await person_of(slack, incident.person_id)
+    assert who.spoc_staff_id is not None and who.spoc_since is not None
+    shown = text_of(await case(slack, "U0NIA", who.reference))
+    assert "*Single point of contact*: Sam Patel, since" in shown and "informal step, s6" in shown
+    async with slack.db.read() as session:
+        letter = (
+            await session.execute(select(Letter).where(Letter.kind == "spoc_appointed"))
+        ).scalar_one()
+    assert "we have asked Sam Patel" in " ".join(letter.text.split())
+    assert "This is not a restriction" in letter.text

@@ -120,12 +120,13 @@ async def test_case_offers_monitoring_only_while_a_strategy_is_in_force(
     # s7.2: a contact is logged for anyone with an open case, strategy or not.
     assert [b["title"] for b in buttons(before)] == [
         "Record needs",  # s5: in the card, beside their needs
+        "Single point of contact",  # s6: an informal step a manager may take
         "Propose contact strategy",
         "Log contact",
         "Request to share with a partner agency",
     ]
     # Buttons are only a convenience: a forged click is refused with a message too.
-    person_id = buttons(before)[1]["data"]["person_id"]
+    person_id = buttons(before)[2]["data"]["person_id"]
     for verb in (ActionId.RECORD_BREACH, ActionId.RECORD_DISPUTE):
         text = await teams.refused(NIA, verb, {"person_id": person_id})
         assert "has no contact strategy in force" in text

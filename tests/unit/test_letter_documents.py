@@ -114,6 +114,13 @@ def _model(kind: str, case: dict[str, Any], variant: str) -> dict[str, Any]:
             "behaviours": [{"section": "3.1", "text": "Swearing or offensive language"}],
             "behaviour_to_change": "Please speak to our staff calmly.",
         }
+    if kind == "spoc_appointed":
+        return {
+            **heading(ctx, person, signatory),
+            "spoc_name": "Sam Patel" if variant == "" else "<b>Sam</b> \u202eReed",
+            "spoc_role": "Caseworker",
+            "since": "01 December 2026",
+        }
     if kind == "signpost":
         return {
             **heading(ctx, person, signatory),
@@ -147,6 +154,7 @@ KINDS = [
     ("dispute_outcome", "upheld"),
     ("dispute_outcome", "different"),
     ("signpost", ""),
+    ("spoc_appointed", ""),
 ]
 
 
