@@ -180,10 +180,20 @@ async function caseCard(page) {
   return page.locator(selector).last();
 }
 
+// Type and send, as a person would; a send Web Chat missed while it was still drawing
+// (the box still holds the text) is pressed again, up to three times.
 async function say(page, text) {
   const box = page.locator('[data-id="webchat-sendbox-input"]');
-  await box.fill(text);
-  await box.press('Enter');
+  for (let attempt = 1; ; attempt++) {
+    await box.fill(text);
+    await box.press('Enter');
+    try {
+      await page.waitForFunction(el => el.value === '', await box.elementHandle(), { timeout: 5_000 });
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 async function tick(form, name, value) {
