@@ -518,10 +518,15 @@ async def test_a_new_matter_stays_open_until_it_is_dealt_with(
         (matter,) = (await session.execute(select(Matter))).scalars().all()
     assert buttons(view)[ActionId.CLOSE_MATTER] == str(matter.id)
     form = await open_form(slack, "U0NIA", ActionId.CLOSE_MATTER, matter.id)
-    _, ack = await slack.submit("U0NIA", form, {"matter_outcome": None})
+    _, ack = await slack.submit("U0NIA", form, {"matter_how": "dealt_with", "matter_outcome": None})
     assert "Please answer" in ack["errors"]["matter_outcome"]
     _, ack = await slack.submit(
-        "U0NIA", form, {"matter_outcome": "Passed to the complaints team; answered in 10 days."}
+        "U0NIA",
+        form,
+        {
+            "matter_how": "dealt_with",
+            "matter_outcome": "Passed to the complaints team; answered in 10 days.",
+        },
     )
     assert ack["response_action"] == "update", ack
     assert "*Open matter" not in text_of(await case(slack, "U0NIA", ref))

@@ -354,6 +354,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
             closed_at=WINTER,
             closed_by_id=boss.id,
             outcome="Passed to the complaints team",
+            signposted_to="Police Professional Standards",
             created_at=SUMMER,
         )
         further = FurtherAction(
