@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 from storage.db import AsyncSession
-from storage.models import Incident, Letter, PoliceReferral, StaffMember, Warning
+from storage.models import Incident, Letter, Matter, PoliceReferral, StaffMember, Warning
 from storage.models.status import WarningKind
 
 
@@ -101,3 +101,14 @@ async def referred_incident_ids(session: AsyncSession, *, person_id: int) -> set
         PoliceReferral.person_id == person_id, PoliceReferral.incident_id.is_not(None)
     )
     return {i for i in (await session.execute(stmt)).scalars().all() if i is not None}
+
+
+async def signposted(session: AsyncSession, *, incident_id: int) -> list[tuple[str, StaffMember]]:
+    """The bodies a report's matter was signposted to as not the office's (s1), and by whom."""
+    stmt = (
+        select(Matter.signposted_to, StaffMember)
+        .join(StaffMember, StaffMember.id == Matter.closed_by_id)
+        .where(Matter.incident_id == incident_id, Matter.signposted_to.is_not(None))
+        .order_by(Matter.id)
+    )
+    return [(body, who) for body, who in (await session.execute(stmt)).all()]

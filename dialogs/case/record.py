@@ -81,7 +81,7 @@ SECTIONS: dict[str, str] = {
     "contact_logs": "id occurred=occurred_at channel strategy_id summary new_information "
     "new_complaint criminal safeguarding information_request "
     "read_no_action_under_warning=read_no_action_warning_id logged_by=logged_by_id",
-    "matters": "id raised=raised_at summary contact_log_id recorded_by=recorded_by_id "
+    "matters": "id raised=raised_at summary contact_log_id incident_id recorded_by=recorded_by_id "
     "closed=closed_at closed_by=closed_by_id outcome",
     "further_actions": "id kind taken_on details recorded_by=recorded_by_id recorded=created_at",
     "sharing_requests": "id agency what strategy_id reason_kind reason_detail consent "

@@ -87,6 +87,8 @@ def card_model(
         # s5: until they have been asked, the card asks the manager to ask them.
         "person_id": person.id,
         "needs_not_asked": None if outset.asked(person) else outset.NOT_ASKED,
+        # s1: offered only where there is somewhere to point them.
+        "may_signpost": bool(ctx.organisation.other_bodies),
         "strategy": strategy,
     }
 
@@ -97,6 +99,8 @@ async def follow_up_lines(session: AsyncSession, ctx: Ctx, incident: Incident) -
     for w, who in await incidents_repo.warnings_on(session, incident_id=incident.id):
         kind = "Written" if w.kind == "written" else "Verbal"
         lines.append(f"{kind} warning given {w.given_on:%d %b %Y}, recorded by {who.name}")
+    for body, who in await incidents_repo.signposted(session, incident_id=incident.id):
+        lines.append(f"Not ours to handle (s1): signposted to {body} by {who.name}")
     for r, who in await incidents_repo.referrals_on(session, incident_id=incident.id):
         lines.append(
             f"Police referral {r.police_reference} on {r.referred_on:%d %b %Y}, "

@@ -17,7 +17,10 @@ from dialogs import fields as f
 from dialogs import letters
 from dialogs.change import Change, change
 from dialogs.context import Ctx
-from dialogs.errors import AlreadyDone, FieldErrors, NotFound
+from dialogs.errors import AlreadyDone, DomainError, FieldErrors, NotFound
+from dialogs.incident import follow_up
+from dialogs.incident.follow_up import Loaded
+from dialogs.incident.rules import check_may_act
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind
 from dialogs.office import OtherBody
@@ -28,6 +31,7 @@ from storage.models import ContactLog, Matter, Person, StaffMember
 
 MAX_OUTCOME = 1500
 CLOSE = f.Head(FormName.MATTER_CLOSE, "Close a matter", "Close matter")
+NOT_OURS = f.Head(FormName.INCIDENT_NOT_OURS, "Not ours to handle", "Send the letter")
 
 
 async def opened(uow: Change, who: Person, entry: ContactLog) -> Matter:
@@ -162,6 +166,89 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
             "(s1) is on its way to you as a file, to send."
         )
     return f"Matter closed for *{who.reference}*, with how it was dealt with."
+
+
+def _incident_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
+    bodies = [
+        Choice(value=str(i), label=b.name[:75]) for i, b in enumerate(ctx.organisation.other_bodies)
+    ]
+    return NOT_OURS.form(
+        ctx,
+        [
+            f.pick(F.BODY, "Which body deals with it?", bodies),
+            f.text(
+                F.LETTER_SAYS,
+                "What the letter says their matter was about",
+                max_length=MAX_LETTER_SAYS,
+                placeholder="For example: your complaint about a police officer's conduct",
+                hint=(
+                    "Written to them: the letter reads \u201cThank you for contacting us "
+                    "about \u2026\u201d."
+                ),
+            ),
+            f.textarea(F.OUTCOME, "Why it is not ours to handle", max_length=MAX_OUTCOME),
+        ],
+        intro=(
+            f"*{loaded.person.reference}*: the matter behind this report is one the office "
+            "cannot deal with (s1). They are told by letter who can; the report stays on "
+            "file as it is."
+        ),
+        context={"incident_id": loaded.incident.id},
+    )
+
+
+async def _loaded_for(session: AsyncSession, actor: StaffMember, incident_id: Any) -> Loaded:
+    loaded = await follow_up.load(session, incident_id)
+    check_may_act(actor, loaded.reporter.id, loaded.deciders)
+    if loaded.person.anonymised_at is not None:
+        raise NotFound("That incident could not be found.")
+    return loaded
+
+
+async def incident_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
+    """From the manager's card: the report's matter is not the office's (s1)."""
+    if not turn.ctx.organisation.other_bodies:
+        raise DomainError(NO_BODIES)
+    async with turn.ctx.db.read() as session:
+        loaded = await _loaded_for(session, turn.actor, context.get("incident_id"))
+        return _incident_spec(turn.ctx, loaded)
+
+
+async def incident_submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any]) -> str:
+    ctx, actor = turn.ctx, turn.actor
+    if not ctx.organisation.other_bodies:
+        raise DomainError(NO_BODIES)
+    async with change(ctx, actor) as uow:
+        loaded = await _loaded_for(uow.session, actor, context.get("incident_id"))
+        values = validate(_incident_spec(ctx, loaded), submitted)
+        body = ctx.organisation.other_bodies[int(values[F.BODY])]
+        who, incident = loaded.person, loaded.incident
+        matter = Matter(
+            person_id=who.id,
+            incident_id=incident.id,
+            summary=incident.what_happened,
+            raised_at=incident.occurred_at,
+            recorded_by_id=actor.id,
+            closed_at=uow.now,
+            closed_by_id=actor.id,
+            outcome=values[F.OUTCOME],
+            signposted_to=body.name,
+            created_at=uow.now,
+        )
+        uow.add(matter)
+        await uow.audit(AuditAction.MATTER_CLOSED, matter, case=who.reference, signposted=True)
+        await _signpost(uow, who, actor, body, values[F.LETTER_SAYS])
+        await follow_up.refresh_card(uow, loaded)
+    return (
+        f"Recorded for *{who.reference}*: not ours to handle (s1). The letter pointing them "
+        f"to {body.name} is on its way to you as a file, to send."
+    )
+
+
+NO_BODIES = (
+    "No other bodies are listed for signposting: an administrator adds them to "
+    "[[organisation.other_bodies]] (s1)."
+)
 
 
 async def _signpost(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from cards.ids import ActionId, FormName
 from dialogs.interactions import Form, opens
-from dialogs.matter.flow import form, submit
+from dialogs.matter.flow import form, incident_form, incident_submit, submit
 from dialogs.policy_map import carries
 
 INTERACTIONS = (
     opens(ActionId.CLOSE_MATTER, "matter_id", form),
     Form(FormName.MATTER_CLOSE, "Matter closed", form, submit),
+    opens(ActionId.NOT_OURS, "incident_id", incident_form),
+    Form(FormName.INCIDENT_NOT_OURS, "Not ours to handle", incident_form, incident_submit),
 )
 
 POLICY = (
@@ -26,6 +28,8 @@ POLICY = (
         "told by letter.",
         "tests/e2e/test_slack_monitoring.py::"
         "test_a_matter_the_office_does_not_handle_is_signposted_by_letter",
+        "tests/e2e/test_slack_monitoring.py::"
+        "test_a_report_whose_matter_is_not_ours_is_signposted_from_its_card",
         "tests/unit/test_letter_documents.py::test_every_letter_in_every_format",
     ),
 )

@@ -195,6 +195,8 @@ class Matter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     contact_log_id: Mapped[int | None] = mapped_column(ForeignKey("contact_logs.id"))
+    # Or the report it came with, closed at once as not the office's to handle (s1).
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     summary: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[datetime] = mapped_column()
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))

@@ -172,12 +172,22 @@ function isoDay(offsetDays) {
 }
 
 // The case card this request brings: a new one, not an earlier answer still on screen.
+// (Judged by the last such card changing, not by their number: Web Chat may drop old
+// activities from the page as a long conversation grows.)
 async function caseCard(page) {
   const selector = `.ac-adaptiveCard[aria-label^="Case ${summary.reference}"]`;
-  const before = await page.locator(selector).count();
+  const cards = page.locator(selector);
+  const old = (await cards.count()) ? await cards.last().elementHandle() : null;
   await say(page, `case ${summary.reference}`);
-  await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [selector, before]);
-  return page.locator(selector).last();
+  await page.waitForFunction(
+    ([sel, previous]) => {
+      const all = document.querySelectorAll(sel);
+      return all.length > 0 && all[all.length - 1] !== previous;
+    },
+    [selector, old],
+    { timeout: STEP_TIMEOUT },
+  );
+  return cards.last();
 }
 
 // Type and send, as a person would; a send Web Chat missed while it was still drawing

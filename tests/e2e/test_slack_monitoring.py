@@ -678,3 +678,52 @@ async def test_a_matter_the_office_does_not_handle_is_signposted_by_letter(
         assert slack.fake.calls_to("files.completeUploadExternal")  # the letter, to send
     finally:
         await stop()
+
+
+async def test_a_report_whose_matter_is_not_ours_is_signposted_from_its_card(
+    fresh_db_url: str,
+) -> None:
+    """s1, for a report: the manager's card offers "Not ours to handle" where there is
+    somewhere to point them; the letter says who can help, and the card says it was done."""
+    from dialogs.office import Organisation, OtherBody
+    from storage.models import Matter
+    from tests.slack_harness import start_world
+
+    psd = OtherBody(
+        name="Warwickshire Police Professional Standards Department",
+        handles="complaints about police officers and staff",
+        contact="Write to PSD, PO Box 4, Leek Wootton, CV35 7QA, or call 101.",
+    )
+    slack, stop = await start_world(fresh_db_url, organisation=Organisation(other_bodies=[psd]))
+    try:
+        incident = await report(slack)
+        card = next(p for p in slack.fake.posts_to("U0JO") if "Incident report" in p["text"])
+        assert buttons(card)[ActionId.NOT_OURS] == str(incident.id)
+        said = await refusal(slack, "U0NIA", ActionId.NOT_OURS, incident.id)
+        assert "Only the reporter's manager or an authoriser" in said
+        form = await open_form(slack, "U0JO", ActionId.NOT_OURS, incident.id)
+        block = next(b for b in form["blocks"] if b.get("block_id") == "matter_body")
+        _, ack = await slack.submit(
+            "U0JO",
+            form,
+            {
+                "matter_body": block["element"]["options"][0]["value"],
+                "matter_letter_says": "your complaint about a police officer's conduct",
+                "matter_outcome": "The conduct of officers is for the force (s1).",
+            },
+        )
+        assert ack["response_action"] == "update", ack
+        await slack.settle()
+        async with slack.db.read() as session:
+            (matter,) = (await session.execute(select(Matter))).scalars().all()
+            letter = (
+                await session.execute(select(Letter).where(Letter.kind == "signpost"))
+            ).scalar_one()
+        assert matter.incident_id == incident.id and matter.closed_at is not None
+        assert "about your complaint about a police officer's conduct" in " ".join(
+            letter.text.split()
+        )
+        update = slack.fake.calls_to("chat.update")[-1]
+        assert "Not ours to handle (s1): signposted to Warwickshire Police" in text_of(update)
+    finally:
+        await stop()

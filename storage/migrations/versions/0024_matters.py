@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("contact_log_id", sa.Integer(), nullable=True),
+        sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("raised_at", storage.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
@@ -39,6 +40,9 @@ def upgrade() -> None:
             ["contact_log_id"],
             ["contact_logs.id"],
             name=op.f("fk_matters_contact_log_id_contact_logs"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name=op.f("fk_matters_incident_id_incidents")
         ),
         sa.ForeignKeyConstraint(
             ["recorded_by_id"],
