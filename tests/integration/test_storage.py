@@ -348,6 +348,7 @@ async def _seed_every_model(db: Database) -> list[Base]:
         matter = Matter(
             person_id=person.id,
             contact_log_id=contact.id,
+            incident_id=incident.id,
             summary="New complaint about a neighbour",
             raised_at=SUMMER,
             recorded_by_id=sam.id,
