@@ -95,12 +95,14 @@ POLICY = (
         "a call held or ended only on a telephone report and after a warning on that "
         "call; a post recorded and deleted, or the sender blocked, only on social media; "
         "and a block only after further abuse (an earlier social media report or a "
-        "warning on file), which the report's audit event records.",
+        "warning on file) or under a strategy in force that blocks social media, which "
+        "the report's audit event records.",
         "tests/unit/test_rules.py::test_actions_at_the_time_belong_to_their_channel",
         "tests/e2e/test_channel_actions.py::test_a_call_cannot_be_ended_on_an_email_report",
         "tests/e2e/test_channel_actions.py::"
         "test_blocking_follows_further_abuse_and_is_recorded_against_it",
         "tests/e2e/test_channel_actions.py::test_teams_gives_the_refusal_under_the_field",
+        "tests/e2e/test_channel_actions.py::test_a_strategy_that_blocks_social_media_permits_the_block",
     ),
     left_to_judgement(
         "5",

@@ -127,12 +127,18 @@ async def _tell(uow: Change, incident: Incident, person: Person, reporter: Staff
 
 
 async def _what_permits_blocking(uow: Change, person: Person, actions: list[str]) -> str | None:
-    """s6: blocking follows further abuse. What on file permits it (an earlier social
-    media report, or a warning given), recorded with the report's audit event; a block
-    with nothing behind it is refused at its field, and nothing is stored."""
+    """s6: blocking follows further abuse, or a strategy an authoriser approved that blocks
+    social media. What on file permits it (that strategy, an earlier social media report,
+    or a warning given) is recorded with the report's audit event; a block with nothing
+    behind it is refused at its field, and nothing is stored."""
     if "blocked" not in actions:
         return None
     if person.id is not None:
+        strategy = await strategies_repo.in_force(uow.session, person_id=person.id)
+        if strategy is not None and any(
+            "social_media" in (r.blocked_channels or []) for r in strategy.restrictions
+        ):
+            return f"contact_strategy:{strategy.id}"
         for earlier in await incidents_repo.of_person(uow.session, person_id=person.id):
             if earlier.channel == "social_media":
                 return f"incident:{earlier.id}"

@@ -81,9 +81,9 @@ def channel_action_error(channel: str | None, actions: list[str]) -> str | None:
 
 BLOCKING_NEEDS_FURTHER_ABUSE = (
     "s6: abuse on social media is recorded and the post deleted; it is further abuse that "
-    "leads to blocking. Nothing earlier from them is on file (an earlier social media "
-    "report, or a warning given), so record this one and delete the post; block them if "
-    "it happens again."
+    "leads to blocking. Nothing on file permits it (an earlier social media report, a "
+    "warning given, or a strategy in force that blocks social media), so record this one "
+    "and delete the post; block them if it happens again."
 )
 
 

@@ -77,3 +77,33 @@ async def test_teams_gives_the_refusal_under_the_field(teams: TeamsWorld) -> Non
     assert "Recording and deleting a post is for social media (s6)" in error_under(
         again, "actions_taken"
     )
+
+
+async def test_a_strategy_that_blocks_social_media_permits_the_block(slack: SlackWorld) -> None:
+    """s6, electronic: blocking is recorded against the authorisation that permits it."""
+    from tests.monitoring_support import put_in_force
+
+    strategy = await put_in_force(
+        slack,
+        restrictions=["block_channels"],
+        blocked_channels=["social_media"],
+        reported={"channel": "email", "actions_taken": ["warned"]},
+    )
+    blocked = await report(
+        slack,
+        channel="social_media",
+        behaviours=["abuse"],
+        new_person_name=None,
+        person=f"p:{strategy.person_id}",
+        actions_taken=["post_deleted", "blocked"],
+    )
+    async with slack.db.read() as session:
+        event = (
+            await session.execute(
+                select(AuditEvent).where(
+                    AuditEvent.action == "incident.reported",
+                    AuditEvent.entity_id == str(blocked.id),
+                )
+            )
+        ).scalar_one()
+    assert event.detail["blocked_after"] == f"contact_strategy:{strategy.id}"

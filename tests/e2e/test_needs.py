@@ -176,3 +176,18 @@ async def test_a_single_point_of_contact_is_appointed_informally(slack: SlackWor
         ).scalar_one()
     assert "we have asked Sam Patel" in " ".join(letter.text.split())
     assert "This is not a restriction" in letter.text
+
+
+async def test_teams_appoints_a_single_point_of_contact_from_case(teams: TeamsWorld) -> None:
+    _card, _activity, reference = await reported(teams)
+    case = await teams.say(JO, f"case {reference}")
+    form = await teams.open_form(JO, case, "Single point of contact")
+    from tests.e2e.test_teams_strategy import choice
+
+    _status, answer = await teams.submit(
+        JO, form, {"spoc_staff": choice(form, "spoc_staff", "Sam Patel")}
+    )
+    assert "Sam Patel is now the single point of contact" in str(answer)
+    case = await teams.say(JO, f"case {reference}")
+    assert "Single point of contact: Sam Patel, since" in visible(case)
+    teams.assert_all_cards_valid()

@@ -738,6 +738,23 @@ async def test_a_chief_executive_who_authorised_it_is_not_asked(fresh_db_url: st
         ]
         form = await teams.open_form(JO, outcome.card, "Start review")
         assert form["fallbackText"] == "Review the strategy"
+        # s7.3: the new course is taken at a review, due now, which cannot simply continue.
+        assert "A different course of action was determined (s7.3)" in visible(outcome.card)
+        (bea_notice,) = teams.cards_to(BEA, "Dispute for")
+        review = await teams.open_form(BEA, bea_notice.card, "Start review")
+        refused = answer_of(
+            await teams.submit(
+                BEA,
+                review,
+                {
+                    "review_outcome": "continue",
+                    "review_reasons": "Still needed.",
+                    "review_public_summary": "We have looked again.",
+                    "new_review_date": in_days(60),
+                },
+            )
+        )
+        assert "cannot simply continue: choose Alter or End" in visible(refused)
         teams.assert_all_cards_valid()
     finally:
         await stop()
@@ -826,3 +843,60 @@ async def test_waiting_lists_what_each_person_must_decide(world: tuple[TeamsWorl
     assert status == 200, answer
     await teams.settle()
     assert "Nothing is waiting for you." in visible(await teams.say(CASEY, "waiting"))
+
+
+async def test_teams_information_requests_matters_and_read_no_action(
+    world: tuple[TeamsWorld, Clock],
+) -> None:
+    """The same forms as Slack's (s7.2, s9, s6): a request for information goes to the
+    handlers, a new matter stays open on `case` until closed, and correspondence after a
+    written warning that reached them is read and filed with no action."""
+    from storage.models import ContactLog, Matter
+    from tests.teams_harness import ADA
+
+    teams, _ = world
+    await teams.say(ADA, "hi")
+    strategy = await put_in_force(teams)
+    answer = await log_contact(teams, SAM, strategy, information_request="yes")
+    assert "I've told Ada Admin at once." in visible(answer)
+    await teams.settle()
+    (alert,) = teams.cards_to(ADA, "raised a request for information (s9)")
+    assert "You are told as someone who handles these requests." in visible(alert.card)
+
+    await log_contact(teams, SAM, strategy, new_complaint="yes", contact_summary="Bins <b>.")
+    case = await case_card(teams, NIA, strategy)
+    assert "Open matter (s7.2), raised" in visible(case) and "Bins <b>." in visible(case)
+    form = await teams.open_form(NIA, case, "Close matter")
+    answer = answer_of(
+        await teams.submit(
+            NIA, form, {"matter_how": "dealt_with", "matter_outcome": "Answered in 10 days."}
+        )
+    )
+    assert "Matter closed" in visible(answer)
+    assert "Open matter" not in visible(await case_card(teams, NIA, strategy))
+
+    # No written warning has reached them: nothing is filed with no action.
+    form = await teams.open_form(SAM, await case_card(teams, SAM, strategy), "Log contact")
+    refused = answer_of(
+        await teams.submit(
+            SAM,
+            form,
+            {
+                "contact_occurred_at": int(datetime.now(UTC).timestamp()) - 60,
+                "contact_channel": "letter",
+                "contact_summary": "The same again.",
+                **dict.fromkeys(
+                    ("new_information", "new_complaint", "criminal", "safeguarding"), "no"
+                ),
+                "information_request": "no",
+                "read_no_action": "yes",
+            },
+        )
+    )
+    assert "No written warning to them is on file as sent" in visible(refused)
+    async with teams.db.read() as session:
+        rows = (await session.execute(select(ContactLog))).scalars().all()
+        (matter,) = (await session.execute(select(Matter))).scalars().all()
+    assert [r.read_no_action_warning_id for r in rows] == [None, None]
+    assert matter.closed_at is not None and matter.outcome == "Answered in 10 days."
+    teams.assert_all_cards_valid()
