@@ -17,6 +17,7 @@ from datetime import time
 from typing import Any
 
 from bot.settings import Settings
+from dialogs.office import OtherBody
 
 DOMAIN = "demo.example"
 ORGANISATION_NAME = "Demo Office of the Police and Crime Commissioner (fictional)"
@@ -109,6 +110,15 @@ def with_demo_office(settings: Settings) -> Settings:
             "address": settings.organisation.address or DEMO_ADDRESS,
             "phone": settings.organisation.phone or "01632 960000",
             "email": settings.organisation.email or "enquiries@demo-opcc.example.org",
+            # s1: somewhere to point a matter the office does not handle (fictional).
+            "other_bodies": settings.organisation.other_bodies
+            or [
+                OtherBody(
+                    name="Demo Police Professional Standards Department (fictional)",
+                    handles="complaints about police officers and staff",
+                    contact="Write to Professional Standards, PO Box 0, Demotown DT0 0AA.",
+                )
+            ],
         }
     )
     policy = settings.policy.model_copy(
