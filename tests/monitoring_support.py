@@ -116,7 +116,9 @@ async def put_in_force(
     if not send:
         return approved
     letter = await strategy_letter(slack, auth.strategy_id)
-    await record_letter_sent(slack, proposer, letter.id, on=at.date())
+    # The letter's day is the office's, not UTC's (they differ near midnight in summer).
+    zone = slack.runtime.settings.policy.zone
+    await record_letter_sent(slack, proposer, letter.id, on=at.astimezone(zone).date())
     strategy = await wait_for(lambda: strategy_of(slack, auth.strategy_id), what="in force")
     await slack.settle()
     return strategy

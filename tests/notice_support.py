@@ -5,7 +5,7 @@ Through the real bolt app over HTTP, as a member of staff would click.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from cards.ids import ActionId
@@ -46,7 +46,7 @@ async def record_letter_sent(
     view = await slack.form_behind(user, ActionId.RECORD_LETTER_SENT, letter_id)
     assert_valid_view(view)
     assert view["callback_id"] == "letter_sent"
-    sent_on = (on or datetime.now(UTC).date()).isoformat()
+    sent_on = (on or datetime.now(slack.runtime.settings.policy.zone).date()).isoformat()
     _, ack = await slack.submit(user, view, {"sent_method": method, "sent_on": sent_on})
     await slack.settle()
     return ack

@@ -214,7 +214,12 @@ async def put_in_force(
             )
         ).scalar()
     assert letter is not None
-    await record_letter_sent(teams, proposer, letter.id, on=at.date() if at else None)
+    # The letter's day is the office's (a date before midnight UTC may be the next day in
+    # the office's zone, as in British Summer Time).
+    zone = teams.runtime.settings.policy.zone
+    await record_letter_sent(
+        teams, proposer, letter.id, on=at.astimezone(zone).date() if at else None
+    )
     async with teams.db.read() as session:
         strategy = await session.get(ContactStrategy, auth.strategy_id)
     assert strategy is not None and strategy.status == "active"
@@ -236,7 +241,7 @@ async def record_letter_sent(
     """Press "Record letter sent" on the letter's card, and submit the form; the answer."""
     (card,) = letter_cards(teams, user, letter_id)
     form = await teams.open_form(user, card.card, "Record letter sent")
-    sent_on = (on or datetime.now(UTC).date()).isoformat()
+    sent_on = (on or datetime.now(teams.runtime.settings.policy.zone).date()).isoformat()
     status, answer = await teams.submit(user, form, {"sent_method": method, "sent_on": sent_on})
     assert status == 200, answer
     await teams.settle()
