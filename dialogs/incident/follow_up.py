@@ -55,7 +55,8 @@ async def load(session: AsyncSession, incident_id: Any) -> Loaded:
     return Loaded(incident, person, reporter, await recipients(session, reporter=reporter))
 
 
-async def _load_for(session: AsyncSession, actor: StaffMember, incident_id: Any) -> Loaded:
+async def load_for(session: AsyncSession, actor: StaffMember, incident_id: Any) -> Loaded:
+    """The incident, refused unless the actor may act on it (incident.rules.check_may_act)."""
     loaded = await load(session, incident_id)
     check_may_act(actor, loaded.reporter.id, loaded.deciders)
     return loaded
@@ -93,7 +94,7 @@ async def acknowledge(turn: Turn, click: Click) -> str:
     """First acknowledgement wins; a second click is told who acknowledged and when."""
     ctx, actor = turn.ctx, turn.actor
     async with change(ctx, actor) as uow:
-        loaded = await _load_for(uow.session, actor, click.value)
+        loaded = await load_for(uow.session, actor, click.value)
         if not await incidents_repo.acknowledge(
             uow.session, incident=loaded.incident, by=actor, at=ctx.now
         ):
@@ -183,7 +184,7 @@ Record = Callable[[Change, Loaded, dict[str, Any]], Awaitable[str]]
 
 async def _open(turn: Turn, context: dict[str, Any], spec: Spec) -> FormSpec:
     async with turn.ctx.db.read() as session:
-        loaded = await _load_for(session, turn.actor, context.get("incident_id"))
+        loaded = await load_for(session, turn.actor, context.get("incident_id"))
         return spec(turn.ctx, loaded)
 
 
@@ -192,7 +193,7 @@ async def _follow_up(
 ) -> str:
     """Check a follow-up form against its incident, record it, and refresh the card."""
     async with change(turn.ctx, turn.actor) as uow:
-        loaded = await _load_for(uow.session, turn.actor, context.get("incident_id"))
+        loaded = await load_for(uow.session, turn.actor, context.get("incident_id"))
         note = await record(uow, loaded, validate(spec(turn.ctx, loaded), submitted))
         loaded.person.last_activity_at = uow.now
         await refresh_card(uow, loaded)
@@ -217,7 +218,7 @@ async def submit_police(turn: Turn, values: dict[str, Any], context: dict[str, A
 
 async def not_referred_form(turn: Turn, context: dict[str, Any]) -> FormSpec:
     async with turn.ctx.db.read() as session:
-        loaded = await _load_for(session, turn.actor, context.get("incident_id"))
+        loaded = await load_for(session, turn.actor, context.get("incident_id"))
         await _check_may_decide_not(session, turn.actor, loaded)
         return _not_referred_spec(turn.ctx, loaded)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cards.forms import Choice, FormSpec
+from cards.forms import Choice, FieldSpec, FormSpec
 from cards.ids import FormName
 from cards.ids import MatterField as F
 from dialogs import fields as f
@@ -20,18 +20,23 @@ from dialogs.context import Ctx
 from dialogs.errors import AlreadyDone, DomainError, FieldErrors, NotFound
 from dialogs.incident import follow_up
 from dialogs.incident.follow_up import Loaded
-from dialogs.incident.rules import check_may_act
 from dialogs.interactions import Turn
 from dialogs.kinds import AuditAction, LetterKind
 from dialogs.office import OtherBody
 from dialogs.validation import validate
 from storage import monitoring as monitoring_repo
+from storage import people as people_repo
 from storage.db import AsyncSession
 from storage.models import ContactLog, Matter, Person, StaffMember
 
 MAX_OUTCOME = 1500
 CLOSE = f.Head(FormName.MATTER_CLOSE, "Close a matter", "Close matter")
 NOT_OURS = f.Head(FormName.INCIDENT_NOT_OURS, "Not ours to handle", "Send the letter")
+
+NO_BODIES = (
+    "No other bodies are listed for signposting: an administrator adds them to "
+    "[[organisation.other_bodies]] (s1)."
+)
 
 
 async def opened(uow: Change, who: Person, entry: ContactLog) -> Matter:
@@ -56,8 +61,8 @@ async def _open_matter(session: AsyncSession, matter_id: Any) -> tuple[Matter, P
     matter = await monitoring_repo.matter(session, matter_id=matter_id)
     if matter is None:
         raise NotFound("That matter could not be found.")
-    who = await session.get(Person, matter.person_id)
-    if who is None or who.anonymised_at is not None:
+    who = await people_repo.get_live(session, person_id=matter.person_id)
+    if who is None:
         raise NotFound("That matter could not be found.")
     if matter.closed_at is not None:
         raise AlreadyDone("That matter is already closed.")
@@ -71,34 +76,50 @@ HOW = (
 MAX_LETTER_SAYS = 300
 
 
-def _spec(ctx: Ctx, matter: Matter, who: Person) -> FormSpec:
-    bodies = [
+def _bodies(ctx: Ctx) -> list[Choice]:
+    """The bodies a matter can be signposted to, by their place in the configuration."""
+    return [
         Choice(value=str(i), label=b.name[:75]) for i, b in enumerate(ctx.organisation.other_bodies)
     ]
+
+
+def _sentence(prefix: str, rest: str) -> str:
+    said = prefix + rest
+    return said[:1].upper() + said[1:]
+
+
+def _signpost_fields(ctx: Ctx, *, prefix: str = "", required: bool = True) -> list[FieldSpec]:
+    """Which body, and what the letter says their matter was about: asked by both ways a
+    matter is closed as not ours (a new matter from /case, a report from its card)."""
+    return [
+        f.pick(
+            F.BODY,
+            _sentence(prefix, "which body deals with it?"),
+            _bodies(ctx),
+            required=required,
+            hint="The letter tells them, with how to reach it (organisation.other_bodies).",
+        ),
+        f.text(
+            F.LETTER_SAYS,
+            _sentence(prefix, "what the letter says their matter was about"),
+            max_length=MAX_LETTER_SAYS,
+            required=required,
+            placeholder="For example: your complaint about a police officer's conduct",
+            hint=(
+                "Written to them: the letter reads \u201cThank you for contacting us "
+                "about \u2026\u201d."
+            ),
+        ),
+    ]
+
+
+def _spec(ctx: Ctx, matter: Matter, who: Person) -> FormSpec:
+    bodies = _bodies(ctx)
     fields = [
         f.pick(F.HOW, "How was it closed?", list(HOW) if bodies else list(HOW[:1]), kind="radio"),
     ]
     if bodies:
-        fields += [
-            f.pick(
-                F.BODY,
-                "If not ours, which body deals with it?",
-                bodies,
-                required=False,
-                hint="The letter tells them, with how to reach it (organisation.other_bodies).",
-            ),
-            f.text(
-                F.LETTER_SAYS,
-                "If not ours, what the letter says their matter was about",
-                max_length=MAX_LETTER_SAYS,
-                required=False,
-                placeholder="For example: your complaint about a police officer's conduct",
-                hint=(
-                    "Written to them: the letter reads \u201cThank you for contacting us "
-                    "about \u2026\u201d."
-                ),
-            ),
-        ]
+        fields += _signpost_fields(ctx, prefix="If not ours, ", required=False)
     fields.append(
         f.textarea(
             F.OUTCOME,
@@ -169,23 +190,10 @@ async def submit(turn: Turn, submitted: dict[str, Any], context: dict[str, Any])
 
 
 def _incident_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
-    bodies = [
-        Choice(value=str(i), label=b.name[:75]) for i, b in enumerate(ctx.organisation.other_bodies)
-    ]
     return NOT_OURS.form(
         ctx,
         [
-            f.pick(F.BODY, "Which body deals with it?", bodies),
-            f.text(
-                F.LETTER_SAYS,
-                "What the letter says their matter was about",
-                max_length=MAX_LETTER_SAYS,
-                placeholder="For example: your complaint about a police officer's conduct",
-                hint=(
-                    "Written to them: the letter reads \u201cThank you for contacting us "
-                    "about \u2026\u201d."
-                ),
-            ),
+            *_signpost_fields(ctx),
             f.textarea(F.OUTCOME, "Why it is not ours to handle", max_length=MAX_OUTCOME),
         ],
         intro=(
@@ -198,8 +206,7 @@ def _incident_spec(ctx: Ctx, loaded: Loaded) -> FormSpec:
 
 
 async def _loaded_for(session: AsyncSession, actor: StaffMember, incident_id: Any) -> Loaded:
-    loaded = await follow_up.load(session, incident_id)
-    check_may_act(actor, loaded.reporter.id, loaded.deciders)
+    loaded = await follow_up.load_for(session, actor, incident_id)
     if loaded.person.anonymised_at is not None:
         raise NotFound("That incident could not be found.")
     return loaded
@@ -243,12 +250,6 @@ async def incident_submit(turn: Turn, submitted: dict[str, Any], context: dict[s
         f"Recorded for *{who.reference}*: not ours to handle (s1). The letter pointing them "
         f"to {body.name} is on its way to you as a file, to send."
     )
-
-
-NO_BODIES = (
-    "No other bodies are listed for signposting: an administrator adds them to "
-    "[[organisation.other_bodies]] (s1)."
-)
 
 
 async def _signpost(
