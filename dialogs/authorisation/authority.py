@@ -6,21 +6,31 @@ and for `doctor` and `serve`, which warn about an authoriser with neither record
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from storage import staff as staff_repo
+from storage.db import AsyncSession
 from storage.models import StaffMember
 
 HEAD = "Head of Business Services and Assurance"
 
 
-def words(member: StaffMember, names_by_email: Mapping[str, str]) -> str:
-    """ "as Head of …", "nominated by … on …", or that nothing is recorded."""
+def words(member: StaffMember, nominator: str | None) -> str:
+    """How their authority reads: as the Head, nominated by whom and when, or that nothing
+    is recorded; `nominator`, the name of whoever nominated them (else their email)."""
     if member.head_of_business_services:
         return f"as {HEAD}"
     if member.nominated_by_email and member.nominated_on:
-        by = names_by_email.get(member.nominated_by_email, member.nominated_by_email)
+        by = nominator or member.nominated_by_email
         return f"nominated by {by} on {member.nominated_on:%d %b %Y}"
     return "no authority recorded in the staff directory (s7)"
+
+
+async def of(session: AsyncSession, member: StaffMember) -> str:
+    """`words` for a member, with their nominator's name looked up by email."""
+    nominator = None
+    if member.nominated_by_email:
+        found = await staff_repo.get_by_email(session, email=member.nominated_by_email)
+        nominator = found.name if found is not None else None
+    return words(member, nominator)
 
 
 def unrecorded(entries: list[tuple[str, list[str], bool, str | None]]) -> list[str]:

@@ -37,12 +37,12 @@ async def card_model(session: AsyncSession, ctx: Ctx, auth: Authorisation) -> di
     names = await staff_repo.names(session)
     decision = None
     if auth.status != AuthorisationStatus.PENDING:
-        decider = await session.get(StaffMember, auth.decided_by_id) if auth.decided_by_id else None
         by = names.get(auth.decided_by_id or 0, "someone")
-        if decider is not None and auth.status == AuthorisationStatus.APPROVED:
+        if auth.status == AuthorisationStatus.APPROVED and auth.decided_by_id:
             # s7: on what authority the restriction was approved, as the directory says.
-            emails = {m.email: m.name for m in await staff_repo.list_staff(session)}
-            by = f"{by} ({authority.words(decider, emails)})"
+            decider = await session.get(StaffMember, auth.decided_by_id)
+            if decider is not None:
+                by = f"{by} ({await authority.of(session, decider)})"
         decision = {
             "status": auth.status,
             "label": CARD_LABEL[AuthorisationStatus(auth.status)],
