@@ -138,6 +138,16 @@ async def different_course_unreviewed(session: AsyncSession, *, strategy_id: int
     return (await session.execute(stmt)).scalar()
 
 
+async def undecided_dispute_deciders(session: AsyncSession, *, strategy_id: int) -> set[int]:
+    """Who has been asked to decide a dispute about this strategy and has not yet (s7.3)."""
+    stmt = select(Dispute.decider_id).where(
+        Dispute.strategy_id == strategy_id,
+        Dispute.decider_id.is_not(None),
+        Dispute.outcome.is_(None),
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
 async def deciding_a_dispute(session: AsyncSession, *, strategy_id: int, staff_id: int) -> bool:
     """Whether this member of staff has been asked to decide a dispute about this strategy
     and has not yet decided it (s7.3)."""

@@ -54,10 +54,11 @@ async def _remind(
         "chief_executive_title": uow.ctx.organisation.chief_executive_title,
     }
     held = next_opening(uow.now, uow.ctx.policy)
+    deciding = await monitoring_repo.undecided_dispute_deciders(
+        uow.session, strategy_id=strategy.id
+    )
     for member in people.values():
-        may = may_review(member, strategy) and not await monitoring_repo.deciding_a_dispute(
-            uow.session, strategy_id=strategy.id, staff_id=member.id
-        )
+        may = may_review(member, strategy) and member.id not in deciding
         await uow.tell(
             member,
             Template.REVIEW_DUE,
