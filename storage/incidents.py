@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from storage.db import AsyncSession
 from storage.models import Incident, Letter, Matter, PoliceReferral, StaffMember, Warning
@@ -112,3 +112,18 @@ async def signposted(session: AsyncSession, *, incident_id: int) -> list[tuple[s
         .order_by(Matter.id)
     )
     return [(body, who) for body, who in (await session.execute(stmt)).all()]
+
+
+def police_open(*, by: datetime | None = None) -> ColumnElement[bool]:
+    """s6, "we will always do this": a report of violence used or threatened with neither a
+    referral nor an authoriser's reason for not making one on file; `by`, as it stood then
+    (the oversight report's month end). The one home of the rule in SQL; the same test on
+    a loaded row is dialogs/incident/police.outstanding."""
+    referral = select(PoliceReferral.id).where(PoliceReferral.incident_id == Incident.id)
+    decided: ColumnElement[bool] = Incident.police_not_referred_at.is_not(None)
+    made: list[ColumnElement[bool]] = []
+    if by is not None:
+        referral = referral.where(PoliceReferral.created_at < by)
+        decided = and_(decided, Incident.police_not_referred_at < by)
+        made = [Incident.created_at < by]
+    return and_(Incident.violence.is_(True), ~referral.exists(), ~decided, *made)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
+from storage import incidents
 from storage import models as m
 from storage.db import AsyncSession
 from storage.models.status import AuthorisationKind
@@ -59,18 +60,10 @@ async def police_referrals_open_at(
     """Reports of violence used or threatened made before `end` with neither a referral
     nor an authoriser's reason for not making one recorded by then (s6); each with its
     case reference. A referral recorded later does not change an earlier month's report."""
-    referred = (
-        select(m.PoliceReferral.id)
-        .where(m.PoliceReferral.incident_id == m.Incident.id, m.PoliceReferral.created_at < end)
-        .exists()
-    )
-    decided = and_(
-        m.Incident.police_not_referred_at.is_not(None), m.Incident.police_not_referred_at < end
-    )
     stmt = (
         select(m.Incident, m.Person.reference)
         .join(m.Person, m.Person.id == m.Incident.person_id)
-        .where(m.Incident.violence.is_(True), m.Incident.created_at < end, ~referred, ~decided)
+        .where(incidents.police_open(by=end))
         .order_by(m.Incident.created_at)
     )
     return [(i, ref) for i, ref in (await session.execute(stmt)).all()]

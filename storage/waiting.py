@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import String, func, select
 
+from storage import incidents
 from storage.db import AsyncSession
 from storage.models import (
     Authorisation,
@@ -15,7 +16,6 @@ from storage.models import (
     Letter,
     OutboxMessage,
     Person,
-    PoliceReferral,
     SharingRequest,
     StaffMember,
 )
@@ -64,17 +64,11 @@ async def unacknowledged_cards(
 def _police_outstanding() -> Any:
     """Reports of violence used or threatened with neither a referral nor an authoriser's
     reason for not making one on file (s6; dialogs/incident/police.py)."""
-    referred = select(PoliceReferral.id).where(PoliceReferral.incident_id == Incident.id).exists()
     return (
         select(Incident, Person, StaffMember)
         .join(Person, Person.id == Incident.person_id)
         .join(StaffMember, StaffMember.id == Incident.reporter_id)
-        .where(
-            Incident.violence.is_(True),
-            Incident.police_not_referred_at.is_(None),
-            ~referred,
-            Person.anonymised_at.is_(None),
-        )
+        .where(incidents.police_open(), Person.anonymised_at.is_(None))
         .order_by(Incident.created_at)
     )
 
