@@ -110,6 +110,7 @@ class Logged:
     reference: str
     flags: list[str]
     alerted: list[str]
+    filed_no_action: bool = False
 
 
 def confirmation(logged: Logged) -> str:
@@ -123,7 +124,7 @@ def confirmation(logged: Logged) -> str:
         )
     if "new information" in logged.flags:
         text += " New information may mean the strategy needs review: tell whoever proposed it."
-    if any(flag.startswith(READ_NO_ACTION) for flag in logged.flags):
+    if logged.filed_no_action:
         text += " Read and filed with no action (s6), subject to any legislative requirements."
     if FLAG_LABELS["information_request"] in logged.flags:
         text += " A request for information is answered under the law that governs it (s9)."
@@ -223,7 +224,7 @@ async def log(
         await matter_flow.opened(uow, who, entry)
     alerted = await _alert(uow, entry, who, strategy, flags, answers)
     who.last_activity_at = uow.now
-    return Logged(who.reference, flags, alerted)
+    return Logged(who.reference, flags, alerted, filed_no_action=filed_under is not None)
 
 
 async def _information_handlers(uow: Change) -> list[StaffMember]:
@@ -280,8 +281,6 @@ async def _alert(
         "occurred_at": uow.ctx.local(entry.occurred_at),
         "channel": cat.label(cat.CHANNELS, entry.channel),
         "summary": entry.summary,
-        "criminal": entry.criminal,
-        "safeguarding": entry.safeguarding,
         "raised": raised,
         "flags": flags,
     }
