@@ -49,7 +49,7 @@ STAFF_FIELDS = frozenset(
 # The person's fields, then each section's, in the order a reader meets them.
 PERSON = (
     "reference name additional_needs reasonable_adjustments unusable_methods "
-    "needs_asked=needs_asked_at needs_history advocate_name "
+    "needs_history advocate_name "
     "advocate_contact created=created_at last_activity=last_activity_at "
     "anonymised=anonymised_at"
 )

@@ -120,7 +120,6 @@ def record(who: Person, actor: StaffMember, values: dict[str, Any], *, none: boo
     who.additional_needs = "" if none else (values[F.NEEDS] or "")
     who.reasonable_adjustments = "" if none else (values[F.ADJUSTMENTS] or "")
     who.unusable_methods = [] if none else list(values[F.UNUSABLE] or [])
-    who.needs_asked_at = who.needs_asked_at or at
     entry = {
         "told_on": values[F.TOLD_ON].isoformat(),
         "none_given": none,

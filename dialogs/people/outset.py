@@ -12,4 +12,4 @@ NOT_ASKED = (
 
 
 def asked(who: Person) -> bool:
-    return who.needs_asked_at is not None
+    return bool(who.needs_history)

@@ -32,9 +32,8 @@ class Person(Base):
     reasonable_adjustments: Mapped[str] = mapped_column(Text, default="")
     # s5: the contact methods their needs rule out, as they told us (None: never said).
     unusable_methods: Mapped[list[str] | None] = mapped_column(JSON)
-    # s5, "asked at the outset": when they were first asked and answered (None: not yet).
-    needs_asked_at: Mapped[datetime | None] = mapped_column()
-    # Each time their needs were told and recorded, in order (dialogs/people/needs.py).
+    # Each time their needs were told and recorded, in order (dialogs/people/needs.py);
+    # none yet means they have not been asked (s5, "asked at the outset").
     needs_history: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # s6: a single point of contact appointed as an informal step, before any restriction.
     spoc_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"))

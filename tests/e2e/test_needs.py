@@ -73,7 +73,7 @@ async def test_needs_are_asked_at_the_outset_and_kept_with_their_history(
         _, ack = await slack.submit("U0JO", view, answers)
         assert ack["response_action"] == "errors", ack
         assert message in ack["errors"][field]
-    assert (await person_of(slack, incident.person_id)).needs_asked_at is None
+    assert not (await person_of(slack, incident.person_id)).needs_history  # not yet asked
 
     _, ack = await slack.submit("U0JO", view, told())
     assert ack["response_action"] == "update", ack
@@ -81,7 +81,7 @@ async def test_needs_are_asked_at_the_outset_and_kept_with_their_history(
     who = await person_of(slack, incident.person_id)
     assert who.additional_needs == "Partially sighted <b>: needs large print & calls kept short."
     assert who.reasonable_adjustments == "Letters in large print."
-    assert who.unusable_methods == ["telephone"] and who.needs_asked_at is not None
+    assert who.unusable_methods == ["telephone"] and who.needs_history  # asked
     # The manager's card stops asking.
     update = slack.fake.calls_to("chat.update")[-1]
     assert_valid_message(update)

@@ -133,7 +133,6 @@ async def _seed_every_model(db: Database) -> list[Base]:
             postal_address="1 High Street\nTowncastle\nTC1 1AA",
             email="zoe@example.org",
             unusable_methods=["telephone"],
-            needs_asked_at=WINTER,
             spoc_staff_id=sam.id,
             spoc_since=WINTER,
             spoc_appointed_by_id=boss.id,
