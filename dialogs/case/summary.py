@@ -80,7 +80,7 @@ async def _summary(
         "matters": await matter_flow.open_ones(session, ctx, person.id),
         # s6: an informal single point of contact, before any restriction.
         "informal_spoc": (
-            f"{(await session.get(StaffMember, person.spoc_staff_id)).name}, since "
+            f"{names.get(person.spoc_staff_id, 'someone')}, since "
             f"{ctx.local(person.spoc_since)} (an informal step, s6)"
             if person.spoc_staff_id and person.spoc_since
             else None
