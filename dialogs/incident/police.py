@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cards.wording import count
 from dialogs.interactions import Who
 from dialogs.office import PolicySettings
 from dialogs.office_hours import next_opening
@@ -62,7 +63,7 @@ def may_decide_not_to_refer(member: StaffMember, incident: Incident) -> bool:
 
 
 def days_words(days: int) -> str:
-    return "today" if days <= 0 else ("1 day ago" if days == 1 else f"{days} days ago")
+    return "today" if days <= 0 else f"{count(days, 'day')} ago"
 
 
 def reminder_words(reference: str, occurred_at: str, days: int, *, escalated: bool) -> str:
