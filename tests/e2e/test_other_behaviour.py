@@ -12,7 +12,6 @@ from tests.e2e.test_slack_actions import report
 from tests.e2e.test_slack_incident import answers, open_incident_form
 from tests.slack_harness import SlackWorld
 from tests.teams_harness import JO, TeamsWorld, visible
-from tests.teams_harness import answers as teams_answers
 from tests.teams_harness import report as teams_report
 
 FILMED = "Filmed staff at the counter <b>and</b> posted it, saying \u2018watch out\u2019."
@@ -48,4 +47,3 @@ async def test_teams_shows_the_other_behaviour_as_written(teams: TeamsWorld) -> 
     await teams.settle()
     (card,) = teams.cards_to(JO, "Incident report")
     assert f"Other: {FILMED}" in visible(card.card)
-    assert teams_answers()["behaviours"]  # the harness's own answers still choose from the lists
