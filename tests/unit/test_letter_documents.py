@@ -114,17 +114,21 @@ def _model(kind: str, case: dict[str, Any], variant: str) -> dict[str, Any]:
             "behaviours": [{"section": "3.1", "text": "Swearing or offensive language"}],
             "behaviour_to_change": "Please speak to our staff calmly.",
         }
+    # Words people wrote, hostile in the hostile case as the names are.
+    hostile = person.name != "Dennis Harlow"
     if kind == "spoc_appointed":
         return {
             **heading(ctx, person, signatory),
-            "spoc_name": "Sam Patel" if variant == "" else "<b>Sam</b> \u202eReed",
+            "spoc_name": f"Sam {HOSTILE_MARKUP} {RTL}" if hostile else "Sam Patel",
             "spoc_role": "Caseworker",
             "since": "01 December 2026",
         }
     if kind == "signpost":
         return {
             **heading(ctx, person, signatory),
-            "matter_words": "your complaint about a police officer's conduct",
+            "matter_words": f"your complaint {HOSTILE_MARKUP} {RTL}"
+            if hostile
+            else "your complaint about a police officer's conduct",
             "body": {
                 "name": "Warwickshire Police Professional Standards Department",
                 "handles": "complaints about police officers and staff",
